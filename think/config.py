@@ -1,0 +1,205 @@
+"""Profiles and the model registry: load YAML strictly, validate, and name the file and field on error.
+
+Shipped files come first; files in the user config directory override them by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from think import paths
+from think.errors import ConfigError, UsageError
+
+DEFAULT_PROFILE = "default"
+
+
+class Strict(BaseModel):
+    """Base for config models: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Stage(Strict):
+    """How a range of budgets is spent; applies from `from_budget` up to the next stage."""
+
+    from_budget: Annotated[int, Field(ge=1, le=100)]
+    strategy: Literal["direct", "cot", "refine", "vote"]
+    cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 256
+    max_cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 2048
+    max_rounds: Annotated[int, Field(ge=1, le=20)] = 3
+    max_samples: Annotated[int, Field(ge=2, le=256)] = 64
+
+
+class EarlyStop(Strict):
+    """Stop drawing samples once the vote is settled (Beta-posterior rule)."""
+
+    enabled: bool = True
+    threshold: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    min_samples: Annotated[int, Field(ge=1, le=256)] = 3
+
+
+class LoadSettings(Strict):
+    """llama.cpp load settings for a kind of machine; None means: work it out here."""
+
+    n_threads: Annotated[int, Field(ge=1, le=512)] | None = None
+    n_gpu_layers: Annotated[int, Field(ge=-1)] = -1
+    n_ctx: Annotated[int, Field(ge=256, le=1_048_576)] | None = None
+    n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
+    batch_width: Annotated[int, Field(ge=1, le=256)] = 8
+
+
+class Profile(Strict):
+    """A YAML profile: how a budget turns into a plan, and how the model is loaded."""
+
+    name: str = DEFAULT_PROFILE
+    description: str = ""
+    unit_tokens: Annotated[int, Field(ge=16, le=65536)] = 256
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    top_k: Annotated[int, Field(ge=0)] = 40
+    top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
+    direct_tokens: Annotated[int, Field(ge=4, le=4096)] = 48
+    answer_tokens: Annotated[int, Field(ge=4, le=1024)] = 32
+    critique_tokens: Annotated[int, Field(ge=16, le=4096)] = 128
+    stages: list[Stage]
+    early_stop: EarlyStop = EarlyStop()
+    verifier: str | None = None
+    load: LoadSettings = LoadSettings()
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> Profile:
+        budgets = [stage.from_budget for stage in self.stages]
+        if not budgets or budgets[0] != 1:
+            raise ValueError("stages: the first stage must have from_budget: 1")
+        if budgets != sorted(set(budgets)):
+            raise ValueError("stages: from_budget values must increase from one stage to the next")
+        return self
+
+    def stage_for(self, budget: int) -> Stage:
+        """The stage that covers this budget."""
+        return [stage for stage in self.stages if stage.from_budget <= budget][-1]
+
+
+class ModelEntry(Strict):
+    """One models.yaml entry: where the GGUF file comes from and how to prompt it."""
+
+    description: str = ""
+    path: str | None = None
+    package: str | None = None
+    repo: str | None = None
+    file: str | None = None
+    sha256: str | None = None
+    size_mb: int | None = None
+    format: Literal["base", "chat"] = "chat"
+    context: Annotated[int, Field(ge=256)] = 4096
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> ModelEntry:
+        if not (self.path or self.package or (self.repo and self.file)):
+            raise ValueError("give one of: path, package, or repo with file")
+        return self
+
+
+class Registry(Strict):
+    """The models.yaml file: entries by name and the default model."""
+
+    default: str
+    models: dict[str, ModelEntry]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", "check the path and permissions")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax")
+
+
+def _validation_message(path: Path, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{path}: field '{field}': {message}{extra}"
+
+
+def _validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
+    try:
+        return model.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(path, exc), "see the shipped default profile")
+
+
+def profile_dirs() -> list[Path]:
+    """Profile directories, lowest priority first."""
+    return [paths.shipped("profiles"), paths.user_profiles_dir()]
+
+
+def profile_files() -> dict[str, Path]:
+    """Known profile names and the file that wins for each."""
+    found: dict[str, Path] = {}
+    for directory in profile_dirs():
+        if directory.is_dir():
+            for file in sorted(directory.glob("*.yaml")):
+                found[file.stem] = file
+    return found
+
+
+def load_profile_file(path: Path) -> Profile:
+    """Load and validate one profile file."""
+    data = _read_yaml(path)
+    name = data.get("name", path.stem) if isinstance(data, dict) else path.stem
+    return _validate(Profile, path, data, name=name, source=str(path))
+
+
+def load_profile(name_or_file: str | None = None) -> Profile:
+    """A profile by name (user first, then shipped) or by path to a YAML file."""
+    choice = name_or_file or DEFAULT_PROFILE
+    if choice.endswith((".yaml", ".yml")) or "/" in choice:
+        path = Path(choice).expanduser()
+        if not path.is_file():
+            raise UsageError(f"profile file not found: {path}", "give an existing YAML file")
+        return load_profile_file(path)
+    known = profile_files()
+    if choice not in known:
+        names = ", ".join(sorted(known)) or "none"
+        raise UsageError(f"unknown profile '{choice}'", f"known profiles: {names}")
+    return load_profile_file(known[choice])
+
+
+def load_registry() -> Registry:
+    """The shipped models.yaml with the user's models.yaml entries layered on top."""
+    shipped_file = paths.shipped("models.yaml")
+    registry = _validate(Registry, shipped_file, _read_yaml(shipped_file))
+    user_file = paths.user_models_file()
+    if user_file.is_file():
+        data = _read_yaml(user_file) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{user_file}: expected a mapping of fields at the top level")
+        merged = {
+            "default": data.get("default", registry.default),
+            "models": {**registry.model_dump()["models"], **(data.get("models") or {})},
+        }
+        extra = set(data) - {"default", "models"}
+        if extra:
+            raise ConfigError(f"{user_file}: unknown field '{sorted(extra)[0]}'",
+                              "allowed: default, models")
+        registry = _validate(Registry, user_file, merged)
+    if registry.default not in registry.models:
+        raise ConfigError(f"models.yaml: default model '{registry.default}' is not listed",
+                          "name one of the models under 'models'")
+    return registry

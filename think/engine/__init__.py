@@ -1,0 +1,1 @@
+"""Engines turn prompts into sampled completions; think.engine.base defines the protocol."""

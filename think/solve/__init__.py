@@ -1,0 +1,1 @@
+"""Solving strategies: pure Python over the Engine protocol, no model import."""

@@ -1,0 +1,69 @@
+"""Direct answers and chains of thought with budget forcing, turned into sample records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+from think.budget import Plan
+from think.engine.base import Completion, Engine, SampleRequest, SampleResult
+from think.events import EventHandler, SampleDone, StepStarted, Token
+from think.result import SampleRecord
+from think.solve.extract import FINAL_CUE, extract
+from think.solve.prompts import Prompts
+
+CODE_ANSWER_END = "\n```"
+
+
+def answer_end(task: str) -> str:
+    """Where a final answer ends: the closing fence for code, else the end of the line."""
+    return CODE_ANSWER_END if task == "code" else "\n"
+
+
+def direct_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
+    """One answer with no chain of thought: the model's next line (or code block)."""
+    return SampleRequest(
+        prompt=prompts.direct(), n=1, max_tokens=plan.answer_tokens, stop=prompts.stops(),
+        answer_cue="", answer_tokens=plan.answer_tokens, answer_end=answer_end(prompts.task),
+        temperature=plan.temperature, seed=seed)
+
+
+def cot_request(prompt: str, prompts: Prompts, plan: Plan, n: int, seed: int,
+                temperature: float | None = None) -> SampleRequest:
+    """Chains of thought capped at plan.cot_tokens, each forced to answer at the cap."""
+    return SampleRequest(
+        prompt=prompt, n=n, max_tokens=plan.cot_tokens, stop=prompts.stops(),
+        answer_cue=FINAL_CUE, answer_tokens=plan.answer_tokens,
+        answer_end=answer_end(prompts.task),
+        temperature=plan.temperature if temperature is None else temperature, seed=seed)
+
+
+def record(completion: Completion, task: str, offset: int = 0) -> SampleRecord:
+    """A finished completion as a sample record with its extracted answer."""
+    return SampleRecord(index=completion.index + offset, text=completion.text,
+                        answer=extract(task, completion.text), tokens=completion.tokens,
+                        finish=completion.finish, seed=completion.seed)
+
+
+def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: EventHandler,
+         keep_going: Callable[[SampleRecord], bool] | None = None,
+         round_no: int = 0) -> tuple[list[SampleRecord], SampleResult]:
+    """Run a request, streaming tokens and finished samples as events."""
+    emit(StepStarted(kind=kind, n=request.n, max_tokens=request.max_tokens, round=round_no))
+    records: list[SampleRecord] = []
+
+    def on_token(index: int, text: str) -> None:
+        emit(Token(kind=kind, index=index, text=text))
+
+    def on_done(completion: Completion) -> bool:
+        sample = record(completion, task)
+        records.append(sample)
+        emit(SampleDone(kind=kind, sample=sample))
+        return keep_going(sample) if keep_going else True
+
+    result = engine.sample(request, on_token=on_token, on_done=on_done)
+    # Sequences stopped early (the vote settled) are kept for the record but never vote.
+    finished = {sample.index for sample in records}
+    records += [replace(record(c, task), answer=None)
+                for c in result.completions if c.index not in finished]
+    return sorted(records, key=lambda r: r.index), result

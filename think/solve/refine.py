@@ -1,0 +1,75 @@
+"""Iterative refinement: a verifier critiques the current solution, the solver revises it,
+for up to R rounds, stopping as soon as the verifier accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from think.budget import Plan
+from think.engine.base import Engine, SampleRequest
+from think.events import CritiqueDone, EventHandler
+from think.result import CritiqueRecord, SampleRecord
+from think.solve.cot import cot_request, draw
+from think.solve.prompts import VERDICT_CUE, Prompts
+
+VERDICT_TOKENS = 4
+REVISE_STOP = "\nRevised solution:"
+
+Spend = Callable[[int, int], None]
+
+
+def parse_verdict(critique: str) -> str:
+    """'correct' when the verifier accepted the solution, else 'wrong'."""
+    index = critique.rfind(VERDICT_CUE)
+    words = critique[index + len(VERDICT_CUE):].strip().lower() if index >= 0 else ""
+    return "correct" if words.startswith(("correct", "right", "yes")) else "wrong"
+
+
+@dataclass
+class Refiner:
+    """Runs the critique -> revise rounds of a plan."""
+
+    solver: Engine
+    verifier: Engine
+    prompts: Prompts
+    verifier_prompts: Prompts
+    plan: Plan
+    emit: EventHandler
+    spend: Spend
+
+    def critique_request(self, solution: str, seed: int) -> SampleRequest:
+        stops = self.verifier_prompts.stops()
+        return SampleRequest(
+            prompt=self.verifier_prompts.critique(solution), n=1,
+            max_tokens=self.plan.critique_tokens,
+            stop=stops + ((REVISE_STOP,) if stops else ()),
+            answer_cue=VERDICT_CUE, answer_tokens=VERDICT_TOKENS,
+            temperature=self.plan.temperature, seed=seed)
+
+    def run(self, start: SampleRecord, seed: int,
+            on_revision: Callable[[SampleRecord], None]) -> list[CritiqueRecord]:
+        """Refine `start` for the plan's rounds; on_revision hears each revised solution."""
+        task = self.prompts.task
+        current, rounds = start, []
+        for round_no in range(1, self.plan.refine_rounds + 1):
+            reviews, used = draw(self.verifier, self.critique_request(current.text, seed + round_no),
+                                 task, "critique", self.emit, round_no=round_no)
+            self.spend(used.prompt_tokens, used.generated_tokens)
+            critique = reviews[0].text
+            verdict = parse_verdict(critique)
+            record = CritiqueRecord(round=round_no, critique=critique.strip(), verdict=verdict)
+            if verdict != "correct":
+                request = cot_request(self.prompts.revise(current.text, critique), self.prompts,
+                                      self.plan, n=1, seed=seed + 100 + round_no)
+                revised, used = draw(self.solver, request, task, "revise", self.emit,
+                                     round_no=round_no)
+                self.spend(used.prompt_tokens, used.generated_tokens)
+                current = revised[0]
+                record.revised_text, record.revised_answer = current.text, current.answer
+                on_revision(current)
+            rounds.append(record)
+            self.emit(CritiqueDone(critique=record))
+            if verdict == "correct":
+                break
+        return rounds
