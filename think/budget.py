@@ -17,7 +17,6 @@ from think.errors import UsageError
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
 MIN_COT_TOKENS = 32
-CHARS_PER_TOKEN = 4  # rough English average, used only when no tokenizer is loaded
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,6 @@ class PromptCosts:
     direct: int
     cot: int
     round_overhead: int  # prompt tokens of one critique+revise round beyond solution and critique
-
-    @classmethod
-    def estimate(cls, direct: str, cot: str, round_overhead: str) -> PromptCosts:
-        """Rough counts from text length, for planning without loading a model."""
-        return cls(*(max(1, len(text) // CHARS_PER_TOKEN) for text in (direct, cot, round_overhead)))
 
 
 @dataclass(frozen=True)
@@ -64,8 +58,13 @@ class Plan:
         return data
 
 
-def check_budget(budget: int) -> int:
-    """Refuse budgets outside 1..100."""
+def parse_budget(value: str | int) -> int:
+    """A budget from the command line or a caller: an integer 1..100."""
+    try:
+        budget = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"budget '{value}' is not a whole number",
+                         f"use {MIN_BUDGET}..{MAX_BUDGET}") from None
     if not MIN_BUDGET <= budget <= MAX_BUDGET:
         raise UsageError(f"budget {budget} is out of range", f"use {MIN_BUDGET}..{MAX_BUDGET}")
     return budget
@@ -85,7 +84,7 @@ def plan_cost(prompt: int, solution: int, samples: int, rounds: int, critique: i
 def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
               early_stop: bool | None = None) -> Plan:
     """Turn a budget into a plan under a profile, for prompts of the given sizes."""
-    check_budget(budget)
+    parse_budget(budget)
     stage = profile.stage_for(budget)
     total = budget * profile.unit_tokens
     answer, critique = profile.answer_tokens, profile.critique_tokens

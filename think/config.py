@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from think import paths
 from think.errors import ConfigError, UsageError
@@ -70,14 +70,15 @@ class Profile(Strict):
     load: LoadSettings = LoadSettings()
     source: str = ""
 
-    @model_validator(mode="after")
-    def _stages_in_order(self) -> Profile:
-        budgets = [stage.from_budget for stage in self.stages]
+    @field_validator("stages")
+    @classmethod
+    def _stages_in_order(cls, stages: list[Stage]) -> list[Stage]:
+        budgets = [stage.from_budget for stage in stages]
         if not budgets or budgets[0] != 1:
-            raise ValueError("stages: the first stage must have from_budget: 1")
+            raise ValueError("the first stage must have from_budget: 1")
         if budgets != sorted(set(budgets)):
-            raise ValueError("stages: from_budget values must increase from one stage to the next")
-        return self
+            raise ValueError("from_budget must increase from one stage to the next")
+        return stages
 
     def stage_for(self, budget: int) -> Stage:
         """The stage that covers this budget."""
@@ -127,21 +128,36 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax")
 
 
-def _validation_message(path: Path, exc: ValidationError) -> str:
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed where an unknown key was found."""
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        inner = getattr(annotation, "__args__", None) or (annotation,)
+        model = next(arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel))
+    return [name for name in model.model_fields if name != "source"]
+
+
+def _validation_message(model: type[BaseModel], path: Path, exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")
-    return f"{path}: field '{field}': {message}{extra}"
+    if first["type"] == "extra_forbidden":
+        message = f"unknown field; allowed: {', '.join(_allowed_fields(model, first['loc']))}"
+    return f"{path}: field '{field}': {message}{more}"
 
 
 def _validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level",
+                          "see the shipped files for the format")
     try:
         return model.model_validate({**data, **extra})
     except ValidationError as exc:
-        raise ConfigError(_validation_message(path, exc), "see the shipped default profile")
+        raise ConfigError(_validation_message(model, path, exc),
+                          "see the shipped files for the format") from None
 
 
 def profile_dirs() -> list[Path]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Union
 if TYPE_CHECKING:
     from think.budget import Plan
     from think.result import CritiqueRecord, Result, SampleRecord
-    from think.solve.vote import Tally
+    from think.strategies.vote import Tally
 
 
 @dataclass(frozen=True)

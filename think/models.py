@@ -35,8 +35,11 @@ def looks_like_path(value: str) -> bool:
     return value.endswith(".gguf") or os.sep in value or value.startswith(".")
 
 
-def resolve(name_or_path: str | None = None) -> ModelSpec:
-    """Find a model by registry name, or take a .gguf path as it is."""
+def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
+    """Find a model by registry name, or take a .gguf path as it is.
+
+    With locate=False the file is not looked for (planning needs only format and context).
+    """
     choice = name_or_path or os.environ.get("THINK_MODEL") or None
     if choice and looks_like_path(choice):
         path = Path(choice).expanduser()
@@ -49,7 +52,8 @@ def resolve(name_or_path: str | None = None) -> ModelSpec:
         known = ", ".join(sorted(registry.models))
         raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
     entry = registry.models[name]
-    return ModelSpec(name=name, path=entry_path(name, entry), format=entry.format,
+    path = entry_path(name, entry) if locate else Path(entry.file or entry.path or name)
+    return ModelSpec(name=name, path=path, format=entry.format,
                      context=entry.context)
 
 

@@ -152,3 +152,19 @@ class SampleTracker:
     @property
     def generated(self) -> int:
         return self.thinking_tokens + self.answer_tokens_used
+
+
+@dataclass
+class TextEstimator:
+    """Stands in for a model when planning without loading one: token counts are estimates."""
+
+    name: str
+    context: int
+    prompt_format: str
+    chars_per_token: int = 4
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // self.chars_per_token)
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        return "".join(f"<{m['role']}>\n{m['content']}\n" for m in messages) + "<assistant>\n"

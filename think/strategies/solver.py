@@ -10,10 +10,10 @@ from think.engine.base import Engine
 from think.errors import Interrupted
 from think.events import EventHandler, Finished, Progress, Started, VoteUpdated
 from think.result import Compute, Result, SampleRecord, VoteSummary
-from think.solve.cot import cot_request, direct_request, draw
-from think.solve.prompts import Prompts
-from think.solve.refine import Refiner
-from think.solve.vote import Tally, settled, tally
+from think.strategies.cot import cot_request, direct_request, draw
+from think.strategies.prompts import Prompts
+from think.strategies.refine import Refiner
+from think.strategies.vote import Tally, settled, tally
 
 
 @dataclass

@@ -10,8 +10,8 @@ from think.budget import Plan
 from think.engine.base import Engine, SampleRequest
 from think.events import CritiqueDone, EventHandler
 from think.result import CritiqueRecord, SampleRecord
-from think.solve.cot import cot_request, draw
-from think.solve.prompts import VERDICT_CUE, Prompts
+from think.strategies.cot import cot_request, draw
+from think.strategies.prompts import VERDICT_CUE, Prompts
 
 VERDICT_TOKENS = 4
 REVISE_STOP = "\nRevised solution:"

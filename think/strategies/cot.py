@@ -9,8 +9,8 @@ from think.budget import Plan
 from think.engine.base import Completion, Engine, SampleRequest, SampleResult
 from think.events import EventHandler, SampleDone, StepStarted, Token
 from think.result import SampleRecord
-from think.solve.extract import FINAL_CUE, extract
-from think.solve.prompts import Prompts
+from think.strategies.extract import FINAL_CUE, extract
+from think.strategies.prompts import Prompts
 
 CODE_ANSWER_END = "\n```"
 

@@ -1,0 +1,88 @@
+"""Profiles and models.yaml: shipped files load, user files override, bad files say where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from think import paths
+from think.config import load_profile, load_registry, profile_files
+from think.errors import ConfigError, UsageError
+from think.models import resolve
+
+
+def write_user_profile(name: str, text: str) -> Path:
+    folder = paths.user_profiles_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_profiles_cover_the_kinds_of_machine() -> None:
+    assert {"default", "cpu-laptop", "apple-silicon", "nvidia-gpu"} <= set(profile_files())
+    for name in profile_files():
+        assert load_profile(name).stages[0].strategy == "direct"
+
+
+def test_a_user_profile_overrides_a_shipped_one_by_name() -> None:
+    shipped = Path(profile_files()["default"]).read_text()
+    write_user_profile("default", shipped.replace("temperature: 0.7", "temperature: 0.3"))
+    assert load_profile("default").temperature == 0.3
+    assert load_profile().source.startswith(str(paths.config_dir()))
+
+
+def test_a_profile_can_be_given_by_path(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("stages:\n  - {from_budget: 1, strategy: direct}\n")
+    profile = load_profile(str(path))
+    assert profile.name == "mine" and profile.unit_tokens == 256
+
+
+def test_malformed_yaml_names_the_file_and_line() -> None:
+    path = write_user_profile("broken", "stages:\n  - from_budget: 1\n   strategy: [direct\n")
+    with pytest.raises(ConfigError) as error:
+        load_profile("broken")
+    assert str(path) in error.value.message and "line" in error.value.message
+
+
+@pytest.mark.parametrize("text, field", [
+    ("stages:\n  - {from_budget: 1, strategy: direct}\ntemprature: 0.5\n", "temprature"),
+    ("stages:\n  - {from_budget: 1, strategy: guess}\n", "stages.0.strategy"),
+    ("stages:\n  - {from_budget: 1, strategy: direct}\ntemperature: 9\n", "temperature"),
+    ("stages:\n  - {from_budget: 3, strategy: cot}\n", "stages"),
+])
+def test_invalid_values_name_the_field(text: str, field: str) -> None:
+    path = write_user_profile("bad", text)
+    with pytest.raises(ConfigError) as error:
+        load_profile("bad")
+    assert str(path) in error.value.message and f"'{field}'" in error.value.message
+
+
+def test_unknown_profile_lists_the_known_ones() -> None:
+    with pytest.raises(UsageError) as error:
+        load_profile("nope")
+    assert "nope" in error.value.message and "default" in (error.value.hint or "")
+
+
+def test_registry_has_a_default_and_user_entries_override(tmp_path: Path) -> None:
+    registry = load_registry()
+    assert registry.default == "gemma3-270m"
+    assert registry.models["gemma3-270m"].format == "base"
+    gguf = tmp_path / "my-model-instruct.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(16))
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        f"models:\n  mine:\n    path: {gguf}\n    format: chat\n    context: 2048\n")
+    spec = resolve("mine")
+    assert (spec.path, spec.format, spec.context) == (gguf, "chat", 2048)
+
+
+def test_unknown_model_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as error:
+        resolve("no-such-model")
+    assert "gemma3-270m" in (error.value.hint or "")
+    with pytest.raises(UsageError) as error:
+        resolve(str(tmp_path / "missing.gguf"))
+    assert "not found" in error.value.message

@@ -1,0 +1,101 @@
+"""The Python API under the CLI: `think.solve(question, budget=20, ...)` -> Result.
+
+Scripts and other frameworks call this directly; the CLI only parses and renders.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from think.budget import Plan, PromptCosts, make_plan, parse_budget
+from think.config import Profile, load_profile
+from think.engine.base import Engine, TextEstimator
+from think.errors import UsageError
+from think.events import EventHandler
+from think.models import ModelSpec, resolve
+from think.result import Result
+from think.strategies.extract import TASKS, detect_task
+from think.strategies.prompts import Prompts
+from think.strategies.solver import Run
+
+if TYPE_CHECKING:
+    from think.engine.llama import LlamaEngine
+
+DEFAULT_BUDGET = 8
+MIN_ANSWER_ROOM = 64  # tokens a question must leave free in the context for any answer
+
+_engines: dict[tuple[object, ...], LlamaEngine] = {}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything a run needs before the first token: question, task, profile, model."""
+
+    question: str
+    task: str
+    task_detected: bool
+    profile: Profile
+    model: ModelSpec
+
+
+def prepare(question: str, profile: str | Profile | None = None, model: str | None = None,
+            task: str = "auto", locate_model: bool = True) -> Setup:
+    """Validate the question and task, load the profile and find the model."""
+    text = question.strip()
+    if not text:
+        raise UsageError("the question is empty", "give a question as an argument or on stdin")
+    if task not in ("auto", *TASKS):
+        raise UsageError(f"unknown task '{task}'", f"use one of: auto, {', '.join(TASKS)}")
+    chosen = profile if isinstance(profile, Profile) else load_profile(profile)
+    detected = task == "auto"
+    spec = resolve(model, locate=locate_model)
+    return Setup(text, detect_task(text) if detected else task, detected, chosen, spec)
+
+
+def plan_for(setup: Setup, budget: int, engine: Engine | None = None,
+             early_stop: bool | None = None) -> Plan:
+    """The plan a budget maps to; with no engine, prompt sizes are estimated from their text."""
+    counter = engine or TextEstimator(setup.model.name, setup.model.context, setup.model.format)
+    prompts = Prompts(counter, setup.question, setup.task)
+    costs = PromptCosts(counter.count_tokens(prompts.direct()), counter.count_tokens(prompts.cot()),
+                        counter.count_tokens(prompts.round_overhead()))
+    if costs.cot + MIN_ANSWER_ROOM > counter.context:
+        raise UsageError(f"the question takes about {costs.cot} tokens with its prompt, more than "
+                         f"the model's context of {counter.context}",
+                         "shorten the question or use a model with a longer context")
+    return make_plan(setup.profile, budget, costs, counter.context, early_stop=early_stop)
+
+
+def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> LlamaEngine:
+    """The llama.cpp engine for a model, loaded once per process and load settings."""
+    from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
+
+    key = (spec.path, spec.format, spec.context, profile.load, verbose)
+    if key not in _engines:
+        _engines[key] = LlamaEngine(spec.path, spec.name, spec.format, profile.load,
+                                    context=spec.context, verbose=verbose)
+    return _engines[key]
+
+
+def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Profile | None = None,
+          model: str | None = None, task: str = "auto", seed: int | None = None,
+          on_event: EventHandler | None = None, early_stop: bool | None = None,
+          engine: Engine | None = None, verbose: bool = False) -> Result:
+    """Spend about `budget` times the compute of a direct answer on a question.
+
+    `engine` replaces the model (tests and other back ends); `on_event` hears every event.
+    """
+    setup = prepare(question, profile, model, task, locate_model=engine is None)
+    chosen_budget = parse_budget(budget)
+    runner = engine or load_engine(setup.model, setup.profile, verbose)
+    verifier = runner
+    if setup.profile.verifier and engine is None:
+        verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
+    plan = plan_for(setup, chosen_budget, runner, early_stop)
+    run = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
+              plan=plan, engine=runner, verifier=verifier,
+              seed=secrets.randbelow(2**31) if seed is None else seed,
+              emit=on_event or (lambda event: None), profile=setup.profile.name)
+    return run.solve()

@@ -1,0 +1,145 @@
+"""The `think` command line. Commands only wire: parse, load config, run the API, render.
+
+Heavy imports (the API, llama.cpp, pydantic) happen inside commands so `think --help` is fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from think import __version__
+from think.errors import Interrupted, ThinkError, UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Budgeted solving on a local model: spend N times the compute of one "
+                       "direct answer on a question.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"think {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False
+         ) -> None:
+    """Budgeted solving on consumer hardware."""
+
+
+def read_question(argument: str | None) -> str:
+    """The question from the argument, from '-', or from stdin when it is not a terminal."""
+    if argument is not None and argument != "-":
+        return argument
+    stdin = sys.stdin
+    try:
+        interactive = stdin is None or stdin.isatty()
+    except ValueError:  # stdin was closed
+        interactive = True
+    if argument is None and interactive:
+        raise UsageError("no question given", "pass it as an argument, or pipe it on stdin")
+    if stdin is None:
+        raise UsageError("stdin is closed", "pass the question as an argument")
+    try:
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+    except (OSError, ValueError):
+        raise UsageError("stdin could not be read", "pass the question as an argument")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("stdin is not UTF-8 text", "pipe a text question")
+    if "\x00" in text:
+        raise UsageError("stdin holds binary data, not a question", "pipe a text question")
+    return text
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+@app.command()
+def solve(
+    question: Annotated[Optional[str], typer.Argument(
+        help="The question; '-' or a pipe reads it from stdin.", show_default=False)] = None,
+    budget: Annotated[str, typer.Option(
+        "--budget", "-b", metavar="1..100", help="Compute to spend, 1..100 times one direct answer.")] = "8",
+    profile: Annotated[Optional[str], typer.Option(
+        "--profile", "-p", metavar="NAME|FILE", help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
+        show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
+        show_default=False)] = None,
+    task: Annotated[str, typer.Option(
+        metavar="KIND", help="auto, math, choice, code or text.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    seed: Annotated[Optional[int], typer.Option(
+        metavar="N", help="Seed for a reproducible run.",
+                                                show_default=False)] = None,
+    plan_only: Annotated[bool, typer.Option(
+        "--plan", help="Show the plan the budget maps to and exit (no model is loaded).")] = False,
+    early_stop: Annotated[bool, typer.Option(
+        "--early-stop/--no-early-stop", help="Stop sampling once the vote is settled.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show every sample's text and llama.cpp's log.")] = False,
+) -> None:
+    """Answer a question, spending about BUDGET times the compute of a direct answer."""
+    from think import api
+    from think.ui.describe import describe_plan
+    from think.ui.plain import PlainView
+
+    text = read_question(question)
+    chosen_profile = profile or os.environ.get("THINK_PROFILE")
+    chosen_budget = api.parse_budget(budget)
+    if plan_only:
+        setup = api.prepare(text, chosen_profile, model, task, locate_model=False)
+        plan = api.plan_for(setup, chosen_budget, early_stop=early_stop)
+        if as_json:
+            _print_json({"budget": chosen_budget, "task": setup.task, "model": setup.model.name,
+                         "profile": setup.profile.name, "plan": plan.to_dict(),
+                         "planned_units": round(plan.planned_units, 2)})
+        else:
+            print(describe_plan(plan))
+            for note in plan.notes:
+                print(f"note: {note}")
+        return
+    view = None if quiet else PlainView(verbose=verbose)
+    result = api.solve(text, budget=chosen_budget, profile=chosen_profile, model=model, task=task,
+                       seed=seed, on_event=view, early_stop=early_stop, verbose=verbose)
+    if as_json:
+        _print_json(result.to_dict())
+    elif result.answer is not None:
+        print(result.answer)
+    if result.answer is None:
+        raise ThinkError("the model gave no answer that could be read",
+                         "raise the budget or try a stronger model")
+
+
+def main() -> None:
+    """Console entry point: run the app, turning ThinkErrors into one-line messages."""
+    try:
+        app(prog_name="think")
+    except Interrupted as exc:
+        if exc.best_answer is not None:
+            print(exc.best_answer, flush=True)
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except ThinkError as exc:
+        if os.environ.get("THINK_DEBUG"):
+            raise
+        hint = f" ({exc.hint})" if exc.hint else ""
+        print(f"Error: {exc.message}{hint}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,0 @@
-"""Solving strategies: pure Python over the Engine protocol, no model import."""

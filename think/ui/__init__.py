@@ -1,0 +1,1 @@
+"""Views: consumers of solver events (plain lines, JSON, the live terminal view)."""

@@ -1,0 +1,28 @@
+"""Short human descriptions of plans and answers, shared by every view."""
+
+from __future__ import annotations
+
+from think.budget import Plan
+
+STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
+                  "refine": "chain of thought + refinement", "vote": "self-consistency vote"}
+
+
+def describe_plan(plan: Plan) -> str:
+    """One line: what the budget buys and what it should cost."""
+    parts = [STRATEGY_WORDS[plan.strategy]]
+    if plan.strategy != "direct":
+        parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens"
+                     if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens")
+    if plan.refine_rounds:
+        parts.append(f"up to {plan.refine_rounds} refinement rounds")
+    if plan.early_stop:
+        parts.append(f"early stop at {plan.early_stop_threshold:.0%}")
+    return (f"budget {plan.budget} -> {', '.join(parts)} "
+            f"(planned {plan.planned_units:.1f} units of {plan.unit_tokens} tokens)")
+
+
+def short(text: str | None, width: int = 60) -> str:
+    """A single-line, shortened form of a text for status lines."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

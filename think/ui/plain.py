@@ -1,0 +1,59 @@
+"""Plain progress lines on stderr: for pipes, logs and terminals without a live view."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from think.events import (CritiqueDone, Event, Finished, SampleDone, Started, StepStarted,
+                          VoteUpdated)
+from think.ui.describe import describe_plan, short
+
+
+@dataclass
+class PlainView:
+    """Writes one line per step, sample, vote and critique; `verbose` adds full texts."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    verbose: bool = False
+    planned: int = 0
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            self.planned = event.plan.samples
+            self.say(f"think: {short(event.question, 70)}")
+            self.say(f"think: model {event.model}, profile {event.profile}, task {event.task}")
+            self.say(f"think: {describe_plan(event.plan)}")
+            for note in event.plan.notes:
+                self.say(f"think: note: {note}")
+        elif isinstance(event, StepStarted) and event.kind != "sample":
+            self.say(f"think: round {event.round}: {event.kind}")
+        elif isinstance(event, SampleDone):
+            sample = event.sample
+            label = {"sample": f"sample {sample.index + 1}/{self.planned}",
+                     "critique": "critique", "revise": "revised"}[event.kind]
+            forced = ", forced at budget" if sample.finish == "budget-forced" else ""
+            answer = sample.answer if event.kind != "critique" else short(sample.text, 60)
+            self.say(f"think: {label}: {answer} ({sample.tokens} tokens{forced})")
+            if self.verbose:
+                self.say(sample.text)
+        elif isinstance(event, VoteUpdated) and event.drawn > 1:
+            counts = ", ".join(f"{answer} x{count}" for answer, count in event.tally.counts.items())
+            settled = f" - settled after {event.drawn} of {event.planned}" if event.settled else ""
+            self.say(f"think: vote: {counts or 'no answers yet'}{settled}")
+        elif isinstance(event, CritiqueDone):
+            critique = event.critique
+            revised = f" -> {critique.revised_answer}" if critique.verdict != "correct" else ""
+            self.say(f"think: verdict round {critique.round}: {critique.verdict}{revised}")
+        elif isinstance(event, Finished):
+            result = event.result
+            compute = result.compute
+            votes = result.vote.counts.get(result.answer or "", 0)
+            self.say(f"think: answer {result.answer} ({votes}/{result.vote.drawn} votes, "
+                     f"{compute.used:.1f} of {result.budget} units, "
+                     f"{compute.prompt_tokens + compute.generated_tokens} tokens, "
+                     f"{compute.seconds:.1f} s)")
