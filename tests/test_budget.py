@@ -33,8 +33,8 @@ def test_default_shape_follows_the_frontier_curve() -> None:
         return make_plan(profile, budget, TYPICAL, CONTEXT)
 
     assert (plan(1).strategy, plan(1).cot_tokens, plan(1).samples) == ("direct", 0, 1)
-    assert plan(2).strategy == "cot" and 200 <= plan(2).cot_tokens <= 320
-    assert plan(4).strategy == "cot" and 750 <= plan(4).cot_tokens <= 1100
+    assert plan(2).strategy == "cot" and plan(2).cot_tokens == 256
+    assert plan(4).strategy == "cot" and 750 <= plan(4).cot_tokens <= 1024
     assert plan(7).cot_tokens > plan(4).cot_tokens
     assert plan(12).strategy == "refine" and plan(12).refine_rounds == 3
     assert plan(20).strategy == "vote" and 9 <= plan(20).samples <= 11

@@ -104,6 +104,9 @@ def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
         cap = _context_cap(stage, context, prompt, answer, rounds, critique,
                            prompts.round_overhead)
         if stage.strategy == "cot":
+            # The thinking cap starts at cot_tokens and doubles with each budget step.
+            growth = stage.cot_tokens * 2 ** (budget - stage.from_budget)
+            cot = min(cot, growth)
             cap = min(cap, stage.max_cot_tokens)
         if cot > cap:
             cot = cap

@@ -28,6 +28,7 @@ class Stage(Strict):
 
     from_budget: Annotated[int, Field(ge=1, le=100)]
     strategy: Literal["direct", "cot", "refine", "vote"]
+    # cot: thinking cap at from_budget, doubling per budget step; refine/vote: target length.
     cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 256
     max_cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 2048
     max_rounds: Annotated[int, Field(ge=1, le=20)] = 3

@@ -1,0 +1,136 @@
+"""The real thing: llama.cpp on the embedded Gemma 3 270M. Asserts machinery, not wisdom."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import think
+from think import api
+from think.config import LoadSettings, load_profile
+from think.engine.base import SampleRequest
+from think.engine.llama import LlamaEngine
+from think.models import resolve
+from think.strategies.prompts import Prompts
+
+pytestmark = pytest.mark.real
+
+Q = "Sara has 5 cookies and eats 2. How many cookies are left?"
+CUE = "Final answer:"
+
+
+@pytest.fixture(scope="module")
+def engine() -> LlamaEngine:
+    spec = resolve()
+    return api.load_engine(spec, load_profile())
+
+
+def cot_request(engine: LlamaEngine, **overrides) -> SampleRequest:
+    prompts = Prompts(engine, Q, "math")
+    fields = dict(prompt=prompts.cot(), n=4, max_tokens=64, stop=prompts.stops(),
+                  answer_cue=CUE, answer_tokens=16, temperature=0.8, seed=11)
+    return SampleRequest(**{**fields, **overrides})
+
+
+def test_budget_1_is_a_direct_answer_with_no_chain_of_thought() -> None:
+    result = think.solve(Q, budget=1, seed=3)
+    assert result.plan.strategy == "direct" and result.plan.cot_tokens == 0
+    assert len(result.samples) == 1
+    sample = result.samples[0]
+    assert "\n" not in sample.text.strip() and CUE not in sample.text
+    assert result.compute.used <= 1.25
+
+
+def test_budget_2_thinks_within_256_tokens() -> None:
+    result = think.solve(Q, budget=2, seed=3)
+    plan = result.plan
+    assert plan.strategy == "cot" and plan.cot_tokens <= 256
+    for sample in result.samples:
+        assert sample.tokens <= plan.cot_tokens + plan.answer_tokens
+        if sample.finish == "budget-forced":
+            assert f"\n{CUE}" in sample.text
+
+
+def test_samples_forced_at_the_cap_carry_the_answer_cue(engine: LlamaEngine) -> None:
+    result = engine.sample(cot_request(engine, max_tokens=6))
+    assert len(result.completions) == 4
+    for completion in result.completions:
+        assert completion.finish == "budget-forced"
+        assert f"\n{CUE}" in completion.text
+        assert completion.tokens <= 6 + 16
+
+
+def test_budget_20_draws_ten_samples_whose_votes_add_up() -> None:
+    result = think.solve(Q, budget=20, seed=5, early_stop=False)
+    assert result.plan.samples == 10 and len(result.samples) == 10
+    abstained = sum(1 for s in result.samples if s.answer is None)
+    assert sum(result.vote.counts.values()) + abstained == 10
+    assert len({s.seed for s in result.samples}) == 10
+    assert len({s.text for s in result.samples}) > 1, "distinct seeds must give distinct samples"
+    assert result.compute.used <= 1.25 * 20
+
+
+def test_same_seed_same_samples(engine: LlamaEngine) -> None:
+    first = engine.sample(cot_request(engine))
+    second = engine.sample(cot_request(engine))
+    assert [c.text for c in first.completions] == [c.text for c in second.completions]
+
+
+def test_more_samples_than_the_batch_width_all_complete() -> None:
+    spec = resolve()
+    narrow = LlamaEngine(spec.path, spec.name, spec.format, LoadSettings(batch_width=3))
+    try:
+        result = narrow.sample(cot_request(narrow, n=7, max_tokens=24))
+        assert [c.index for c in result.completions] == list(range(7))
+        assert all(c.finish in ("stop", "budget-forced") for c in result.completions)
+    finally:
+        narrow.close()
+
+
+def test_a_settled_vote_stops_the_live_sequences(engine: LlamaEngine) -> None:
+    finished = []
+
+    def on_done(completion) -> bool:
+        finished.append(completion)
+        return False  # settled at the first finished sample
+
+    result = engine.sample(cot_request(engine, n=6, max_tokens=200), on_done=on_done)
+    assert len(finished) == 1
+    cancelled = [c for c in result.completions if c.finish == "cancelled"]
+    assert len(cancelled) == 5
+    assert result.generated_tokens < 6 * 200
+
+
+def test_prompt_prefix_is_reused_between_calls(engine: LlamaEngine) -> None:
+    prompt = Prompts(engine, Q + " Count carefully.", "math").cot()
+    request = cot_request(engine, prompt=prompt, n=1, max_tokens=8)
+    first = engine.sample(request)
+    again = engine.sample(request)
+    cue = len(engine.tokenize(f"\n{CUE}", special=False))
+    # The second call evaluates only the prompt's last token (plus the cue if it was forced).
+    assert again.prompt_tokens <= 1 + cue < first.prompt_tokens
+
+
+def test_cli_json_reports_units_within_the_budget(tmp_path) -> None:
+    think_bin = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
+    run = subprocess.run([think_bin, "solve", Q, "--budget", "4", "--json", "--seed", "2"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["budget"] == 4 and data["compute"]["used"] <= 1.25 * 4
+    assert data["model"] == "gemma3-270m" and data["samples"]
+
+
+def test_a_pipe_works_end_to_end() -> None:
+    think_bin = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
+    run = subprocess.run(f"echo '{Q}' | {think_bin} solve - --json --budget 2",
+                         shell=True, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["question"] == Q and data["answer"] is not None
+    assert "think: answer" in run.stderr  # progress went to stderr, not stdout

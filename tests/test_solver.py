@@ -1,0 +1,115 @@
+"""Strategies on the scripted engine: direct answers, forcing, votes, early stop, refinement."""
+
+from __future__ import annotations
+
+import pytest
+
+import think
+from think.engine.base import SampleRequest
+from think.engine.scripted import ScriptedEngine
+from think.errors import Interrupted
+from think.events import Event, Finished, SampleDone, Started, Token, VoteUpdated
+
+QUESTION = "Sara has 5 cookies and eats 2. How many are left?"
+
+
+def solve(engine: ScriptedEngine, budget: int, **options):
+    events: list[Event] = []
+    result = think.solve(QUESTION, budget=budget, engine=engine, seed=7,
+                         on_event=events.append, **options)
+    return result, events
+
+
+def test_budget_1_is_one_direct_answer() -> None:
+    engine = ScriptedEngine([" 3\nQuestion: next"])
+    result, events = solve(engine, 1)
+    assert result.answer == "3" and result.plan.strategy == "direct"
+    request = engine.history[0]
+    assert request.n == 1 and request.answer_cue == "" and request.prompt.endswith("Answer:")
+    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+
+
+def test_budget_2_thinks_within_its_cap_and_is_forced_to_answer() -> None:
+    engine = ScriptedEngine([" step" * 1000 + "\nFinal answer: 3"])
+    result, _ = solve(engine, 2)
+    sample = result.samples[0]
+    assert result.plan.strategy == "cot" and sample.finish == "budget-forced"
+    assert sample.tokens <= result.plan.cot_tokens + result.plan.answer_tokens
+    assert "\nFinal answer: 3" in sample.text and result.answer == "3"
+
+
+def test_budget_20_draws_about_ten_samples_and_counts_every_vote() -> None:
+    answers = "33537353333333"
+    engine = ScriptedEngine(respond=lambda request, i: f" so {answers[i]}.\nFinal answer: "
+                            f"{answers[i]}")
+    result, events = solve(engine, 20, early_stop=False)
+    planned = result.plan.samples
+    assert 9 <= planned <= 11 and len(result.samples) == planned
+    assert result.vote.counts["5"] == 2 and result.vote.counts["7"] == 1
+    assert result.vote.counts["3"] == planned - 3 and result.answer == "3"
+    assert sum(result.vote.counts.values()) == result.vote.drawn == planned
+    assert len([e for e in events if isinstance(e, VoteUpdated)]) == planned
+    assert len({s.seed for s in result.samples}) == planned
+
+
+def test_early_stop_draws_fewer_samples_when_answers_agree() -> None:
+    engine = ScriptedEngine(respond=lambda request, i: " easy.\nFinal answer: 3")
+    result, _ = solve(engine, 20)
+    assert result.vote.early_stopped and result.vote.drawn == 4
+    assert result.vote.saved == result.plan.samples - 4
+
+
+def test_refinement_stops_when_the_verifier_accepts() -> None:
+    def respond(request: SampleRequest, index: int) -> str:
+        if request.answer_cue == "Verdict:":
+            return " All steps hold.\nVerdict: correct"
+        return " 5 - 2 = 3.\nFinal answer: 3"
+
+    engine = ScriptedEngine(respond=respond)
+    result, _ = solve(engine, 12)
+    assert result.plan.strategy == "refine" and result.plan.refine_rounds == 3
+    assert len(result.critiques) == 1 and result.critiques[0].verdict == "correct"
+    assert result.answer == "3"
+
+
+def test_refinement_revises_a_rejected_answer() -> None:
+    def respond(request: SampleRequest, index: int) -> str:
+        if request.answer_cue == "Verdict:":
+            return " 5 - 2 is 3, not 7.\nVerdict: wrong"
+        if "Revised solution:" in request.prompt:
+            return " 5 - 2 = 3.\nFinal answer: 3"
+        return " 5 + 2 = 7.\nFinal answer: 7"
+
+    result, _ = solve(ScriptedEngine(respond=respond), 12)
+    assert [c.verdict for c in result.critiques] == ["wrong"] * 3
+    assert result.critiques[0].revised_answer == "3" and result.answer == "3"
+    assert result.compute.used <= 1.25 * result.budget
+
+
+def test_compute_counts_prompt_once_and_every_generated_token() -> None:
+    engine = ScriptedEngine(respond=lambda request, i: " a b.\nFinal answer: 1")
+    result, _ = solve(engine, 20, early_stop=False)
+    prompt = engine.count_tokens(engine.history[0].prompt)
+    assert result.compute.prompt_tokens == prompt
+    assert result.compute.generated_tokens == sum(s.tokens for s in result.samples)
+
+
+def test_ctrl_c_carries_the_best_answer_so_far() -> None:
+    def respond(request: SampleRequest, index: int) -> str:
+        if index == 3:
+            raise KeyboardInterrupt
+        return " so.\nFinal answer: 4"
+
+    with pytest.raises(Interrupted) as stopped:
+        solve(ScriptedEngine(respond=respond), 20, early_stop=False)
+    assert stopped.value.best_answer == "4" and stopped.value.exit_code == 130
+
+
+def test_samples_stream_tokens_tagged_with_their_index() -> None:
+    events: list[Event] = []
+    engine = ScriptedEngine(respond=lambda request, i: f" x{i} y.\nFinal answer: {i}")
+    think.solve(QUESTION, budget=20, engine=engine, seed=1, on_event=events.append,
+                early_stop=False)
+    done = [e.sample.index for e in events if isinstance(e, SampleDone)]
+    tokens = {e.index for e in events if isinstance(e, Token)}
+    assert done == list(range(len(done))) and tokens == set(done) and len(done) >= 9
