@@ -134,3 +134,28 @@ def test_a_pipe_works_end_to_end() -> None:
     data = json.loads(run.stdout)
     assert data["question"] == Q and data["answer"] is not None
     assert "think: answer" in run.stderr  # progress went to stderr, not stdout
+
+
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'assistant' %}"
+    "{% set role = 'model' %}{% else %}{% set role = 'user' %}{% endif %}"
+    "<start_of_turn>{{ role }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"
+    "<start_of_turn>model\n")
+
+
+def test_chat_models_are_prompted_through_their_template(think_home) -> None:
+    spec = resolve()
+    config = think_home / "config"
+    config.mkdir(parents=True)
+    template = GEMMA_TEMPLATE.replace("\n", "\\n")
+    (config / "models.yaml").write_text(
+        f"models:\n  gemma-chat:\n    path: {spec.path}\n    format: chat\n"
+        f"    context: 4096\n    chat_template: \"{template}\"\n")
+    result = think.solve(Q, budget=2, model="gemma-chat", seed=1)
+    assert result.model == "gemma-chat" and result.samples
+    engine = api.load_engine(resolve("gemma-chat"), load_profile())
+    prompt = Prompts(engine, Q, "math").cot()
+    assert prompt.startswith("<bos><start_of_turn>user")
+    assert prompt.rstrip().endswith("<start_of_turn>model")
+    tokens = engine.tokenize(prompt)
+    assert tokens.count(tokens[0]) == 1  # one BOS, not two

@@ -72,10 +72,11 @@ def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Lla
     """The llama.cpp engine for a model, loaded once per process and load settings."""
     from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
 
-    key = (spec.path, spec.format, spec.context, profile.load, verbose)
+    key = (spec, profile.load, verbose)
     if key not in _engines:
         _engines[key] = LlamaEngine(spec.path, spec.name, spec.format, profile.load,
-                                    context=spec.context, verbose=verbose)
+                                    context=spec.context, verbose=verbose,
+                                    chat_template=spec.chat_template)
     return _engines[key]
 
 

@@ -98,6 +98,7 @@ class ModelEntry(Strict):
     size_mb: int | None = None
     format: Literal["base", "chat"] = "chat"
     context: Annotated[int, Field(ge=256)] = 4096
+    chat_template: str | None = None  # Jinja template for GGUF files that lack one
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:

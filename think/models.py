@@ -24,6 +24,7 @@ class ModelSpec:
     path: Path
     format: str
     context: int
+    chat_template: str | None = None
 
 
 def models_dir() -> Path:
@@ -53,8 +54,8 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
         raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
     entry = registry.models[name]
     path = entry_path(name, entry) if locate else Path(entry.file or entry.path or name)
-    return ModelSpec(name=name, path=path, format=entry.format,
-                     context=entry.context)
+    return ModelSpec(name=name, path=path, format=entry.format, context=entry.context,
+                     chat_template=entry.chat_template)
 
 
 def entry_path(name: str, entry: ModelEntry) -> Path:

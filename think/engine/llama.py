@@ -99,7 +99,8 @@ class LlamaEngine:
     """A GGUF model behind llama.cpp, with shared-prefix batched sampling."""
 
     def __init__(self, path: Path, name: str, prompt_format: str, load: LoadSettings,
-                 context: int | None = None, verbose: bool = False) -> None:
+                 context: int | None = None, verbose: bool = False,
+                 chat_template: str | None = None) -> None:
         check_gguf(path)
         set_verbose(verbose)
         llama_cpp.llama_backend_init()
@@ -112,6 +113,9 @@ class LlamaEngine:
                              "the file may be truncated or of an unsupported architecture")
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.path, self.name, self.prompt_format = path, name, prompt_format
+        self.chat_template = chat_template or self.metadata("tokenizer.chat_template")
+        self.bos_text = self._special_text(llama_cpp.llama_vocab_bos(self.vocab))
+        self.eos_text = self._special_text(llama_cpp.llama_vocab_eos(self.vocab))
         self.gpu_layers = params.n_gpu_layers
         train = llama_cpp.llama_model_n_ctx_train(self.model)
         self.context = min(x for x in (train, context, load.n_ctx) if x)
@@ -125,7 +129,8 @@ class LlamaEngine:
 
     def tokenize(self, text: str, special: bool = True) -> list[int]:
         data = text.encode("utf-8")
-        add_bos = special and self.prompt_format == "base"
+        # A rendered chat template may already begin with the BOS text; never add a second.
+        add_bos = special and not (self.bos_text and text.startswith(self.bos_text))
         capacity = len(data) + 16
         buffer = (llama_cpp.llama_token * capacity)()
         count = llama_cpp.llama_tokenize(self.vocab, data, len(data), buffer, capacity,
@@ -137,10 +142,13 @@ class LlamaEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def piece(self, token: int) -> bytes:
+    def piece(self, token: int, special: bool = False) -> bytes:
         buffer = ctypes.create_string_buffer(64)
-        size = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, 64, 0, False)
+        size = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, 64, 0, special)
         return buffer.raw[:max(0, size)]
+
+    def _special_text(self, token: int) -> str:
+        return self.piece(token, special=True).decode("utf-8", "replace") if token >= 0 else ""
 
     def metadata(self, key: str) -> str | None:
         buffer = ctypes.create_string_buffer(1 << 16)
@@ -150,13 +158,11 @@ class LlamaEngine:
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        template = self.metadata("tokenizer.chat_template")
-        if not template:
+        if not self.chat_template:
             turns = "".join(f"{m['role'].capitalize()}: {m['content']}\n\n" for m in messages)
             return turns + "Assistant:"
-        bos = self.piece(llama_cpp.llama_vocab_bos(self.vocab)).decode("utf-8", "replace")
-        eos = self.piece(llama_cpp.llama_vocab_eos(self.vocab)).decode("utf-8", "replace")
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        formatter = Jinja2ChatFormatter(template=self.chat_template, eos_token=self.eos_text,
+                                        bos_token=self.bos_text)
         return formatter(messages=messages).prompt
 
     # -- context ------------------------------------------------------------------------
