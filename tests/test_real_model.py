@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -116,9 +117,12 @@ def test_prompt_prefix_is_reused_between_calls(engine: LlamaEngine) -> None:
     assert again.prompt_tokens <= 1 + cue < first.prompt_tokens
 
 
+def think_bin() -> str:
+    return shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
+
+
 def test_cli_json_reports_units_within_the_budget(tmp_path) -> None:
-    think_bin = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
-    run = subprocess.run([think_bin, "solve", Q, "--budget", "4", "--json", "--seed", "2"],
+    run = subprocess.run([think_bin(), "solve", Q, "--budget", "4", "--json", "--seed", "2"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
@@ -127,13 +131,30 @@ def test_cli_json_reports_units_within_the_budget(tmp_path) -> None:
 
 
 def test_a_pipe_works_end_to_end() -> None:
-    think_bin = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
-    run = subprocess.run(f"echo '{Q}' | {think_bin} solve - --json --budget 2",
+    run = subprocess.run(f"echo '{Q}' | {think_bin()} solve - --json --budget 2",
                          shell=True, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["question"] == Q and data["answer"] is not None
     assert "think: answer" in run.stderr  # progress went to stderr, not stdout
+
+
+def test_ctrl_c_prints_the_best_answer_so_far_and_exits_130() -> None:
+    process = subprocess.Popen([think_bin(), "solve", Q, "-b", "100", "--no-early-stop",
+                                "--seed", "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:  # wait until the vote has an answer
+        seen.append(line)
+        if line.startswith("think: vote: ") and "no answers" not in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, "".join(seen) + err
+    assert "Traceback" not in err and "Interrupted" in err
+    answers = [part.rsplit(" x", 1)[0] for part in seen[-1][len("think: vote: "):].split(", ")]
+    assert out.strip() in answers  # the leader of the samples finished so far
 
 
 GEMMA_TEMPLATE = (
