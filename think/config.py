@@ -51,6 +51,7 @@ class LoadSettings(Strict):
     n_ctx: Annotated[int, Field(ge=256, le=1_048_576)] | None = None
     n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
     batch_width: Annotated[int, Field(ge=1, le=256)] = 8
+    prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
 
 
 class Profile(Strict):

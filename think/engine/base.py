@@ -35,6 +35,8 @@ class SampleRequest:
     top_k: int = 40
     top_p: float = 0.95
     seed: int = 0
+    ignore_eos: bool = False  # benchmarks: every sample runs to max_tokens
+    shared_prefix: str = ""  # start of the prompt that other questions share (cached on disk)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pathlib import Path
 import llama_cpp
 
 from think.config import LoadSettings
+from think.engine.prompt_cache import PromptCache
 from think.engine.base import (FINISH_CANCELLED, FINISH_LENGTH, Completion, DoneCallback,
                                SampleRequest, SampleResult, SampleTracker, TokenCallback)
 from think.errors import ModelError, ThinkError
@@ -28,6 +29,7 @@ HOLDER = 0
 GGUF_MAGIC = b"GGUF"
 ALL_LAYERS = 999
 KV_SLACK = 64  # cells beyond the plan for cue tokens and rounding
+DEFAULT_MAX_CELLS = 65536  # KV cells for a whole batch when the profile sets no n_ctx
 
 
 _log_state = {"verbose": False}
@@ -121,9 +123,12 @@ class LlamaEngine:
         self.context = min(x for x in (train, context, load.n_ctx) if x)
         self.load = load
         self.threads = load.n_threads or physical_cores()
+        self.max_cells = load.n_ctx or max(DEFAULT_MAX_CELLS, self.context)
         self.ctx: ctypes.c_void_p | None = None
-        self.ctx_cells = self.ctx_seqs = 0
+        self.ctx_cells = self.ctx_seqs = self.contexts_created = 0
         self.holder: list[int] = []
+        self.prompt_cache = PromptCache(path, llama_cpp.__version__, load.prompt_cache_mb << 20)
+        self.last_cache_hit = False
 
     # -- text ---------------------------------------------------------------------------
 
@@ -185,12 +190,19 @@ class LlamaEngine:
             raise ModelError(f"llama.cpp could not create a context of {cells} tokens",
                              "lower the budget or the profile's batch_width")
         self.ctx, self.ctx_cells, self.ctx_seqs = ctx, cells, seqs
+        self.contexts_created += 1
         self.holder = []
 
     def close_context(self) -> None:
         if self.ctx is not None:
             llama_cpp.llama_free(self.ctx)
             self.ctx, self.holder = None, []
+
+    def forget_prompt(self) -> None:
+        """Drop the prompt held in memory (benchmarks measure a cold start with this)."""
+        if self.ctx is not None:
+            llama_cpp.llama_memory_clear(self._memory(), True)
+        self.holder = []
 
     def close(self) -> None:
         self.close_context()
@@ -209,8 +221,13 @@ class LlamaEngine:
 
     # -- sampling -----------------------------------------------------------------------
 
-    def _evaluate_holder(self, tokens: list[int], batch: llama_cpp.llama_batch) -> int:
-        """Put tokens on the holder sequence, reusing the cached prefix; returns tokens evaluated."""
+    def _evaluate_holder(self, tokens: list[int], prefix: int,
+                         batch: llama_cpp.llama_batch) -> int:
+        """Put tokens on the holder sequence, reusing what is cached; returns tokens evaluated.
+
+        The first `prefix` tokens are shared with other questions: they come from the disk
+        cache when an entry exists, and are saved there after they are evaluated.
+        """
         reuse = 0
         for old, new in zip(self.holder, tokens):
             if old != new:
@@ -220,24 +237,80 @@ class LlamaEngine:
             llama_cpp.llama_memory_clear(self._memory(), True)
             reuse = 0
         self.holder = tokens[:reuse]
-        for start in range(reuse, len(tokens), self.load.n_batch):
-            chunk = tokens[start:start + self.load.n_batch]
-            _fill(batch, [(token, start + i, HOLDER, False) for i, token in enumerate(chunk)])
+        self.last_cache_hit = False
+        evaluated = 0
+        if prefix > reuse and self.prompt_cache.enabled:
+            self.last_cache_hit = self._load_prefix(tokens[:prefix])
+            if not self.last_cache_hit:
+                reuse = len(self.holder)  # a failed load leaves the holder empty
+                evaluated = self._evaluate_range(tokens, reuse, prefix, batch)
+                self._save_prefix(tokens[:prefix])
+            reuse = prefix
+        return evaluated + self._evaluate_range(tokens, reuse, len(tokens), batch)
+
+    def _evaluate_range(self, tokens: list[int], start: int, end: int,
+                        batch: llama_cpp.llama_batch) -> int:
+        """Decode tokens[start:end] onto the holder, n_batch at a time."""
+        for first in range(start, end, self.load.n_batch):
+            chunk = tokens[first:min(end, first + self.load.n_batch)]
+            _fill(batch, [(token, first + i, HOLDER, False) for i, token in enumerate(chunk)])
             self._decode(batch)
-            self.holder = tokens[:start + len(chunk)]
-        return len(tokens) - reuse
+            self.holder = tokens[:first + len(chunk)]
+        return max(0, end - start)
+
+    def _load_prefix(self, prefix: list[int]) -> bool:
+        """Load a verified cached state for the prefix into the holder; False on a miss."""
+        state = self.prompt_cache.lookup(prefix)
+        if state is None:
+            return False
+        llama_cpp.llama_memory_seq_rm(self._memory(), HOLDER, -1, -1)
+        capacity = len(prefix) + 1
+        loaded = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        read = llama_cpp.llama_state_seq_load_file(self.ctx, str(state).encode(), HOLDER,
+                                                   loaded, capacity, ctypes.byref(count))
+        if read == 0 or list(loaded[:count.value]) != prefix:
+            llama_cpp.llama_memory_seq_rm(self._memory(), HOLDER, -1, -1)
+            self.prompt_cache.discard(prefix)
+            self.holder = []
+            return False
+        self.holder = list(prefix)
+        return True
+
+    def _save_prefix(self, prefix: list[int]) -> None:
+        try:
+            self.prompt_cache.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.prompt_cache.folder / f"{os.getpid()}.partial"
+            array = (llama_cpp.llama_token * len(prefix))(*prefix)
+            if llama_cpp.llama_state_seq_save_file(self.ctx, str(partial).encode(), HOLDER,
+                                                   array, len(prefix)):
+                self.prompt_cache.commit(prefix, partial)
+        except OSError:
+            pass  # an unwritable cache costs speed next time, never the answer
 
     def _new_sampler(self, request: SampleRequest, seed: int) -> ctypes.c_void_p:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
         if request.temperature <= 0:
+            if request.ignore_eos:
+                self._ban_end_tokens(chain)
             llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
             return chain
         if request.top_k > 0:
             llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
+        if request.ignore_eos:
+            self._ban_end_tokens(chain)
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
         return chain
+
+    def _ban_end_tokens(self, chain: ctypes.c_void_p) -> None:
+        ends = [t for t in (llama_cpp.llama_vocab_eos(self.vocab),
+                            llama_cpp.llama_vocab_eot(self.vocab)) if t >= 0]
+        biases = (llama_cpp.llama_logit_bias * len(ends))(
+            *[llama_cpp.llama_logit_bias(token, float("-inf")) for token in ends])
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_logit_bias(
+            llama_cpp.llama_vocab_n_tokens(self.vocab), len(ends), biases))
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
@@ -251,14 +324,21 @@ class LlamaEngine:
             raise ThinkError(
                 f"the prompt ({len(prompt)} tokens) and its answer do not fit the model's "
                 f"context of {self.context} tokens", "shorten the question or lower the budget")
-        width = max(1, min(request.n, self.load.batch_width))
+        # Fit the batch to the KV cells allowed: fewer sequences at once, never an abort.
+        room = (self.max_cells - len(prompt) - KV_SLACK) // per_sample
+        if room < 1:
+            raise ThinkError(f"the profile's n_ctx of {self.max_cells} cells cannot hold the "
+                             f"prompt and one answer ({len(prompt) + per_sample} tokens)",
+                             "raise load.n_ctx in the profile or lower the budget")
+        width = max(1, min(request.n, self.load.batch_width, room))
         self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, width + 1)
+        prefix = self._shared_prefix_length(request, prompt)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, width * (len(cue_tokens) + 1)),
                                            0, 1)
         slots: dict[int, _Slot] = {}
         completions: list[Completion] = []
         try:
-            evaluated = self._evaluate_holder(prompt[:-1], batch)
+            evaluated = self._evaluate_holder(prompt[:-1], prefix, batch)
             next_index, cancelled = 0, False
             while slots or (next_index < request.n and not cancelled):
                 for seq in range(1, width + 1):
@@ -299,6 +379,15 @@ class LlamaEngine:
         completions.sort(key=lambda c: c.index)
         generated = sum(completion.tokens for completion in completions)
         return SampleResult(completions, evaluated, generated)
+
+    def _shared_prefix_length(self, request: SampleRequest, prompt: list[int]) -> int:
+        """Tokens at the start of the prompt that are the request's shared prefix, or 0."""
+        if not request.shared_prefix or not request.prompt.startswith(request.shared_prefix):
+            return 0
+        prefix = self.tokenize(request.shared_prefix)
+        # Tokens can merge across the boundary; only an exact token prefix is cacheable.
+        fits = len(prefix) < len(prompt) and prompt[:len(prefix)] == prefix
+        return len(prefix) if fits else 0
 
     def _start_slot(self, seq: int, index: int, request: SampleRequest,
                     prompt: list[int]) -> _Slot:

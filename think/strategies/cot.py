@@ -22,8 +22,10 @@ def answer_end(task: str) -> str:
 
 def direct_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
     """One answer with no chain of thought: the model's next line (or code block)."""
+    prompt = prompts.direct()
     return SampleRequest(
-        prompt=prompts.direct(), n=1, max_tokens=plan.answer_tokens, stop=prompts.stops(),
+        prompt=prompt, shared_prefix=prompts.shared_prefix(prompt), n=1,
+        max_tokens=plan.answer_tokens, stop=prompts.stops(),
         answer_cue="", answer_tokens=plan.answer_tokens, answer_end=answer_end(prompts.task),
         temperature=plan.temperature, seed=seed)
 
@@ -32,7 +34,8 @@ def cot_request(prompt: str, prompts: Prompts, plan: Plan, n: int, seed: int,
                 temperature: float | None = None) -> SampleRequest:
     """Chains of thought capped at plan.cot_tokens, each forced to answer at the cap."""
     return SampleRequest(
-        prompt=prompt, n=n, max_tokens=plan.cot_tokens, stop=prompts.stops(),
+        prompt=prompt, shared_prefix=prompts.shared_prefix(prompt), n=n,
+        max_tokens=plan.cot_tokens, stop=prompts.stops(),
         answer_cue=FINAL_CUE, answer_tokens=plan.answer_tokens,
         answer_end=answer_end(prompts.task),
         temperature=plan.temperature if temperature is None else temperature, seed=seed)

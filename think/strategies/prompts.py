@@ -129,6 +129,13 @@ class Prompts:
         """The prompt text a refinement round adds beyond the solution and the critique."""
         return self.critique("") + "\nRevised solution:"
 
+    def shared_prefix(self, prompt: str) -> str:
+        """The start of a prompt that every question shares (its few-shot examples), or ""."""
+        if self.chat:
+            return ""
+        known = (self._examples(True), self._examples(False), CRITIQUE_EXAMPLES)
+        return max((p for p in known if prompt.startswith(p)), key=len, default="")
+
     def stops(self) -> tuple[str, ...]:
         """Where a base model's turn ends: the start of the next few-shot question."""
         return () if self.chat else (QUESTION_STOP,)

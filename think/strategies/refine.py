@@ -40,8 +40,9 @@ class Refiner:
 
     def critique_request(self, solution: str, seed: int) -> SampleRequest:
         stops = self.verifier_prompts.stops()
+        prompt = self.verifier_prompts.critique(solution)
         return SampleRequest(
-            prompt=self.verifier_prompts.critique(solution), n=1,
+            prompt=prompt, shared_prefix=self.verifier_prompts.shared_prefix(prompt), n=1,
             max_tokens=self.plan.critique_tokens,
             stop=stops + ((REVISE_STOP,) if stops else ()),
             answer_cue=VERDICT_CUE, answer_tokens=VERDICT_TOKENS,
