@@ -1,0 +1,54 @@
+"""Question files for benchmarks: GSM8K-format JSONL (`#### answer`) or any JSONL with
+`question` and `answer` fields; a seeded sample of them."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from think.errors import UsageError
+from think.strategies.extract import extract
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question with its normalised gold answer."""
+
+    id: str
+    question: str
+    gold: str | None
+
+
+def gold_answer(raw: object, task: str = "math") -> str | None:
+    """The normalised gold answer: GSM8K's text after '####', else the whole field."""
+    text = str(raw) if raw is not None else ""
+    if "####" in text:
+        text = text.rsplit("####", 1)[1]
+    return extract(task, f"Final answer: {text.strip()}")
+
+
+def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item]:
+    """Read a JSONL file of questions; with a limit, a seeded random sample of that size."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}", "give an existing JSONL file")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text", "give a JSONL file")
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            question = record["question"]
+        except (ValueError, KeyError, TypeError):
+            raise UsageError(f"{path} line {number} is not a JSON object with a 'question'",
+                             "one JSON object per line, with 'question' and 'answer'")
+        items.append(Item(str(record.get("id", number)), question, gold_answer(
+            record.get("answer"))))
+    if limit is not None and limit < len(items):
+        items = random.Random(seed).sample(items, limit)
+    return items

@@ -1,0 +1,142 @@
+"""`think bench speed`: think's batched sampler against sequential create_completion calls,
+side by side in one run on the same prompt, and the prompt cache's hit against its miss."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from think.bench.fewshot import FEWSHOT, QUESTION
+from think.config import Profile
+from think.engine.base import SampleRequest
+from think.models import ModelSpec
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SpeedRow:
+    """One width: tokens per second both ways and their ratio."""
+
+    n: int
+    sequential_tokens: int
+    sequential_seconds: float
+    batched_tokens: int
+    batched_seconds: float
+
+    @property
+    def sequential_tps(self) -> float:
+        return self.sequential_tokens / self.sequential_seconds
+
+    @property
+    def batched_tps(self) -> float:
+        return self.batched_tokens / self.batched_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.batched_tps / self.sequential_tps
+
+
+@dataclass
+class SpeedReport:
+    """Everything `think bench speed` measured."""
+
+    model: str
+    threads: int
+    gpu_layers: int
+    tokens_per_sample: int
+    rows: list[SpeedRow] = field(default_factory=list)
+    prefix_tokens: int = 0
+    ttft_miss: float = 0.0
+    ttft_hit: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [{**asdict(row), "sequential_tps": round(row.sequential_tps, 2),
+                 "batched_tps": round(row.batched_tps, 2), "ratio": round(row.ratio, 3)}
+                for row in self.rows]
+        return {**asdict(self), "rows": rows,
+                "prompt_cache_speedup": round(self.ttft_miss / self.ttft_hit, 2)}
+
+
+def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
+              repeats: int, progress: Progress) -> SpeedReport:
+    """Measure both samplers on one prompt; each row alternates the two to share the noise."""
+    from llama_cpp import Llama  # the baseline other tools use
+
+    from think.engine.llama import LlamaEngine
+
+    load = profile.load.model_copy(update={"batch_width": max(widths)})
+    engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
+    prompt = FEWSHOT + QUESTION
+    baseline = Llama(str(spec.path), n_ctx=engine.count_tokens(prompt) + tokens + 64,
+                     n_batch=load.n_batch, n_threads=engine.threads,
+                     n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
+                     verbose=False)
+    end_tokens = {baseline.token_eos(): float("-inf")}
+    report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens)
+
+    def sequential(n: int) -> tuple[int, float]:
+        start, made = time.perf_counter(), 0
+        for i in range(n):
+            out = baseline.create_completion(prompt, max_tokens=tokens, temperature=0.7,
+                                             seed=i, logit_bias=end_tokens)
+            made += out["usage"]["completion_tokens"]
+        return made, time.perf_counter() - start
+
+    def batched(n: int) -> tuple[int, float]:
+        start = time.perf_counter()
+        result = engine.sample(SampleRequest(prompt=prompt, n=n, max_tokens=tokens,
+                                             temperature=0.7, seed=0, ignore_eos=True))
+        return result.generated_tokens, time.perf_counter() - start
+
+    # Warm both: each keeps the prompt in its KV cache, so the rows time decoding.
+    sequential(1)
+    batched(1)
+    for n in widths:
+        progress(f"N={n}: sequential and batched, {repeats} rounds")
+        seq_runs, bat_runs = [], []
+        for _ in range(repeats):
+            seq_runs.append(sequential(n))
+            bat_runs.append(batched(n))
+        seq = min(seq_runs, key=lambda run: run[1])
+        bat = min(bat_runs, key=lambda run: run[1])
+        report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1]))
+    progress("prompt cache: time to first token, miss and hit")
+    report.prefix_tokens, report.ttft_miss, report.ttft_hit = prompt_cache_ttft(engine, repeats)
+    baseline.close()
+    engine.close()
+    return report
+
+
+def prompt_cache_ttft(engine: Any, repeats: int) -> tuple[int, float, float]:
+    """Median time to the first token of a cold prompt, without and with its cached prefix."""
+    request = SampleRequest(prompt=FEWSHOT + QUESTION, shared_prefix=FEWSHOT, n=1, max_tokens=1,
+                            temperature=0.7, seed=0)
+    prefix = engine.tokenize(FEWSHOT)
+    misses, hits = [], []
+    for _ in range(repeats):
+        engine.prompt_cache.discard(prefix)
+        for runs in (misses, hits):
+            engine.forget_prompt()
+            start = time.perf_counter()
+            engine.sample(request)
+            runs.append(time.perf_counter() - start)
+    return len(prefix), statistics.median(misses), statistics.median(hits)
+
+
+def format_report(report: SpeedReport) -> str:
+    """The table `think bench speed` prints."""
+    device = f"{report.gpu_layers} layers on the GPU" if report.gpu_layers else "CPU only"
+    lines = [f"model {report.model}, {report.threads} threads, {device}, "
+             f"{report.tokens_per_sample} tokens per sample",
+             f"{'N':>3}  {'sequential tok/s':>16}  {'batched tok/s':>13}  {'batched/seq':>11}"]
+    for row in report.rows:
+        lines.append(f"{row.n:>3}  {row.sequential_tps:>16.1f}  {row.batched_tps:>13.1f}  "
+                     f"{row.ratio:>10.2f}x")
+    speedup = report.ttft_miss / report.ttft_hit
+    lines.append(f"prompt cache, {report.prefix_tokens}-token prefix: time to first token "
+                 f"{report.ttft_miss * 1000:.0f} ms on a miss, {report.ttft_hit * 1000:.0f} ms "
+                 f"on a hit ({speedup:.1f}x)")
+    return "\n".join(lines)
