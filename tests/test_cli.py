@@ -34,6 +34,14 @@ def test_stdout_holds_only_the_answer(run_cli, scripted) -> None:
     run = run_cli("solve", Q, "--budget", "4", "--seed", "1")
     assert run.code == 0 and run.stdout == "3\n"
     assert "think: answer 3" in run.stderr
+    assert "\x1b" not in run.stderr  # not a terminal: plain lines, no control codes
+
+
+def test_dumb_terminals_get_plain_lines(run_cli, scripted, monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    run = run_cli("solve", Q, "--budget", "2")
+    assert run.stdout == "3\n" and "\x1b" not in run.stderr and "think: answer" in run.stderr
 
 
 def test_json_has_every_field(run_cli, scripted) -> None:

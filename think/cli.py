@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -59,6 +59,22 @@ def read_question(argument: str | None) -> str:
     return text
 
 
+def make_view(quiet: bool, verbose: bool) -> Any:
+    """The live view on an interactive stderr, plain lines elsewhere, nothing when quiet."""
+    from rich.console import Console
+
+    from think.ui.plain import PlainView, SilentView
+
+    if quiet:
+        return SilentView()
+    console = Console(stderr=True)
+    if console.is_terminal and not console.is_dumb_terminal:
+        from think.ui.live import LiveView
+
+        return LiveView(console, verbose=verbose)
+    return PlainView(verbose=verbose)
+
+
 def _print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=None))
 
@@ -92,7 +108,6 @@ def solve(
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
     from think.ui.describe import describe_plan
-    from think.ui.plain import PlainView
 
     text = read_question(question)
     chosen_profile = profile or os.environ.get("THINK_PROFILE")
@@ -109,9 +124,11 @@ def solve(
             for note in plan.notes:
                 print(f"note: {note}")
         return
-    view = None if quiet else PlainView(verbose=verbose)
-    result = api.solve(text, budget=chosen_budget, profile=chosen_profile, model=model, task=task,
-                       seed=seed, on_event=view, early_stop=early_stop, verbose=verbose)
+    view = make_view(quiet, verbose)
+    with view:
+        result = api.solve(text, budget=chosen_budget, profile=chosen_profile, model=model,
+                           task=task, seed=seed, on_event=view, early_stop=early_stop,
+                           verbose=verbose)
     if as_json:
         _print_json(result.to_dict())
     elif result.answer is not None:

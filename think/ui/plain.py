@@ -19,6 +19,12 @@ class PlainView:
     verbose: bool = False
     planned: int = 0
 
+    def __enter__(self) -> PlainView:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
     def say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
@@ -57,3 +63,16 @@ class PlainView:
                      f"{compute.used:.1f} of {result.budget} units, "
                      f"{compute.prompt_tokens + compute.generated_tokens} tokens, "
                      f"{compute.seconds:.1f} s)")
+
+
+class SilentView:
+    """--quiet: hears every event, shows nothing."""
+
+    def __enter__(self) -> SilentView:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def __call__(self, event: Event) -> None:
+        return None

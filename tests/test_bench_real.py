@@ -1,0 +1,77 @@
+"""Benchmarks on the real model, at toy sizes: they run, print their table and write JSON."""
+
+from __future__ import annotations
+
+import json
+import resource
+from pathlib import Path
+
+import pytest
+
+import think
+from think import api
+from think.config import LoadSettings, load_profile
+from think.engine.base import SampleRequest
+from think.engine.llama import LlamaEngine
+from think.errors import ThinkError
+from think.models import resolve
+
+pytestmark = pytest.mark.real
+
+
+def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    run = run_cli("bench", "speed", "--widths", "1,2", "--tokens", "8", "--repeats", "1",
+                  "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert "batched/seq" in run.stdout and "prompt cache" in run.stdout
+    data = json.loads(out.read_text())
+    assert [row["n"] for row in data["rows"]] == [1, 2]
+    for row in data["rows"]:
+        assert row["batched_tokens"] == row["sequential_tokens"] == 8 * row["n"]
+        assert row["ratio"] > 0
+    assert data["prompt_cache_speedup"] > 1
+
+
+def test_record_then_replay(run_cli, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "What is 2 + 3?", "answer": "2 + 3 = 5\n#### 5"}) + "\n" +
+        json.dumps({"question": "What is 10 - 4?", "answer": "#### 6"}) + "\n")
+    recording = tmp_path / "rec.jsonl"
+    run = run_cli("bench", "record", str(questions), "--out", str(recording), "--samples", "3",
+                  "--cot-tokens", "24")
+    assert run.code == 0, run.stderr
+    rows = [json.loads(line) for line in recording.read_text().splitlines()]
+    assert sorted(row["gold"] for row in rows) == ["5", "6"]
+    assert all(len(row["answers"]) == 3 for row in rows)
+    replayed = run_cli("bench", "replay", str(recording), "--json")
+    scores = json.loads(replayed.stdout)["rules"]
+    assert scores[0]["rule"] == "full" and scores[0]["mean_samples"] == 3
+
+
+def test_a_small_kv_budget_narrows_the_batch_instead_of_crashing() -> None:
+    spec = resolve()
+    engine = LlamaEngine(spec.path, spec.name, spec.format, LoadSettings(n_ctx=700, batch_width=8))
+    try:
+        prompt = "Question: What is 2 + 3?\nReasoning:"
+        result = engine.sample(SampleRequest(prompt=prompt, n=8, max_tokens=96,
+                                             answer_cue="Final answer:", answer_tokens=8))
+        assert len(result.completions) == 8 and engine.ctx_cells <= 700
+        with pytest.raises(ThinkError, match="context"):
+            engine.sample(SampleRequest(prompt=prompt, n=1, max_tokens=2000))
+    finally:
+        engine.close()
+
+
+def test_repeated_runs_do_not_grow_memory() -> None:
+    engine = api.load_engine(resolve(), load_profile())
+    question = "Tom has 4 boxes of 6 pens. How many pens?"
+    think.solve(question, budget=16, seed=1, early_stop=False)
+    contexts = engine.contexts_created
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for seed in range(2, 6):
+        think.solve(question, budget=16, seed=seed, early_stop=False)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert engine.contexts_created == contexts  # the KV cache sized for the plan is reused
+    assert grown_mb < 20

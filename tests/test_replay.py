@@ -1,0 +1,51 @@
+"""Stopping rules replayed on recorded answers (no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from think.bench.replay import Recording, esc_stop, load_recordings, replay
+from think.errors import UsageError
+
+AGREE = Recording("a", "3", ["3"] * 10)
+SPLIT = Recording("b", "5", ["5", "7", "5", "7", "5", "7", "5", "7", "5", "5"])
+
+
+def test_full_uses_every_sample() -> None:
+    score = replay([AGREE, SPLIT], "full", 3)
+    assert score.mean_samples == 10 and score.agreement == 1 and score.accuracy == 1
+
+
+def test_beta_rule_stops_early_on_agreement_only() -> None:
+    score = replay([AGREE], "beta:0.95", 3)
+    assert score.mean_samples == 4  # P(Beta(4,1) > 1/2) = 0.9375 at 3, 0.969 at 4
+    assert replay([SPLIT], "beta:0.95", 3).mean_samples == 10
+
+
+def test_esc_rule_checks_whole_windows() -> None:
+    assert not esc_stop(["1", "1", "1"], 4)
+    assert esc_stop(["1", "1", "1", "1"], 4)
+    assert not esc_stop(["1", "2", "1", "1"], 4)
+    assert replay([AGREE], "esc:5", 3).mean_samples == 5
+
+
+def test_agreement_and_accuracy_are_measured_against_the_full_vote_and_gold() -> None:
+    early = Recording("c", "7", ["5", "5", "5", "5", "7", "7", "7", "7", "7", "7"])
+    score = replay([early], "beta:0.95", 3)
+    assert score.mean_samples == 4 and score.agreement == 0 and score.accuracy == 0
+    assert replay([early], "full", 3).accuracy == 1
+
+
+def test_bad_rules_and_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        replay([AGREE], "magic:3", 3)
+    bad = tmp_path / "rec.jsonl"
+    bad.write_text("not json\n")
+    with pytest.raises(UsageError):
+        load_recordings(bad)
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": 1, "gold": "3", "answers": ["3", None]}) + "\n")
+    assert load_recordings(good)[0].answers == ["3", None]

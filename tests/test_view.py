@@ -1,0 +1,119 @@
+"""The live view's state and rendering, from scripted event sequences, on a capture console."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from think.budget import Plan
+from think.events import (CritiqueDone, Finished, Progress, SampleDone, Started, StepStarted,
+                          Token, VoteUpdated)
+from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
+from think.strategies.vote import tally
+from think.ui.render import render, summary
+from think.ui.state import ViewState
+
+PLAN = Plan(budget=20, strategy="vote", cot_tokens=400, samples=10, refine_rounds=0,
+            temperature=0.7, answer_tokens=32, critique_tokens=128, unit_tokens=256,
+            planned_tokens=5120, early_stop=True)
+
+
+def screen(state: ViewState, width: int = 80, color: bool = False) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=color,
+                      color_system="standard" if color else None)
+    console.print(render(state, width, now=state.started + 10.0))
+    return console.file.getvalue()
+
+
+def sample(index: int, answer: str, finish: str = "stop") -> SampleRecord:
+    return SampleRecord(index, f"so {answer}.\nFinal answer: {answer}", answer, 30, finish, index)
+
+
+def voting_state() -> ViewState:
+    state = ViewState(started=100.0)
+    state.apply(Started("Sara has 5 cookies and eats 2. How many are left?", "math",
+                        "gemma3-270m", "default", PLAN))
+    state.apply(StepStarted("sample", 10, 400))
+    for index in range(3):
+        state.apply(Token("sample", index, f" thinking {index}"))
+    answers = []
+    for index, answer in enumerate(["3", "3", "5"]):
+        answers.append(answer)
+        state.apply(SampleDone("sample", sample(index, answer,
+                                                "budget-forced" if index == 2 else "stop")))
+        state.apply(VoteUpdated(tally(answers), len(answers), 10, False))
+    state.apply(Token("sample", 3, " still going"))
+    return state
+
+
+def test_samples_votes_and_forced_marks_are_shown() -> None:
+    text = screen(voting_state())
+    assert "Sara has 5 cookies" in text and "gemma3-270m" in text and "budget 20" in text
+    assert "#1" in text and "→ 3" in text and "forced at budget" in text
+    assert "#4" in text and "still going" in text  # a live sample streams its tail
+    assert "3 of 10 drawn" in text and "confidence" in text
+    assert "2 67%" in text and "1 33%" in text  # a bar per answer with count and share
+
+
+def test_the_leader_is_highlighted() -> None:
+    text = screen(voting_state(), color=True)
+    line = next(line for line in text.splitlines() if "67%" in line)
+    assert "\x1b[1;32m" in line  # bold green
+
+
+def test_early_stop_line_and_stopped_samples() -> None:
+    state = voting_state()
+    state.apply(SampleDone("sample", sample(3, "3")))
+    state.apply(VoteUpdated(tally(["3", "3", "5", "3"]), 4, 10, True))
+    text = screen(state)
+    assert "settled after 4 of 10" in text
+
+
+def test_critique_panel() -> None:
+    state = ViewState(started=0.0)
+    refine = Plan(budget=12, strategy="refine", cot_tokens=200, samples=1, refine_rounds=3,
+                  temperature=0.7, answer_tokens=32, critique_tokens=128, unit_tokens=256,
+                  planned_tokens=3072)
+    state.apply(Started("q", "math", "m", "default", refine))
+    state.apply(StepStarted("critique", 1, 128, round=1))
+    state.apply(Token("critique", 0, " The subtraction is wrong"))
+    text = screen(state)
+    assert "critique, round 1" in text and "The subtraction is wrong" in text
+    state.apply(CritiqueDone(CritiqueRecord(1, "5 - 2 is 3.\nVerdict: wrong", "wrong", "3")))
+    text = screen(state)
+    assert "round 1: wrong → revised answer 3" in text
+
+
+def test_compute_meter_counts_units_tokens_and_time() -> None:
+    state = voting_state()
+    state.apply(Progress(prompt_tokens=200, generated_tokens=312, used_units=2.0, seconds=9.0))
+    text = screen(state)
+    assert "2.0 / 20 units" in text and "512 tokens" in text and "10.0 s" in text
+    assert "s left" in text
+
+
+def test_narrow_terminals_do_not_garble() -> None:
+    state = voting_state()
+    state.apply(Token("sample", 4, " a very long stream of words " * 20))
+    text = screen(state, width=40)
+    assert all(len(line) <= 40 for line in text.splitlines())
+    assert "#5" in text
+
+
+def test_no_color_means_no_escape_codes() -> None:
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, no_color=True)
+    console.print(render(voting_state(), 80, now=5.0))
+    assert "\x1b[3" not in console.file.getvalue()  # no foreground colours
+
+
+def test_summary_after_the_run() -> None:
+    state = voting_state()
+    result = Result(question="q", answer="3", task="math", task_detected=True, budget=20,
+                    plan=PLAN, compute=Compute(20, 256, 300, 600, 12.5), model="m",
+                    profile="default", seed=1, samples=[sample(i, "3") for i in range(4)],
+                    vote=VoteSummary({"3": 4}, "3", [], 0.97, 10, 4, True))
+    state.apply(Finished(result))
+    text = summary(state).plain
+    assert "answer 3" in text and "3×4" in text and "settled after 4 of 10" in text
+    assert "3.5 of 20 units" in text and "12.5 s" in text

@@ -1,0 +1,164 @@
+"""Pure rendering of the view state into Rich renderables: no I/O, no clock reads."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.spinner import SPINNERS
+from rich.table import Table
+from rich.text import Text
+
+from think.ui.describe import describe_plan, short
+from think.ui.state import SampleLine, ViewState
+
+MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
+BAR_WIDTH = 20
+SPINNER_FRAMES = SPINNERS["dots"]["frames"]
+SPINNER_FPS = 12
+MIN_TOKENS_FOR_ETA = 64
+
+
+def render(state: ViewState, width: int = 80, now: float = 0.0) -> RenderableType:
+    """The whole live area for a terminal of the given width, at time `now`."""
+    parts: list[RenderableType] = [header(state, width)]
+    parts.append(samples(state, width, now))
+    if state.tally is not None and state.plan and state.plan.samples > 1:
+        parts.append(vote(state, width))
+    if state.critiques or state.step in ("critique", "revise"):
+        parts.append(critiques(state, width))
+    parts.append(meter(state, width, now))
+    return Group(*parts)
+
+
+def header(state: ViewState, width: int) -> RenderableType:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("think ", style="bold")
+    text.append(short(state.question, max(10, width - 6)))
+    lines = [text]
+    if state.plan:
+        lines.append(Text(f"{state.model} · {state.profile} · {state.task}", style="dim",
+                          no_wrap=True, overflow="ellipsis"))
+        lines.append(Text(describe_plan(state.plan), style="cyan", overflow="fold"))
+    return Group(*lines)
+
+
+def sample_row(line: SampleLine, width: int, now: float) -> Text:
+    """`#3 ⠹ 41/256 …tail of the text` while live, `#3 ✓ 41/256 → 12` when done."""
+    if line.live:
+        mark = SPINNER_FRAMES[int((now + line.index) * SPINNER_FPS) % len(SPINNER_FRAMES)]
+        mark_style = "yellow"
+    else:
+        mark, mark_style = ("-", "dim") if line.finish == "cancelled" else ("✓", "green")
+    row = Text(no_wrap=True, overflow="ellipsis")
+    row.append(f"#{line.index + 1} ", style="bold")
+    row.append(f"{mark} ", style=mark_style)
+    row.append(f"{line.tokens}/{line.cap} " if line.cap else f"{line.tokens} ")
+    room = max(4, width - len(row) - 1)
+    if line.live:
+        flat = " ".join(line.tail.split())
+        row.append(flat if len(flat) <= room else "…" + flat[-(room - 1):], style="dim")
+    elif line.finish == "cancelled":
+        row.append("stopped: the vote was settled", style="dim")
+    else:
+        row.append(f"→ {line.answer if line.answer is not None else '(no answer)'}", style="bold")
+        if line.finish == "budget-forced":
+            row.append(" (forced at budget)", style="magenta")
+    row.truncate(width, overflow="ellipsis")
+    return row
+
+
+def samples(state: ViewState, width: int, now: float) -> RenderableType:
+    """Every live sequence, then the last few finished ones and a count of the rest."""
+    lines = sorted(state.lines.values(), key=lambda line: line.index)
+    live = [line for line in lines if line.live]
+    done = [line for line in lines if not line.live]
+    shown = live + done[-MAX_FINISHED_LINES:]
+    rows: list[RenderableType] = [sample_row(line, width, now)
+                                  for line in sorted(shown, key=lambda line: line.index)]
+    if not rows:
+        waiting = "reading the prompt…" if state.plan else "loading the model…"
+        rows.append(Text(waiting, style="dim"))
+    hidden = len(done) - min(len(done), MAX_FINISHED_LINES)
+    if hidden:
+        rows.append(Text(f"  … {hidden} more finished", style="dim"))
+    title = {"sample": "samples", "critique": f"critique, round {state.round}",
+             "revise": f"revision, round {state.round}"}.get(state.step, state.step)
+    return Group(Text(title, style="bold underline"), *rows)
+
+
+def vote(state: ViewState, width: int) -> RenderableType:
+    """A bar per answer with count and share, the leader highlighted."""
+    assert state.tally is not None and state.plan is not None
+    total = max(1, state.tally.total)
+    grid = Table.grid(padding=(0, 1))
+    label_width = max(4, min(16, width // 4))
+    grid.add_column(no_wrap=True, overflow="ellipsis", max_width=label_width)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    bar_width = max(5, min(BAR_WIDTH, width - label_width - 16))
+    ranked = sorted(state.tally.counts.items(), key=lambda item: -item[1])
+    for answer, count in ranked[:6]:
+        leader = answer == state.tally.leader
+        style = "bold green" if leader else ""
+        grid.add_row(Text(answer, style=style),
+                     ProgressBar(total=total, completed=count, width=bar_width,
+                                 complete_style="green" if leader else "blue"),
+                     Text(f"{count} {count / total:.0%}", style=style))
+    status = Text(f"{state.drawn} of {state.plan.samples} drawn", style="dim")
+    if state.plan.early_stop:
+        status.append(f" · confidence {state.tally.confidence:.2f}"
+                      f"/{state.plan.early_stop_threshold:.2f}")
+    if state.settled:
+        status = Text(f"settled after {state.drawn} of {state.plan.samples}", style="bold green")
+    if state.tally.tied:
+        status.append(f" · tie: {', '.join(state.tally.tied)}", style="yellow")
+    return Group(Text("vote", style="bold underline"), grid, status)
+
+
+def critiques(state: ViewState, width: int) -> RenderableType:
+    """Each finished round: verdict, critique and revised answer."""
+    rows: list[RenderableType] = [Text("refinement", style="bold underline")]
+    for record in state.critiques:
+        verdict_style = "green" if record.verdict == "correct" else "red"
+        line = Text(f"round {record.round}: ")
+        line.append(record.verdict, style=f"bold {verdict_style}")
+        if record.verdict != "correct":
+            line.append(f" → revised answer {record.revised_answer}")
+        rows.append(line)
+        rows.append(Text(short(record.critique, max(10, width - 4)), style="dim"))
+    return Group(*rows)
+
+
+def meter(state: ViewState, width: int, now: float) -> RenderableType:
+    """Units used against the budget, tokens, speed, time spent and left."""
+    budget = state.plan.budget if state.plan else 1
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    bar = ProgressBar(total=budget, completed=min(budget, state.used_units),
+                      width=max(5, min(BAR_WIDTH, width - 24)))
+    grid.add_row(bar, Text(f"{state.used_units:.1f} / {budget} units"))
+    # Too early a rate would promise hours; wait for some tokens first.
+    left = state.seconds_left(now) if state.used_tokens >= MIN_TOKENS_FOR_ETA else None
+    details = (f"{state.used_tokens} tokens · {state.tokens_per_second(now):.0f} tok/s · "
+               f"{state.elapsed(now):.1f} s" + (f" · ≤{left:.0f} s left" if left else ""))
+    return Group(grid, Text(details, style="dim", overflow="fold"))
+
+
+def summary(state: ViewState) -> Text:
+    """The short lines left on screen when the live area closes."""
+    result = state.result
+    if result is None:
+        return Text("")
+    text = Text("answer ", style="bold")
+    text.append(str(result.answer), style="bold green")
+    if result.vote.counts and len(result.samples) > 1:
+        counts = ", ".join(f"{a}×{c}" for a, c in result.vote.counts.items())
+        text.append(f" · votes {counts}")
+        if result.vote.early_stopped:
+            text.append(f" · settled after {result.vote.drawn} of {result.vote.planned}")
+    if result.critiques:
+        text.append(f" · {len(result.critiques)} refinement rounds")
+    text.append(f" · {result.compute.used:.1f} of {result.budget} units · "
+                f"{result.compute.seconds:.1f} s")
+    return text

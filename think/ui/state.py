@@ -1,0 +1,115 @@
+"""What the live view knows: a state updated by solver events, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from think.budget import Plan
+from think.events import (CritiqueDone, Event, Finished, Progress, SampleDone, Started,
+                          StepStarted, Token, VoteUpdated)
+from think.result import CritiqueRecord, Result
+from think.strategies.vote import Tally
+
+TAIL_CHARS = 200
+
+
+@dataclass
+class SampleLine:
+    """One sequence of the current step as the view shows it."""
+
+    index: int
+    cap: int
+    tokens: int = 0
+    tail: str = ""
+    answer: str | None = None
+    finish: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.finish is None
+
+
+@dataclass
+class ViewState:
+    """Everything on screen, rebuilt from events alone."""
+
+    question: str = ""
+    model: str = ""
+    profile: str = ""
+    task: str = ""
+    plan: Plan | None = None
+    step: str = "sample"
+    step_cap: int = 0
+    round: int = 0
+    lines: dict[int, SampleLine] = field(default_factory=dict)
+    finished_samples: int = 0
+    forced_samples: int = 0
+    tally: Tally | None = None
+    drawn: int = 0
+    settled: bool = False
+    critiques: list[CritiqueRecord] = field(default_factory=list)
+    spent_tokens: int = 0  # prompt + generated, as of the last finished step
+    live_tokens: int = 0  # tokens streamed since then
+    started: float = 0.0  # set by the view from its clock
+    result: Result | None = None
+    full_texts: list[str] = field(default_factory=list)  # finished texts not yet printed
+
+    def apply(self, event: Event) -> None:
+        """Update the state from one event."""
+        if isinstance(event, Started):
+            self.question, self.model, self.profile = event.question, event.model, event.profile
+            self.task, self.plan = event.task, event.plan
+        elif isinstance(event, StepStarted):
+            self.step, self.round, self.lines = event.kind, event.round, {}
+            self.step_cap = event.max_tokens
+        elif isinstance(event, Token):
+            line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
+            line.tokens += 1
+            line.tail = (line.tail + event.text)[-TAIL_CHARS:]
+            self.live_tokens += 1
+        elif isinstance(event, SampleDone):
+            sample = event.sample
+            line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap()))
+            line.tokens, line.answer, line.finish = sample.tokens, sample.answer, sample.finish
+            if event.kind == "sample":
+                self.finished_samples += 1
+                self.forced_samples += sample.finish == "budget-forced"
+            self.full_texts.append(f"[{event.kind} {sample.index + 1}] {sample.text.strip()}")
+        elif isinstance(event, VoteUpdated):
+            self.tally, self.drawn, self.settled = event.tally, event.drawn, event.settled
+            if event.settled:
+                for line in self.lines.values():
+                    if line.live:
+                        line.finish = "cancelled"
+        elif isinstance(event, CritiqueDone):
+            self.critiques.append(event.critique)
+        elif isinstance(event, Progress):
+            self.spent_tokens = event.prompt_tokens + event.generated_tokens
+            self.live_tokens = 0
+        elif isinstance(event, Finished):
+            self.result = event.result
+
+    def _cap(self) -> int:
+        return self.step_cap
+
+    def elapsed(self, now: float) -> float:
+        return max(0.0, now - self.started)
+
+    @property
+    def used_tokens(self) -> int:
+        return self.spent_tokens + self.live_tokens
+
+    @property
+    def used_units(self) -> float:
+        return self.used_tokens / self.plan.unit_tokens if self.plan else 0.0
+
+    def tokens_per_second(self, now: float) -> float:
+        elapsed = self.elapsed(now)
+        return self.used_tokens / elapsed if elapsed > 0 else 0.0
+
+    def seconds_left(self, now: float) -> float | None:
+        """Time left if the plan spends all it may (an upper bound)."""
+        rate = self.tokens_per_second(now)
+        if not self.plan or rate <= 0:
+            return None
+        return max(0, self.plan.planned_tokens - self.used_tokens) / rate
