@@ -7,8 +7,16 @@ import io
 from rich.console import Console
 
 from think.budget import Plan
-from think.events import (CritiqueDone, Finished, Progress, SampleDone, Started, StepStarted,
-                          Token, VoteUpdated)
+from think.events import (
+    CritiqueDone,
+    Finished,
+    Progress,
+    SampleDone,
+    Started,
+    StepStarted,
+    Token,
+    VoteUpdated,
+)
 from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
 from think.strategies.vote import tally
 from think.ui.render import render, summary
@@ -117,3 +125,21 @@ def test_summary_after_the_run() -> None:
     text = summary(state).plain
     assert "answer 3" in text and "3×4" in text and "settled after 4 of 10" in text
     assert "3.5 of 20 units" in text and "12.5 s" in text
+
+
+def test_live_view_keeps_full_texts_when_verbose_and_leaves_a_summary() -> None:
+    from think.ui.live import LiveView
+
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    view = LiveView(console, verbose=True)
+    with view:
+        for event in (Started("q", "math", "m", "default", PLAN), StepStarted("sample", 10, 400),
+                      SampleDone("sample", sample(0, "42"))):
+            view(event)
+        result = Result(question="q", answer="42", task="math", task_detected=True, budget=20,
+                        plan=PLAN, compute=Compute(20, 256, 10, 20, 1.0), model="m",
+                        profile="default", seed=1, samples=[sample(0, "42")])
+        view(Finished(result))
+    output = console.file.getvalue()
+    assert "[sample 1] so 42.\nFinal answer: 42" in output
+    assert output.rstrip().endswith("1.0 s")  # the summary is what stays

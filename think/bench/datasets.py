@@ -34,9 +34,10 @@ def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}", "give an existing JSONL file")
+        raise UsageError(f"cannot read {path}: {exc.strerror}",
+                         "give an existing JSONL file") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text", "give a JSONL file")
+        raise UsageError(f"{path} is not UTF-8 text", "give a JSONL file") from None
     items = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -46,7 +47,7 @@ def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item
             question = record["question"]
         except (ValueError, KeyError, TypeError):
             raise UsageError(f"{path} line {number} is not a JSON object with a 'question'",
-                             "one JSON object per line, with 'question' and 'answer'")
+                             "one JSON object per line, with 'question' and 'answer'") from None
         items.append(Item(str(record.get("id", number)), question, gold_answer(
             record.get("answer"))))
     if limit is not None and limit < len(items):

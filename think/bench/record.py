@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from think.bench.datasets import Item
+from think.budget import Plan
 from think.engine.base import Engine
 from think.strategies.cot import cot_request, record
 from think.strategies.prompts import Prompts
-from think.budget import Plan
 
 
 def record_samples(engine: Engine, items: list[Item], plan: Plan, seed: int, out: TextIO,

@@ -7,9 +7,9 @@ have drawn, how often its answer agrees with the full-K vote, and its accuracy o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from think.errors import UsageError
 from think.strategies.vote import settled, tally
@@ -85,7 +85,7 @@ def load_recordings(path: Path) -> list[Recording]:
         return [Recording(str(row["id"]), row.get("gold"), list(row["answers"])) for row in rows]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is not a recording made by 'think bench record' ({exc})",
-                         "record one first")
+                         "record one first") from None
 
 
 def format_scores(scores: list[RuleScore], questions: int, k: int) -> str:

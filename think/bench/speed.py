@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, cast
 
 from think.bench.fewshot import FEWSHOT, QUESTION
 from think.config import Profile
@@ -82,7 +83,7 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
         for i in range(n):
             out = baseline.create_completion(prompt, max_tokens=tokens, temperature=0.7,
                                              seed=i, logit_bias=end_tokens)
-            made += out["usage"]["completion_tokens"]
+            made += cast(dict[str, Any], out)["usage"]["completion_tokens"]
         return made, time.perf_counter() - start
 
     def batched(n: int) -> tuple[int, float]:
@@ -115,7 +116,8 @@ def prompt_cache_ttft(engine: Any, repeats: int) -> tuple[int, float, float]:
     request = SampleRequest(prompt=FEWSHOT + QUESTION, shared_prefix=FEWSHOT, n=1, max_tokens=1,
                             temperature=0.7, seed=0)
     prefix = engine.tokenize(FEWSHOT)
-    misses, hits = [], []
+    misses: list[float] = []
+    hits: list[float] = []
     for _ in range(repeats):
         engine.prompt_cache.discard(prefix)
         for runs in (misses, hits):

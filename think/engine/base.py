@@ -3,8 +3,9 @@ that every engine shares (stop strings, answer cue, budget forcing, token limits
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 FINISH_STOP, FINISH_FORCED, FINISH_LENGTH, FINISH_CANCELLED = (
     "stop", "budget-forced", "length", "cancelled")
@@ -59,8 +60,8 @@ class SampleResult:
     generated_tokens: int
 
 
-class Engine(Protocol):
-    """What the solver needs from a model."""
+class PromptFormat(Protocol):
+    """What prompt building needs: the model's format and its chat template."""
 
     name: str
     context: int
@@ -73,6 +74,10 @@ class Engine(Protocol):
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         """The prompt text for a chat, ending where the assistant speaks next."""
         ...
+
+
+class Engine(PromptFormat, Protocol):
+    """What the solver needs from a model."""
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:

@@ -16,13 +16,22 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import llama_cpp
 
 from think.config import LoadSettings
+from think.engine.base import (
+    FINISH_CANCELLED,
+    FINISH_LENGTH,
+    Completion,
+    DoneCallback,
+    SampleRequest,
+    SampleResult,
+    SampleTracker,
+    TokenCallback,
+)
 from think.engine.prompt_cache import PromptCache
-from think.engine.base import (FINISH_CANCELLED, FINISH_LENGTH, Completion, DoneCallback,
-                               SampleRequest, SampleResult, SampleTracker, TokenCallback)
 from think.errors import ModelError, ThinkError
 
 HOLDER = 0
@@ -168,7 +177,7 @@ class LlamaEngine:
             return turns + "Assistant:"
         formatter = Jinja2ChatFormatter(template=self.chat_template, eos_token=self.eos_text,
                                         bos_token=self.bos_text)
-        return formatter(messages=messages).prompt
+        return formatter(messages=cast(Any, messages)).prompt
 
     # -- context ------------------------------------------------------------------------
 
@@ -229,7 +238,7 @@ class LlamaEngine:
         cache when an entry exists, and are saved there after they are evaluated.
         """
         reuse = 0
-        for old, new in zip(self.holder, tokens):
+        for old, new in zip(self.holder, tokens, strict=False):
             if old != new:
                 break
             reuse += 1
@@ -295,13 +304,14 @@ class LlamaEngine:
                 self._ban_end_tokens(chain)
             llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
             return chain
+        add = llama_cpp.llama_sampler_chain_add
         if request.top_k > 0:
-            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
+            add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
+        add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
+        add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
         if request.ignore_eos:
             self._ban_end_tokens(chain)
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+        add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
         return chain
 
     def _ban_end_tokens(self, chain: ctypes.c_void_p) -> None:
@@ -356,12 +366,12 @@ class LlamaEngine:
                 _fill(batch, entries)
                 self._decode(batch)
                 for seq, row in rows:
-                    slot = slots.get(seq)
-                    if slot is None:
+                    live = slots.get(seq)
+                    if live is None:  # stopped by a settled vote earlier in this step
                         continue
-                    slot.pos += len(slot.pending)
-                    self._advance(slot, row, cue_tokens, on_token)
-                    if slot.tracker.finish is None:
+                    live.pos += len(live.pending)
+                    self._advance(live, row, cue_tokens, on_token)
+                    if live.tracker.finish is None:
                         continue
                     done = self._finish(seq, slots.pop(seq), request)
                     completions.append(done)
@@ -425,10 +435,11 @@ class LlamaEngine:
 
 def _fill(batch: llama_cpp.llama_batch, entries: list[tuple[int, int, int, bool]]) -> None:
     """Write (token, position, sequence, wants_logits) rows into a llama_batch."""
+    rows: Any = batch  # the ctypes stubs do not type these pointer fields
     for i, (token, pos, seq, logits) in enumerate(entries):
-        batch.token[i] = token
-        batch.pos[i] = pos
-        batch.n_seq_id[i] = 1
-        batch.seq_id[i][0] = seq
-        batch.logits[i] = logits
-    batch.n_tokens = len(entries)
+        rows.token[i] = token
+        rows.pos[i] = pos
+        rows.n_seq_id[i] = 1
+        rows.seq_id[i][0] = seq
+        rows.logits[i] = logits
+    rows.n_tokens = len(entries)

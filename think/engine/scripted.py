@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-from think.engine.base import (Completion, DoneCallback, SampleRequest, SampleResult,
-                               SampleTracker, TokenCallback)
+from think.engine.base import (
+    Completion,
+    DoneCallback,
+    SampleRequest,
+    SampleResult,
+    SampleTracker,
+    TokenCallback,
+)
 
 Responder = Callable[[SampleRequest, int], str]
 

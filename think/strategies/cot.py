@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from think.budget import Plan
 from think.engine.base import Completion, Engine, SampleRequest, SampleResult

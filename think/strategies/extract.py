@@ -12,8 +12,8 @@ _NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+"
 _BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 _FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\n(.*?)(?:```|\Z)", re.S)
 _CHOICE_OPTIONS = re.compile(r"(?m)^\s*\(?([A-E])[).:]\s+\S")
-_CODE_HINTS = re.compile(r"```|\bdef \w+\(|\bwrite (?:a|the) (?:python )?(?:function|program|script)"
-                         r"|\bimplement\b|\bfunction\b.*\breturns?\b", re.I)
+_CODE_HINTS = re.compile(r"```|\bdef \w+\(|\bimplement\b|\bfunction\b.*\breturns?\b"
+                         r"|\bwrite (?:a|the) (?:python )?(?:function|program|script)", re.I)
 _MATH_HINTS = re.compile(r"\d|\bhow (?:many|much)\b|\bcalculate\b|\bsolve\b|\bsum\b|[+*/=^]", re.I)
 
 

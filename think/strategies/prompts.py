@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from think.engine.base import Engine
+from think.engine.base import PromptFormat
 from think.strategies.extract import FINAL_CUE
 
 VERDICT_CUE = "Verdict:"
@@ -66,7 +66,7 @@ CODE_NOTE = " For code, give the final answer as one fenced ```python block."
 class Prompts:
     """Builds the prompts for one question on one engine."""
 
-    engine: Engine
+    engine: PromptFormat
     question: str
     task: str
 

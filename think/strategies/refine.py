@@ -3,8 +3,8 @@ for up to R rounds, stopping as soon as the verifier accepts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from think.budget import Plan
 from think.engine.base import Engine, SampleRequest
@@ -54,8 +54,9 @@ class Refiner:
         task = self.prompts.task
         current, rounds = start, []
         for round_no in range(1, self.plan.refine_rounds + 1):
-            reviews, used = draw(self.verifier, self.critique_request(current.text, seed + round_no),
-                                 task, "critique", self.emit, round_no=round_no)
+            critique_request = self.critique_request(current.text, seed + round_no)
+            reviews, used = draw(self.verifier, critique_request, task, "critique", self.emit,
+                                 round_no=round_no)
             self.spend(used.prompt_tokens, used.generated_tokens)
             critique = reviews[0].text
             verdict = parse_verdict(critique)

@@ -6,8 +6,15 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from think.events import (CritiqueDone, Event, Finished, SampleDone, Started, StepStarted,
-                          VoteUpdated)
+from think.events import (
+    CritiqueDone,
+    Event,
+    Finished,
+    SampleDone,
+    Started,
+    StepStarted,
+    VoteUpdated,
+)
 from think.ui.describe import describe_plan, short
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.spinner import SPINNERS
@@ -13,7 +15,7 @@ from think.ui.state import SampleLine, ViewState
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
 BAR_WIDTH = 20
-SPINNER_FRAMES = SPINNERS["dots"]["frames"]
+SPINNER_FRAMES = cast(list[str], SPINNERS["dots"]["frames"])
 SPINNER_FPS = 12
 MIN_TOKENS_FOR_ETA = 64
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from think.budget import Plan
-from think.events import (CritiqueDone, Event, Finished, Progress, SampleDone, Started,
-                          StepStarted, Token, VoteUpdated)
+from think.events import (
+    CritiqueDone,
+    Event,
+    Finished,
+    Progress,
+    SampleDone,
+    Started,
+    StepStarted,
+    Token,
+    VoteUpdated,
+)
 from think.result import CritiqueRecord, Result
 from think.strategies.vote import Tally
 
