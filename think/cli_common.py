@@ -1,0 +1,57 @@
+"""Pieces every command shares: option types, reading input, writing reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from think.errors import ThinkError, UsageError
+
+ModelOption = Annotated[str | None, typer.Option(
+    "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
+    show_default=False)]
+ProfileOption = Annotated[str | None, typer.Option(
+    "--profile", "-p", metavar="NAME|FILE",
+    help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
+    show_default=False)]
+
+
+def chosen_profile(name: str | None) -> str | None:
+    """The profile named on the command line, else THINK_PROFILE, else None (the default)."""
+    return name or os.environ.get("THINK_PROFILE")
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def int_list(value: str, name: str) -> list[int]:
+    """A comma-separated list of whole numbers of 1 or more."""
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{name} '{value}' is not a list of whole numbers",
+                         "e.g. 1,4,8,16") from None
+    if not numbers or min(numbers) < 1:
+        raise UsageError(f"{name} '{value}' must list numbers of 1 or more", "e.g. 1,4,8,16")
+    return numbers
+
+
+def write_json(data: object, out: str | None, kind: str) -> str:
+    """Write a report's JSON where asked, else into the cache directory; returns the path."""
+    from think import paths
+
+    path = Path(out) if out else paths.cache_dir() / "bench" / (
+        f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as exc:
+        raise ThinkError(f"cannot write {path}: {exc.strerror}",
+                         "choose another --out path") from None
+    return str(path)
