@@ -6,15 +6,17 @@ Scripts and other frameworks call this directly; the CLI only parses and renders
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from think.budget import Plan, PromptCosts, make_plan, parse_budget
 from think.config import Profile, load_profile
-from think.engine.base import Engine, TextEstimator
+from think.engine.base import Engine, PromptFormat, TextEstimator
 from think.errors import UsageError
 from think.events import EventHandler
 from think.models import ModelSpec, resolve
+from think.predict import predict_seconds
 from think.result import Result
 from think.strategies.extract import TASKS, detect_task
 from think.strategies.prompts import Prompts
@@ -54,10 +56,15 @@ def prepare(question: str, profile: str | Profile | None = None, model: str | No
     return Setup(text, detect_task(text) if detected else task, detected, chosen, spec)
 
 
-def plan_for(setup: Setup, budget: int, engine: Engine | None = None,
+def estimator(setup: Setup) -> TextEstimator:
+    """Token counts from text length, for planning without loading the model."""
+    return TextEstimator(setup.model.name, setup.model.context, setup.model.format)
+
+
+def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
              early_stop: bool | None = None) -> Plan:
     """The plan a budget maps to; with no engine, prompt sizes are estimated from their text."""
-    counter = engine or TextEstimator(setup.model.name, setup.model.context, setup.model.format)
+    counter = engine or estimator(setup)
     prompts = Prompts(counter, setup.question, setup.task)
     costs = PromptCosts(counter.count_tokens(prompts.direct()), counter.count_tokens(prompts.cot()),
                         counter.count_tokens(prompts.round_overhead()))
@@ -66,6 +73,36 @@ def plan_for(setup: Setup, budget: int, engine: Engine | None = None,
                          f"the model's context of {counter.context}",
                          "shorten the question or use a model with a longer context")
     return make_plan(setup.profile, budget, costs, counter.context, early_stop=early_stop)
+
+
+def with_prediction(setup: Setup, plan: Plan, engine: PromptFormat | None = None) -> Plan:
+    """The plan with its predicted seconds, when the profile has measured speeds."""
+    speeds = setup.profile.speeds
+    if speeds is None:
+        return plan
+    counter = engine or estimator(setup)
+    prompts = Prompts(counter, setup.question, setup.task)
+    prompt = counter.count_tokens(prompts.direct() if plan.strategy == "direct" else prompts.cot())
+    seconds = predict_seconds(plan, speeds, setup.profile.load.batch_width, prompt)
+    return replace(plan, predicted_seconds=round(seconds, 1))
+
+
+def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFormat | None = None,
+                early_stop: bool | None = None) -> Plan:
+    """The largest budget up to `budget` whose predicted time fits; the plan says if it was cut."""
+    plan = with_prediction(setup, plan_for(setup, budget, engine, early_stop), engine)
+    if plan.predicted_seconds is None:
+        note = (f"no measured speeds in this profile (run `think tune`): the plan is not cut, "
+                f"the run stops drawing samples after {max_seconds:g} s")
+        return replace(plan, notes=plan.notes + (note,))
+    fitted = plan
+    while fitted.budget > 1 and (fitted.predicted_seconds or 0) > max_seconds:
+        fitted = with_prediction(setup, plan_for(setup, fitted.budget - 1, engine, early_stop),
+                                 engine)
+    if fitted.budget < budget:
+        note = f"cut from budget {budget} to {fitted.budget} to fit {max_seconds:g} s"
+        fitted = replace(fitted, notes=fitted.notes + (note,))
+    return fitted
 
 
 def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> LlamaEngine:
@@ -83,20 +120,30 @@ def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Lla
 def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Profile | None = None,
           model: str | None = None, task: str = "auto", seed: int | None = None,
           on_event: EventHandler | None = None, early_stop: bool | None = None,
-          engine: Engine | None = None, verbose: bool = False) -> Result:
+          engine: Engine | None = None, verbose: bool = False,
+          max_seconds: float | None = None) -> Result:
     """Spend about `budget` times the compute of a direct answer on a question.
 
-    `engine` replaces the model (tests and other back ends); `on_event` hears every event.
+    `engine` replaces the model (tests and other back ends); `on_event` hears every event;
+    `max_seconds` cuts the plan to the predicted time and stops the run when time is up.
     """
+    started = time.monotonic()
     setup = prepare(question, profile, model, task, locate_model=engine is None)
     chosen_budget = parse_budget(budget)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
     verifier = runner
     if setup.profile.verifier and engine is None:
         verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
-    plan = plan_for(setup, chosen_budget, runner, early_stop)
+    if max_seconds is not None:
+        if max_seconds <= 0:
+            raise UsageError(f"--max-seconds {max_seconds:g} is not a positive time",
+                             "give a number of seconds above 0")
+        plan = fit_to_time(setup, chosen_budget, max_seconds, runner, early_stop)
+    else:
+        plan = with_prediction(setup, plan_for(setup, chosen_budget, runner, early_stop), runner)
     run = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
               plan=plan, engine=runner, verifier=verifier,
               seed=secrets.randbelow(2**31) if seed is None else seed,
-              emit=on_event or (lambda event: None), profile=setup.profile.name)
+              emit=on_event or (lambda event: None), profile=setup.profile.name,
+              deadline=started + max_seconds if max_seconds is not None else None)
     return run.solve()

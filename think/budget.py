@@ -46,6 +46,7 @@ class Plan:
     early_stop_threshold: float = 0.95
     early_stop_min_samples: int = 3
     notes: tuple[str, ...] = field(default_factory=tuple)
+    predicted_seconds: float | None = None  # from the profile's measured speeds, if any
 
     @property
     def planned_units(self) -> float:

@@ -13,13 +13,17 @@ import typer
 
 from think import __version__
 from think.cli_bench import app as bench_app
-from think.cli_common import ModelOption, ProfileOption, chosen_profile, print_json
+from think.cli_common import ModelOption, ProfileOption, print_json
+from think.cli_models import app as models_app
+from think.cli_profiles import app as profiles_app
 from think.errors import Interrupted, ThinkError, UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Budgeted solving on a local model: spend N times the compute of one "
                        "direct answer on a question.")
 app.add_typer(bench_app, name="bench")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(models_app, name="models")
 
 
 def _version(value: bool) -> None:
@@ -96,6 +100,9 @@ def solve(
         "--plan", help="Show the plan the budget maps to and exit (no model is loaded).")] = False,
     early_stop: Annotated[bool, typer.Option(
         "--early-stop/--no-early-stop", help="Stop sampling once the vote is settled.")] = True,
+    max_seconds: Annotated[float | None, typer.Option(
+        "--max-seconds", metavar="S", help="Cut the plan to fit S seconds (measured speeds from "
+        "`think tune`) and answer when time is up.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer.")] = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Show every sample's text and llama.cpp's log.")] = False,
@@ -105,11 +112,14 @@ def solve(
     from think.ui.describe import describe_plan
 
     text = read_question(question)
-    profile = chosen_profile(profile)
     chosen_budget = api.parse_budget(budget)
     if plan_only:
         setup = api.prepare(text, profile, model, task, locate_model=False)
-        plan = api.plan_for(setup, chosen_budget, early_stop=early_stop)
+        if max_seconds is not None:
+            plan = api.fit_to_time(setup, chosen_budget, max_seconds, early_stop=early_stop)
+        else:
+            plan = api.with_prediction(setup, api.plan_for(setup, chosen_budget,
+                                                           early_stop=early_stop))
         if as_json:
             print_json({"budget": chosen_budget, "task": setup.task, "model": setup.model.name,
                          "profile": setup.profile.name, "plan": plan.to_dict(),
@@ -123,7 +133,7 @@ def solve(
     with view:
         result = api.solve(text, budget=chosen_budget, profile=profile, model=model,
                            task=task, seed=seed, on_event=view, early_stop=early_stop,
-                           verbose=verbose)
+                           verbose=verbose, max_seconds=max_seconds)
     if as_json:
         print_json(result.to_dict())
     elif result.answer is not None:
@@ -131,6 +141,52 @@ def solve(
     if result.answer is None:
         raise ThinkError("the model gave no answer that could be read",
                          "raise the budget or try a stronger model")
+
+
+@app.command()
+def tune(
+    name: Annotated[str | None, typer.Option(
+        help="Name of the profile to write (default: this machine's name).",
+        show_default=False)] = None,
+    model: ModelOption = None,
+    base: Annotated[str, typer.Option(
+        "--from", help="Profile whose budget shape the new one keeps.")] = "default",
+    force: Annotated[bool, typer.Option(help="Replace an existing profile (kept as .bak).")]
+    = False,
+) -> None:
+    """Measure this machine on a model and write a profile with the fastest settings."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+    from think.config import load_profile
+    from think.models import resolve
+    from think.tune import (
+        WIDTHS,
+        default_name,
+        measure,
+        profile_target,
+        render_profile,
+        write_profile,
+    )
+
+    chosen = name or default_name()
+    profile_target(chosen, force)  # refuse before minutes of measuring, not after
+    spec = resolve(model)
+    shape = load_profile(base)
+    with Progress(SpinnerColumn(), "[progress.description]{task.description}",
+                  TimeElapsedColumn(), transient=True,
+                  console=Console(stderr=True)) as bar:
+        task = bar.add_task("probing this machine", total=None)
+        tuning = measure(spec, shape, lambda text: bar.update(task, description=text))
+    path, backup = write_profile(chosen, render_profile(shape, tuning, chosen, spec), force)
+    speeds = tuning.speeds
+    print(f"threads {tuning.threads}, GPU layers {tuning.gpu_layers}, batch width "
+          f"{tuning.batch_width}; prompt {speeds.prompt_tps} tok/s, one stream "
+          f"{speeds.decode_tps} tok/s, batched "
+          + ", ".join(f"{w}: {speeds.batch_tps[w]}" for w in WIDTHS) + " tok/s")
+    if backup:
+        print(f"kept the old profile as {backup}")
+    print(f"wrote {path}; use it with --profile {chosen} or `think profiles use {chosen}`")
 
 
 def main() -> None:

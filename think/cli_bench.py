@@ -10,7 +10,6 @@ import typer
 from think.cli_common import (
     ModelOption,
     ProfileOption,
-    chosen_profile,
     int_list,
     print_json,
     write_json,
@@ -37,7 +36,7 @@ def bench_speed(
 
     sizes = int_list(widths, "--widths")
     spec = resolve(model)
-    report = run_speed(spec, load_profile(chosen_profile(profile)), sizes,
+    report = run_speed(spec, load_profile(profile), sizes,
                        tokens, repeats, lambda text: print(f"bench: {text}", file=sys.stderr))
     print(format_report(report))
     print(f"JSON: {write_json(report.to_dict(), out, 'speed')}", file=sys.stderr)
@@ -66,7 +65,7 @@ def bench_record(
     from think.models import resolve
 
     items = load_items(Path(dataset), limit, seed)
-    chosen = load_profile(chosen_profile(profile))
+    chosen = load_profile(profile)
     plan = Plan(budget=100, strategy="vote", cot_tokens=cot_tokens, samples=samples,
                 refine_rounds=0, temperature=chosen.temperature,
                 answer_tokens=chosen.answer_tokens, critique_tokens=chosen.critique_tokens,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -19,11 +18,6 @@ ProfileOption = Annotated[str | None, typer.Option(
     "--profile", "-p", metavar="NAME|FILE",
     help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
     show_default=False)]
-
-
-def chosen_profile(name: str | None) -> str | None:
-    """The profile named on the command line, else THINK_PROFILE, else None (the default)."""
-    return name or os.environ.get("THINK_PROFILE")
 
 
 def print_json(data: object) -> None:

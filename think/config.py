@@ -5,6 +5,7 @@ Shipped files come first; files in the user config directory override them by na
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,15 @@ class LoadSettings(Strict):
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
 
 
+class Speeds(Strict):
+    """What `think tune` measured on this machine, for predicting seconds."""
+
+    measured: str = ""
+    prompt_tps: Annotated[float, Field(gt=0)]
+    decode_tps: Annotated[float, Field(gt=0)]
+    batch_tps: dict[int, Annotated[float, Field(gt=0)]] = {}
+
+
 class Profile(Strict):
     """A YAML profile: how a budget turns into a plan, and how the model is loaded."""
 
@@ -70,6 +80,7 @@ class Profile(Strict):
     early_stop: EarlyStop = EarlyStop()
     verifier: str | None = None
     load: LoadSettings = LoadSettings()
+    speeds: Speeds | None = None
     source: str = ""
 
     @field_validator("stages")
@@ -143,6 +154,28 @@ def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return [name for name in model.model_fields if name != "source"]
 
 
+def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of the YAML file where the field at `loc` is written, when it is there."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
 def _validation_message(model: type[BaseModel], path: Path, exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "(top level)"
@@ -150,7 +183,9 @@ def _validation_message(model: type[BaseModel], path: Path, exc: ValidationError
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = f"unknown field; allowed: {', '.join(_allowed_fields(model, first['loc']))}"
-    return f"{path}: field '{field}': {message}{more}"
+    line = _line_of(path, tuple(first["loc"]))
+    where = f"{path}, line {line}" if line else str(path)
+    return f"{where}: field '{field}': {message}{more}"
 
 
 def _validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
@@ -186,9 +221,39 @@ def load_profile_file(path: Path) -> Profile:
     return _validate(Profile, path, data, name=name, source=str(path))
 
 
+def load_settings() -> dict[str, str]:
+    """The user's defaults (`think profiles use`, `think models use`): profile and model."""
+    path = paths.settings_file()
+    if not path.is_file():
+        return {}
+    data = _read_yaml(path) or {}
+    if not isinstance(data, dict) or set(data) - {"profile", "model"}:
+        raise ConfigError(f"{path}: expected only 'profile' and 'model'", "fix or delete the file")
+    return {key: str(value) for key, value in data.items() if value}
+
+
+def save_setting(key: str, value: str) -> Path:
+    """Set one default in the user's settings file, keeping the others."""
+    path = paths.settings_file()
+    settings = {**load_settings(), key: value}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(settings, sort_keys=True))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          "check that the config directory is writable") from None
+    return path
+
+
+def active_profile_name(explicit: str | None = None) -> str:
+    """--profile, else THINK_PROFILE, else the user's `profiles use` choice, else default."""
+    return (explicit or os.environ.get("THINK_PROFILE") or load_settings().get("profile")
+            or DEFAULT_PROFILE)
+
+
 def load_profile(name_or_file: str | None = None) -> Profile:
     """A profile by name (user first, then shipped) or by path to a YAML file."""
-    choice = name_or_file or DEFAULT_PROFILE
+    choice = active_profile_name(name_or_file)
     if choice.endswith((".yaml", ".yml")) or "/" in choice:
         path = Path(choice).expanduser()
         if not path.is_file():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
-from think.config import ModelEntry, load_registry
+from think.config import ModelEntry, load_registry, load_settings
 from think.errors import ModelError, UsageError
 
 
@@ -41,7 +41,8 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
 
     With locate=False the file is not looked for (planning needs only format and context).
     """
-    choice = name_or_path or os.environ.get("THINK_MODEL") or None
+    choice = (name_or_path or os.environ.get("THINK_MODEL") or load_settings().get("model")
+              or None)
     if choice and looks_like_path(choice):
         path = Path(choice).expanduser()
         if not path.is_file():

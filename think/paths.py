@@ -45,6 +45,10 @@ def user_profiles_dir() -> Path:
     return config_dir() / "profiles"
 
 
+def settings_file() -> Path:
+    return config_dir() / "settings.yaml"
+
+
 def user_models_file() -> Path:
     return config_dir() / "models.yaml"
 

@@ -37,6 +37,7 @@ class SampleRequest:
     top_p: float = 0.95
     seed: int = 0
     ignore_eos: bool = False  # benchmarks: every sample runs to max_tokens
+    deadline: float | None = None  # time.monotonic() after which samples are forced to answer
     shared_prefix: str = ""  # start of the prompt that other questions share (cached on disk)
 
 

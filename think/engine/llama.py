@@ -14,6 +14,7 @@ import codecs
 import ctypes
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -82,6 +83,29 @@ def check_gguf(path: Path) -> None:
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
             raise ModelError(f"{path} is not a GGUF model file", "give a llama.cpp .gguf file")
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """A GGUF file's metadata (architecture, context length, chat template...), vocab only."""
+    check_gguf(path)
+    set_verbose(False)
+    llama_cpp.llama_backend_init()
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    if not model:
+        raise ModelError(f"llama.cpp could not read {path}", "the file may be damaged")
+    try:
+        size = 1 << 16
+        key, value = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
+        found = {}
+        for index in range(llama_cpp.llama_model_meta_count(model)):
+            llama_cpp.llama_model_meta_key_by_index(model, index, key, size)
+            llama_cpp.llama_model_meta_val_str_by_index(model, index, value, size)
+            found[key.value.decode("utf-8", "replace")] = value.value.decode("utf-8", "replace")
+        return found
+    finally:
+        llama_cpp.llama_model_free(model)
 
 
 def gpu_offload_supported() -> bool:
@@ -349,10 +373,14 @@ class LlamaEngine:
         completions: list[Completion] = []
         try:
             evaluated = self._evaluate_holder(prompt[:-1], prefix, batch)
-            next_index, cancelled = 0, False
-            while slots or (next_index < request.n and not cancelled):
+            next_index, cancelled, late = 0, False, False
+            while slots or (next_index < request.n and not cancelled and not late):
+                if request.deadline and not late and time.monotonic() >= request.deadline:
+                    late = True  # out of time: no new samples, live ones answer now
+                    for slot in slots.values():
+                        self._force_now(slot, cue_tokens, on_token)
                 for seq in range(1, width + 1):
-                    if seq not in slots and next_index < request.n and not cancelled:
+                    if seq not in slots and next_index < request.n and not (cancelled or late):
                         slots[seq] = self._start_slot(seq, next_index, request, prompt)
                         next_index += 1
                 rows, entries = [], []
@@ -424,6 +452,17 @@ class LlamaEngine:
         slot.pending = [token] + (cue_tokens if tracker.forced and not was_forced else [])
         if tracker.finish is None and slot.pos + len(slot.pending) >= self.context:
             tracker.finish = FINISH_LENGTH
+
+    def _force_now(self, slot: _Slot, cue_tokens: list[int],
+                   on_token: TokenCallback | None) -> None:
+        """Budget forcing ahead of the cap: the sample reads the answer cue next."""
+        tracker = slot.tracker
+        if tracker.answer_start is not None or not tracker.request.answer_cue:
+            return
+        cue = tracker.force_answer()
+        slot.pending = slot.pending + cue_tokens
+        if on_token is not None:
+            on_token(slot.index, cue)
 
     def _finish(self, seq: int, slot: _Slot, request: SampleRequest) -> Completion:
         llama_cpp.llama_sampler_free(slot.sampler)

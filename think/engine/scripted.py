@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class ScriptedEngine:
         self.history.append(request)
         completions: list[Completion] = []
         for index in range(request.n):
+            if request.deadline is not None and time.monotonic() >= request.deadline:
+                break
             reply = self._reply(request, index)
             tracker = SampleTracker(request)
             tokens = deque(split_tokens(reply))

@@ -49,9 +49,10 @@ def record(completion: Completion, task: str, offset: int = 0) -> SampleRecord:
 
 
 def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: EventHandler,
-         keep_going: Callable[[SampleRecord], bool] | None = None,
-         round_no: int = 0) -> tuple[list[SampleRecord], SampleResult]:
+         keep_going: Callable[[SampleRecord], bool] | None = None, round_no: int = 0,
+         deadline: float | None = None) -> tuple[list[SampleRecord], SampleResult]:
     """Run a request, streaming tokens and finished samples as events."""
+    request = replace(request, deadline=deadline)
     emit(StepStarted(kind=kind, n=request.n, max_tokens=request.max_tokens, round=round_no))
     records: list[SampleRecord] = []
 

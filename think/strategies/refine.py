@@ -3,6 +3,7 @@ for up to R rounds, stopping as soon as the verifier accepts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class Refiner:
     plan: Plan
     emit: EventHandler
     spend: Spend
+    deadline: float | None = None
 
     def critique_request(self, solution: str, seed: int) -> SampleRequest:
         stops = self.verifier_prompts.stops()
@@ -54,9 +56,11 @@ class Refiner:
         task = self.prompts.task
         current, rounds = start, []
         for round_no in range(1, self.plan.refine_rounds + 1):
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                break  # out of time: the current solution stands
             critique_request = self.critique_request(current.text, seed + round_no)
             reviews, used = draw(self.verifier, critique_request, task, "critique", self.emit,
-                                 round_no=round_no)
+                                 round_no=round_no, deadline=self.deadline)
             self.spend(used.prompt_tokens, used.generated_tokens)
             critique = reviews[0].text
             verdict = parse_verdict(critique)
@@ -65,7 +69,7 @@ class Refiner:
                 request = cot_request(self.prompts.revise(current.text, critique), self.prompts,
                                       self.plan, n=1, seed=seed + 100 + round_no)
                 revised, used = draw(self.solver, request, task, "revise", self.emit,
-                                     round_no=round_no)
+                                     round_no=round_no, deadline=self.deadline)
                 self.spend(used.prompt_tokens, used.generated_tokens)
                 current = revised[0]
                 record.revised_text, record.revised_answer = current.text, current.answer

@@ -29,6 +29,7 @@ class Run:
     emit: EventHandler
     profile: str
     verifier: Engine | None = None
+    deadline: float | None = None  # time.monotonic() by which the run must answer
     samples: list[SampleRecord] = field(default_factory=list)
     best: str | None = None
 
@@ -66,7 +67,7 @@ class Run:
 
     def _direct(self) -> None:
         records, used = draw(self.engine, direct_request(self.prompts, self.plan, self.seed),
-                             self.task, "sample", self.emit)
+                             self.task, "sample", self.emit, deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
         self.samples = records
         self._count_votes(stop_early=False)
@@ -79,7 +80,8 @@ class Run:
             self.samples.append(sample)
             return not self._count_votes(stop_early=self.plan.early_stop)
 
-        records, used = draw(self.engine, request, self.task, "sample", self.emit, keep_going)
+        records, used = draw(self.engine, request, self.task, "sample", self.emit, keep_going,
+                             deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
         self.samples = records
 
@@ -109,5 +111,5 @@ class Run:
         verifier = self.verifier or self.engine
         refiner = Refiner(self.engine, verifier, self.prompts,
                           Prompts(verifier, self.question, self.task), self.plan, self.emit,
-                          self.spend)
+                          self.spend, self.deadline)
         return refiner.run(start, self.seed + 10_000, adopt)

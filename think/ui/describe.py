@@ -18,8 +18,10 @@ def describe_plan(plan: Plan) -> str:
         parts.append(f"up to {plan.refine_rounds} refinement rounds")
     if plan.early_stop:
         parts.append(f"early stop at {plan.early_stop_threshold:.0%}")
+    seconds = (f", about {plan.predicted_seconds:.0f} s at most here"
+               if plan.predicted_seconds is not None else "")
     return (f"budget {plan.budget} -> {', '.join(parts)} "
-            f"(planned {plan.planned_units:.1f} units of {plan.unit_tokens} tokens)")
+            f"(planned {plan.planned_units:.1f} units of {plan.unit_tokens} tokens{seconds})")
 
 
 def short(text: str | None, width: int = 60) -> str:

@@ -1,0 +1,97 @@
+"""`think models`: list, pull, add, rm, path and use models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from think.errors import UsageError
+
+app = typer.Typer(no_args_is_help=True, help="Models: the registry, downloads, local files.")
+
+
+@app.command("list")
+def list_models() -> None:
+    """Every model think knows: installed or not, size, format and path."""
+    from think.model_store import list_models as rows
+
+    for row in rows():
+        mark = "*" if row.is_default else " "
+        state = "installed" if row.installed else "not downloaded"
+        size = f"{row.entry.size_mb} MB" if row.entry.size_mb else ""
+        where = str(row.path) if row.path else ""
+        print(f"{mark} {row.name:<30} {state:<15} {size:>8}  {row.entry.format:<5} {where}")
+
+
+@app.command("pull")
+def pull(name: Annotated[str, typer.Argument(help="A model name from `think models list`.")]
+         ) -> None:
+    """Download a model (resumable, SHA-256 checked) into the models directory."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from think.model_store import pull as fetch
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(name, total=None)
+        path, digest = fetch(name, lambda done, total: bar.update(task, completed=done,
+                                                                  total=total))
+    print(path)
+    if digest:
+        typer.echo(f"sha256 {digest}", err=True)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Name to register the model under.")],
+    file: Annotated[str, typer.Argument(help="A local .gguf file.")],
+    format: Annotated[str | None, typer.Option(
+        "--format", help="base or chat (default: chat when the file has a chat template).",
+        show_default=False)] = None,
+) -> None:
+    """Register a local GGUF file, reading its context and chat template from its metadata."""
+    from think.engine.llama import read_metadata
+    from think.model_store import add as register
+
+    target = Path(file).expanduser()
+    if not target.is_file():
+        raise UsageError(f"model file not found: {target}", "give an existing .gguf file")
+    if format not in (None, "base", "chat"):
+        raise UsageError(f"unknown format '{format}'", "use base or chat")
+    path = register(name, target, format, read_metadata(target))
+    print(f"registered '{name}' in {path}")
+
+
+@app.command("rm")
+def rm(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
+    """Delete a downloaded model file and forget a user entry."""
+    from think.model_store import remove
+
+    for line in remove(name):
+        print(line)
+
+
+@app.command("path")
+def path(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
+    """The model's file on disk."""
+    from think.models import resolve
+
+    print(resolve(name).path)
+
+
+@app.command("use")
+def use(name: Annotated[str, typer.Argument(help="Model to use by default.")]) -> None:
+    """Make a model the default (THINK_MODEL and --model still win)."""
+    from think.config import save_setting
+    from think.model_store import lookup
+
+    lookup(name)
+    print(f"default model: {name} (saved in {save_setting('model', name)})")

@@ -1,0 +1,114 @@
+"""Model downloads: resumable, checked against SHA-256, never a partial file under the final name.
+
+A download writes FILE.partial beside the target and resumes it with an HTTP Range request,
+so an interrupted pull continues where it stopped. The finished file is hashed before it is
+renamed into place; a wrong hash removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from think.errors import ModelError
+
+DEFAULT_HUB = "https://huggingface.co"
+CHUNK = 1 << 20
+TIMEOUT_S = 30
+TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+
+Progress = Callable[[int, int | None], None]  # bytes done, total bytes (None if unknown)
+
+
+def hub_url(repo: str, file: str) -> str:
+    """Where a hub repository serves a file (THINK_HUB_URL overrides the hub)."""
+    hub = os.environ.get("THINK_HUB_URL", DEFAULT_HUB).rstrip("/")
+    return f"{hub}/{repo}/resolve/main/{file}"
+
+
+def _request(url: str, start: int) -> urllib.request.Request:
+    request = urllib.request.Request(url, headers={"User-Agent": "think"})
+    if start:
+        request.add_header("Range", f"bytes={start}-")
+    token = next((os.environ[name] for name in TOKEN_VARIABLES if os.environ.get(name)), None)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    return request
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, target: Path, sha256: str | None, progress: Progress,
+             retries: int = 3) -> str:
+    """Fetch url to target, resuming a previous partial file; returns the file's SHA-256."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"cannot create {target.parent}: {exc.strerror}",
+                         "set THINK_MODELS_DIR to a writable folder") from None
+    for attempt in range(retries + 1):
+        try:
+            _fetch(url, partial, progress)
+            break
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
+                TimeoutError) as exc:
+            if isinstance(exc, urllib.error.HTTPError) or attempt == retries:
+                raise _explain(exc, url, partial) from None
+    digest = sha256_of(partial)
+    if sha256 and digest != sha256.lower():
+        partial.unlink(missing_ok=True)
+        raise ModelError(f"the download of {target.name} has SHA-256 {digest[:16]}…, "
+                         f"not the expected {sha256[:16]}…; the file was removed",
+                         "try again; if it repeats, the registry entry may be out of date")
+    partial.replace(target)
+    return digest
+
+
+def _fetch(url: str, partial: Path, progress: Progress) -> None:
+    start = partial.stat().st_size if partial.exists() else 0
+    with urllib.request.urlopen(_request(url, start), timeout=TIMEOUT_S) as response:
+        if start and response.status != 206:
+            start = 0  # the server ignored the range: start over
+        length = response.headers.get("Content-Length")
+        total = start + int(length) if length is not None else None
+        done = start
+        try:
+            with partial.open("ab" if start else "wb") as out:
+                while block := response.read(CHUNK):
+                    out.write(block)
+                    done += len(block)
+                    progress(done, total)
+        except OSError as exc:
+            if isinstance(exc, (ConnectionError, TimeoutError)):
+                raise
+            raise ModelError(f"cannot write {partial}: {exc.strerror}",
+                             "free some disk space; the download resumes next time") from None
+    if total is not None and done < total:
+        raise ConnectionError(f"the connection closed after {done} of {total} bytes")
+
+
+def _explain(exc: Exception, url: str, partial: Path) -> ModelError:
+    kept = partial.stat().st_size if partial.exists() else 0
+    resume = f"run the same pull again to resume ({kept} bytes kept)" if kept else "try again"
+    if isinstance(exc, urllib.error.HTTPError):
+        if exc.code in (401, 403):
+            return ModelError(f"{url} refused the download ({exc.code}): the model may be gated",
+                              f"accept its licence on the hub and set {TOKEN_VARIABLES[0]}")
+        if exc.code == 404:
+            return ModelError(f"{url} was not found (404)",
+                              "check the repo and file of this model in models.yaml")
+        return ModelError(f"{url} answered {exc.code} {exc.reason}", resume)
+    reason = getattr(exc, "reason", exc)
+    return ModelError(f"the download from {url} failed: {reason}", resume)
