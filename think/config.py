@@ -232,10 +232,11 @@ def load_settings() -> dict[str, str]:
     return {key: str(value) for key, value in data.items() if value}
 
 
-def save_setting(key: str, value: str) -> Path:
-    """Set one default in the user's settings file, keeping the others."""
+def save_setting(key: str, value: str | None) -> Path:
+    """Set (or, with None, clear) one default in the user's settings file."""
     path = paths.settings_file()
     settings = {**load_settings(), key: value}
+    settings = {name: chosen for name, chosen in settings.items() if chosen}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(settings, sort_keys=True))

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from think import paths
-from think.config import ModelEntry, load_registry
+from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.download import Progress, download, hub_url
 from think.errors import ConfigError, ModelError, UsageError
 from think.models import entry_path, models_dir
@@ -135,6 +135,9 @@ def remove(name: str) -> list[str]:
             if stale.exists():
                 stale.unlink()
                 done.append(f"deleted {stale}")
+    if load_settings().get("model") == name:
+        save_setting("model", None)
+        done.append(f"'{name}' is no longer the default model")
     if not done:
         raise UsageError(f"model '{name}' has nothing to remove",
                          "shipped packaged models are removed with pip")

@@ -1,0 +1,118 @@
+"""Model downloads against a real HTTP server on loopback: resume, checksum, 404."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from think.download import download
+from think.errors import ModelError
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+class Server:
+    """A loopback file server that can cut its first reply short and honours Range."""
+
+    def __init__(self) -> None:
+        self.cut_after: int | None = None
+        self.requests: list[str | None] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                server.requests.append(self.headers.get("Range"))
+                if not self.path.endswith("/model.gguf"):
+                    self.send_error(404)
+                    return
+                start = 0
+                if self.headers.get("Range"):
+                    start = int(self.headers["Range"].split("=")[1].rstrip("-"))
+                    self.send_response(206)
+                else:
+                    self.send_response(200)
+                body = PAYLOAD[start:]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.cut_after is not None:
+                    self.wfile.write(body[:server.cut_after])
+                    server.cut_after = None
+                    self.wfile.flush()
+                    self.connection.close()
+                    return
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    running = Server()
+    yield running
+    running.httpd.shutdown()
+
+
+def test_a_cut_connection_resumes_where_it_stopped(server: Server, tmp_path: Path) -> None:
+    target = tmp_path / "model.gguf"
+    server.cut_after = 300_000
+    with pytest.raises(ModelError) as error:
+        download(f"{server.url}/repo/model.gguf", target, DIGEST, lambda d, t: None, retries=0)
+    assert "run the same pull again to resume" in str(error.value)
+    assert not target.exists()  # never a partial file under the final name
+    partial = target.with_name("model.gguf.partial")
+    assert partial.stat().st_size == 300_000
+    digest = download(f"{server.url}/repo/model.gguf", target, DIGEST, lambda d, t: None)
+    assert digest == DIGEST and target.read_bytes() == PAYLOAD
+    assert server.requests[-1] == "bytes=300000-" and not partial.exists()
+
+
+def test_retries_resume_within_one_pull(server: Server, tmp_path: Path) -> None:
+    server.cut_after = 100_000
+    seen: list[int] = []
+    target = tmp_path / "model.gguf"
+    download(f"{server.url}/r/model.gguf", target, DIGEST, lambda d, t: seen.append(d))
+    assert target.read_bytes() == PAYLOAD and seen[-1] == len(PAYLOAD)
+    assert server.requests == [None, "bytes=100000-"]
+
+
+def test_a_wrong_checksum_is_refused_and_the_file_removed(server: Server, tmp_path: Path) -> None:
+    target = tmp_path / "model.gguf"
+    with pytest.raises(ModelError) as error:
+        download(f"{server.url}/r/model.gguf", target, "0" * 64, lambda d, t: None)
+    assert "SHA-256" in error.value.message
+    assert not target.exists() and not target.with_name("model.gguf.partial").exists()
+
+
+def test_a_404_is_a_clear_error(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as error:
+        download(f"{server.url}/r/missing.gguf", tmp_path / "m.gguf", None, lambda d, t: None)
+    assert "404" in error.value.message and "models.yaml" in (error.value.hint or "")
+
+
+def test_pull_by_name_through_the_cli(server: Server, run_cli, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("THINK_HUB_URL", server.url)
+    from think import paths
+
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        f"models:\n  tiny:\n    repo: me/tiny\n    file: model.gguf\n    sha256: {DIGEST}\n"
+        "    format: chat\n")
+    run = run_cli("models", "pull", "tiny")
+    assert run.code == 0, run.stderr
+    path = Path(run.stdout.strip())
+    assert path.read_bytes() == PAYLOAD and path.name == "model.gguf"
+    listing = run_cli("models", "list").stdout
+    assert "tiny" in listing and "installed" in listing
+    removed = run_cli("models", "rm", "tiny")
+    assert removed.code == 0 and not path.exists()
