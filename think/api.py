@@ -21,6 +21,7 @@ from think.result import Result
 from think.strategies.extract import TASKS, detect_task
 from think.strategies.prompts import Prompts
 from think.strategies.solver import Run
+from think.strategies.verify import CodeCheck
 
 if TYPE_CHECKING:
     from think.engine.llama import LlamaEngine
@@ -121,11 +122,13 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
           model: str | None = None, task: str = "auto", seed: int | None = None,
           on_event: EventHandler | None = None, early_stop: bool | None = None,
           engine: Engine | None = None, verbose: bool = False,
-          max_seconds: float | None = None) -> Result:
+          max_seconds: float | None = None, tests: str | None = None,
+          code_prefix: str = "") -> Result:
     """Spend about `budget` times the compute of a direct answer on a question.
 
     `engine` replaces the model (tests and other back ends); `on_event` hears every event;
-    `max_seconds` cuts the plan to the predicted time and stops the run when time is up.
+    `max_seconds` cuts the plan to the predicted time and stops the run when time is up;
+    `tests` (code tasks) are run against each candidate program, after `code_prefix`.
     """
     started = time.monotonic()
     setup = prepare(question, profile, model, task, locate_model=engine is None)
@@ -145,5 +148,7 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
               plan=plan, engine=runner, verifier=verifier,
               seed=secrets.randbelow(2**31) if seed is None else seed,
               emit=on_event or (lambda event: None), profile=setup.profile.name,
-              deadline=started + max_seconds if max_seconds is not None else None)
+              deadline=started + max_seconds if max_seconds is not None else None,
+              check=CodeCheck(tests, "given", code_prefix) if tests and setup.task == "code"
+              else None)
     return run.solve()

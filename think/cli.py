@@ -13,7 +13,7 @@ import typer
 
 from think import __version__
 from think.cli_bench import app as bench_app
-from think.cli_common import ModelOption, ProfileOption, print_json
+from think.cli_common import ModelOption, ProfileOption, print_json, read_text_file
 from think.cli_models import app as models_app
 from think.cli_profiles import app as profiles_app
 from think.errors import Interrupted, ThinkError, UsageError
@@ -100,6 +100,9 @@ def solve(
         "--plan", help="Show the plan the budget maps to and exit (no model is loaded).")] = False,
     early_stop: Annotated[bool, typer.Option(
         "--early-stop/--no-early-stop", help="Stop sampling once the vote is settled.")] = True,
+    tests: Annotated[str | None, typer.Option(
+        "--tests", metavar="FILE", help="Code tasks: Python asserts each candidate must pass.",
+        show_default=False)] = None,
     max_seconds: Annotated[float | None, typer.Option(
         "--max-seconds", metavar="S", help="Cut the plan to fit S seconds (measured speeds from "
         "`think tune`) and answer when time is up.", show_default=False)] = None,
@@ -112,6 +115,7 @@ def solve(
     from think.ui.describe import describe_plan
 
     text = read_question(question)
+    test_code = read_text_file(tests, "tests file") if tests else None
     chosen_budget = api.parse_budget(budget)
     if plan_only:
         setup = api.prepare(text, profile, model, task, locate_model=False)
@@ -133,7 +137,7 @@ def solve(
     with view:
         result = api.solve(text, budget=chosen_budget, profile=profile, model=model,
                            task=task, seed=seed, on_event=view, early_stop=early_stop,
-                           verbose=verbose, max_seconds=max_seconds)
+                           verbose=verbose, max_seconds=max_seconds, tests=test_code)
     if as_json:
         print_json(result.to_dict())
     elif result.answer is not None:

@@ -20,6 +20,17 @@ ProfileOption = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
+def read_text_file(name: str, what: str) -> str:
+    """A UTF-8 text file named on the command line."""
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} not found: {path}", "give an existing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc}", "give a UTF-8 text file") from None
+
+
 def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False))
 

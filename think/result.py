@@ -18,6 +18,7 @@ class SampleRecord:
     tokens: int
     finish: str
     seed: int
+    tests: str | None = None  # code tasks: passed, failed, timeout, memory or blocked
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Result:
     samples: list[SampleRecord] = field(default_factory=list)
     vote: VoteSummary = field(default_factory=VoteSummary)
     critiques: list[CritiqueRecord] = field(default_factory=list)
+    tests_source: str | None = None  # code tasks: given or model-written
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `think solve --json` prints."""
@@ -105,4 +107,5 @@ class Result:
             "model": self.model,
             "profile": self.profile,
             "seed": self.seed,
+            "tests_source": self.tests_source,
         }

@@ -41,6 +41,15 @@ def cot_request(prompt: str, prompts: Prompts, plan: Plan, n: int, seed: int,
         temperature=plan.temperature if temperature is None else temperature, seed=seed)
 
 
+def tests_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
+    """The model writes assert statements for a code question (when none were given)."""
+    prompt = prompts.write_tests()
+    return SampleRequest(prompt=prompt, n=1, max_tokens=plan.critique_tokens,
+                         stop=prompts.stops(), answer_cue=FINAL_CUE,
+                         answer_tokens=plan.critique_tokens, answer_end=CODE_ANSWER_END,
+                         temperature=0.0, seed=seed)
+
+
 def record(completion: Completion, task: str, offset: int = 0) -> SampleRecord:
     """A finished completion as a sample record with its extracted answer."""
     return SampleRecord(index=completion.index + offset, text=completion.text,

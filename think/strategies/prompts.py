@@ -54,6 +54,17 @@ Verdict: correct
 
 """
 
+TESTS_EXAMPLE = f"""\
+Question: Write a Python function add(a, b) that returns the sum of a and b.
+Reasoning: Tests that a correct solution must pass.
+{FINAL_CUE}
+```python
+assert add(1, 2) == 3
+assert add(-1, 1) == 0
+```
+
+"""
+
 CHAT_DIRECT = "Answer with the final answer only, on one line, with no explanation."
 CHAT_COT = (f"Think step by step. End with a last line of the form '{FINAL_CUE} <answer>'.")
 CHAT_CRITIQUE = ("Check the proposed solution step by step. End with a last line "
@@ -124,6 +135,15 @@ class Prompts:
     def _critique_messages(self, solution: str) -> list[dict[str, str]]:
         return [{"role": "user", "content": f"Question: {self.question}\n\nProposed solution:\n"
                  f"{solution.strip()}\n\n{CHAT_CRITIQUE}"}]
+
+    def write_tests(self) -> str:
+        """Prompt for assert statements that test the asked-for code."""
+        if self.chat:
+            return self.engine.render_chat([{"role": "user", "content": (
+                f"{self.question}\n\nDo not solve it. Write Python assert statements that test "
+                f"a correct solution, as one fenced ```python block after '{FINAL_CUE}'.")}])
+        return (f"{TESTS_EXAMPLE}Question: {self.question}\n"
+                f"Reasoning: Tests that a correct solution must pass.\n{FINAL_CUE}\n")
 
     def round_overhead(self) -> str:
         """The prompt text a refinement round adds beyond the solution and the critique."""

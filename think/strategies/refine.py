@@ -13,6 +13,7 @@ from think.events import CritiqueDone, EventHandler
 from think.result import CritiqueRecord, SampleRecord
 from think.strategies.cot import cot_request, draw
 from think.strategies.prompts import VERDICT_CUE, Prompts
+from think.strategies.verify import CodeCheck, critique_from
 
 VERDICT_TOKENS = 4
 REVISE_STOP = "\nRevised solution:"
@@ -39,6 +40,7 @@ class Refiner:
     emit: EventHandler
     spend: Spend
     deadline: float | None = None
+    check: CodeCheck | None = None  # code: the tests critique, not the verifier model
 
     def critique_request(self, solution: str, seed: int) -> SampleRequest:
         stops = self.verifier_prompts.stops()
@@ -50,6 +52,19 @@ class Refiner:
             answer_cue=VERDICT_CUE, answer_tokens=VERDICT_TOKENS,
             temperature=self.plan.temperature, seed=seed)
 
+    def _critique(self, current: SampleRecord, seed: int, round_no: int) -> tuple[str, str]:
+        """The critique of a solution and its verdict: from running tests, else the verifier."""
+        outcome = self.check.run(current.answer) if self.check else None
+        if outcome is not None:
+            critique, verdict = critique_from(outcome)
+            return f" {critique}\n{VERDICT_CUE} {verdict}", verdict
+        request = self.critique_request(current.text, seed)
+        reviews, used = draw(self.verifier, request, self.prompts.task, "critique", self.emit,
+                             round_no=round_no, deadline=self.deadline)
+        self.spend(used.prompt_tokens, used.generated_tokens)
+        critique = reviews[0].text
+        return critique, parse_verdict(critique)
+
     def run(self, start: SampleRecord, seed: int,
             on_revision: Callable[[SampleRecord], None]) -> list[CritiqueRecord]:
         """Refine `start` for the plan's rounds; on_revision hears each revised solution."""
@@ -58,12 +73,7 @@ class Refiner:
         for round_no in range(1, self.plan.refine_rounds + 1):
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 break  # out of time: the current solution stands
-            critique_request = self.critique_request(current.text, seed + round_no)
-            reviews, used = draw(self.verifier, critique_request, task, "critique", self.emit,
-                                 round_no=round_no, deadline=self.deadline)
-            self.spend(used.prompt_tokens, used.generated_tokens)
-            critique = reviews[0].text
-            verdict = parse_verdict(critique)
+            critique, verdict = self._critique(current, seed + round_no, round_no)
             record = CritiqueRecord(round=round_no, critique=critique.strip(), verdict=verdict)
             if verdict != "correct":
                 request = cot_request(self.prompts.revise(current.text, critique), self.prompts,

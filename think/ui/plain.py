@@ -48,9 +48,10 @@ class PlainView:
         elif isinstance(event, SampleDone):
             sample = event.sample
             label = {"sample": f"sample {sample.index + 1}/{self.planned}",
-                     "critique": "critique", "revise": "revised"}[event.kind]
+                     "critique": "critique", "revise": "revised",
+                     "tests": "model-written tests"}.get(event.kind, event.kind)
             forced = ", forced at budget" if sample.finish == "budget-forced" else ""
-            answer = sample.answer if event.kind != "critique" else short(sample.text, 60)
+            answer = short(sample.text if event.kind == "critique" else sample.answer, 60)
             self.say(f"think: {label}: {answer} ({sample.tokens} tokens{forced})")
             if self.verbose:
                 self.say(sample.text)
