@@ -148,6 +148,61 @@ def solve(
 
 
 @app.command()
+def batch(
+    source: Annotated[str, typer.Argument(
+        metavar="FILE|-", help="JSONL ({\"id\", \"question\", ...}) or one question a line.")],
+    budget: Annotated[str, typer.Option("--budget", "-b", metavar="1..100",
+                                        help="Compute per question.")] = "8",
+    out: Annotated[str | None, typer.Option(
+        help="Output JSONL; an existing file is resumed (answered ids are skipped).",
+        show_default=False)] = None,
+    resume: Annotated[bool, typer.Option(
+        help="Resume the --out file (also automatic when it exists).")] = False,
+    profile: ProfileOption = None,
+    model: ModelOption = None,
+    task: Annotated[str, typer.Option(metavar="KIND", help="auto, math, choice, code or "
+                                      "text.")] = "auto",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for every question.")] = 0,
+) -> None:
+    """Answer many questions: one JSON line each, in input order, resumable."""
+    from pathlib import Path
+
+    from think import api
+    from think.batch import answered_ids, open_for_append, read_items, run_batch
+    from think.ui.batch_progress import batch_progress
+
+    chosen_budget = api.parse_budget(budget)
+    if resume and not out:
+        raise UsageError("--resume needs --out FILE", "name the output file to resume")
+    lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
+    items = read_items(lines.splitlines())
+    target = Path(out) if out else None
+    if target is not None:
+        done = answered_ids(target)
+        items = [item for item in items if item.id not in done]
+        try:
+            handle = open_for_append(target)
+        except OSError as exc:
+            raise ThinkError(f"cannot write {target}: {exc.strerror}",
+                             "choose another --out path") from None
+    else:
+        handle = sys.stdout
+
+    def solve_one(question: str) -> Any:
+        return api.solve(question, budget=chosen_budget, profile=profile, model=model,
+                         task=task, seed=seed)
+
+    with batch_progress(len(items)) as show:
+        try:
+            run_batch(items, handle, solve_one, show)
+        except Interrupted:
+            raise Interrupted(None) from None  # stdout may be the JSONL: print no answer
+        finally:
+            if handle is not sys.stdout:
+                handle.close()
+
+
+@app.command()
 def tune(
     name: Annotated[str | None, typer.Option(
         help="Name of the profile to write (default: this machine's name).",

@@ -1,0 +1,97 @@
+"""`think batch`: order, pass-through, error records, and resume after a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from think import api
+from think.engine.scripted import ScriptedEngine
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
+    def respond(request, index):
+        number = request.prompt.rsplit("What is ", 1)[1].split("?")[0]
+        return f" so.\nFinal answer: {eval(number)}"  # noqa: S307 - the tests' own arithmetic
+
+    engine = ScriptedEngine(respond=respond)
+    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    return engine
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_jsonl_in_order_with_pass_through_and_errors(run_cli, scripted, tmp_path) -> None:
+    source = tmp_path / "q.jsonl"
+    source.write_text("\n".join([
+        json.dumps({"id": "a", "question": "What is 2+3?", "answer": "#### 5", "topic": "sum"}),
+        "{not json",
+        json.dumps({"id": "c", "question": "What is 4*4?", "answer": "17"}),
+        json.dumps({"id": "d", "nothing": 1}),
+    ]) + "\n")
+    out = tmp_path / "out.jsonl"
+    run = run_cli("batch", str(source), "--budget", "2", "--out", str(out))
+    assert run.code == 0, run.stderr
+    rows = lines_of(out)
+    assert [row["id"] for row in rows] == ["a", "2", "c", "d"]
+    assert rows[0]["answer"] == "5" and rows[0]["correct"] is True
+    assert rows[0]["input"] == {"answer": "#### 5", "topic": "sum"}
+    assert rows[0]["plan"]["cot_tokens"] and rows[0]["compute"]["used"] > 0
+    assert "not valid JSON" in rows[1]["error"] and "no 'question'" in rows[3]["error"]
+    assert rows[2]["correct"] is False
+    assert "accuracy 50% of 2" in run.stderr
+
+
+def test_plain_text_from_stdin_to_stdout(run_cli, scripted) -> None:
+    run = run_cli("batch", "-", "-b", "2", stdin=b"What is 1+1?\n\nWhat is 2+2?\n")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(r["id"], r["answer"]) for r in rows] == [("1", "2"), ("3", "4")]
+
+
+def test_rerun_skips_answered_ids_and_keeps_a_torn_line(run_cli, scripted, tmp_path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\nWhat is 2+2?\nWhat is 3+3?\n")
+    out = tmp_path / "out.jsonl"
+    first = json.dumps({"id": "1", "answer": "2"})
+    out.write_text(first + "\n" + '{"id": "2", "answ')  # killed mid-line
+    assert run_cli("batch", str(source), "-b", "2", "--out", str(out), "--resume").code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == first and lines[1] == '{"id": "2", "answ'
+    assert [json.loads(line)["id"] for line in lines[2:]] == ["2", "3"]
+
+
+@pytest.mark.real
+def test_resume_after_sigkill_loses_at_most_the_question_in_flight(tmp_path: Path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("".join(f"What is {n} + {n}?\n" for n in range(1, 9)))
+    out = tmp_path / "out.jsonl"
+    think = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
+    command = [think, "batch", str(source), "-b", "2", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if out.exists() and len(out.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = out.read_text().splitlines()
+    assert 3 <= len(before) < 8
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = out.read_text().splitlines()
+    assert after[:len(before)] == before  # nothing rewritten or truncated
+    ids = [json.loads(line)["id"] for line in after if line.startswith("{") and
+           line.endswith("}")]
+    assert ids == [str(n) for n in range(1, 9)]  # each id once, in input order

@@ -1,0 +1,59 @@
+"""Progress of a batch on stderr: a Rich bar on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from think.batch import Tally
+
+Show = Callable[[dict[str, Any], Tally], None]
+
+
+def _accuracy(tally: Tally) -> str:
+    return f", accuracy {tally.accuracy:.0%} of {tally.graded}" if tally.accuracy is not None \
+        else ""
+
+
+@contextmanager
+def batch_progress(total: int) -> Iterator[Show]:
+    """A callback that shows each finished item: done/total, rate, ETA, running accuracy."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    started = time.monotonic()
+    if console.is_terminal and not console.is_dumb_terminal:
+        with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                      TimeRemainingColumn(), TextColumn("{task.fields[accuracy]}"),
+                      console=console) as bar:
+            task = bar.add_task("batch", total=total, rate="", accuracy="")
+
+            def update(data: dict[str, Any], tally: Tally) -> None:
+                rate = tally.done / max(1e-9, time.monotonic() - started) * 60
+                bar.update(task, completed=tally.done, rate=f"{rate:.1f}/min",
+                           accuracy=_accuracy(tally).lstrip(", "))
+
+            yield update
+        return
+
+    def line(data: dict[str, Any], tally: Tally) -> None:
+        elapsed = time.monotonic() - started
+        left = elapsed / tally.done * (tally.total - tally.done)
+        outcome = f"error: {data['error']}" if "error" in data else f"answer {data['answer']}"
+        print(f"batch: {tally.done}/{tally.total} id {data['id']}: {outcome} "
+              f"({elapsed:.0f} s, ~{left:.0f} s left{_accuracy(tally)})", file=sys.stderr,
+              flush=True)
+
+    yield line
