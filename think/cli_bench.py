@@ -1,4 +1,4 @@
-"""`think bench`: measure think on this machine (speed, stopping rules)."""
+"""`think bench`: measure think on this machine (speed, stopping rules, accuracy)."""
 
 from __future__ import annotations
 
@@ -107,3 +107,66 @@ def bench_replay(
         print(format_scores(scores, len(recordings), k))
 
 
+
+
+@app.command("accuracy")
+def bench_accuracy(
+    dataset: Annotated[str, typer.Argument(
+        help="GSM8K-format JSONL, question/answer JSONL, or 'humaneval'.")],
+    budgets: Annotated[str, typer.Option(help="Budgets to compare.")] = "1,2,4,8,20",
+    limit: Annotated[int, typer.Option(min=1, help="Questions, a seeded random slice.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for the slice and the runs.")] = 0,
+    model: ModelOption = None,
+    profile: ProfileOption = None,
+    out: Annotated[str | None, typer.Option(help="Where to write the JSON report.",
+                                            show_default=False)] = None,
+    plot: Annotated[str | None, typer.Option(help="Also draw the curve as a PNG file.",
+                                             show_default=False)] = None,
+) -> None:
+    """Accuracy at each budget with 95% intervals, units used, and the fitted alpha."""
+    from pathlib import Path
+
+    from think import api
+    from think.bench.accuracy import (
+        Question,
+        ascii_curve,
+        format_table,
+        load_questions,
+        plot_png,
+        run_accuracy,
+    )
+    from think.budget import parse_budget
+    from think.result import Result
+
+    chosen = [parse_budget(budget) for budget in int_list(budgets, "--budgets")]
+    questions = load_questions(dataset, limit, seed)
+
+    def solve(question: Question, budget: int) -> Result:
+        given = question.given
+        return api.solve(question.question, budget=budget, profile=profile, model=model,
+                         task=question.task, seed=seed, tests=given.tests if given else None,
+                         code_prefix=given.prefix if given else "")
+
+    report = run_accuracy(questions, chosen, solve,
+                          lambda text: print(f"bench: {text}", file=sys.stderr, flush=True))
+    report.update({"dataset": dataset, "seed": seed, "model": model, "profile": profile})
+    print(format_table(report))
+    print(ascii_curve(report))
+    print(f"JSON: {write_json(report, out, 'accuracy')}", file=sys.stderr)
+    if plot:
+        plot_png(report, Path(plot))
+        print(f"plot: {plot}", file=sys.stderr)
+
+
+@app.command("compare")
+def bench_compare(
+    first: Annotated[str, typer.Argument(help="A JSON report of `think bench accuracy`.")],
+    second: Annotated[str, typer.Argument(help="Another one.")],
+) -> None:
+    """Two accuracy reports side by side (two profiles, two models)."""
+    from pathlib import Path
+
+    from think.bench.accuracy import compare, load_report
+
+    print(compare(load_report(Path(first)), load_report(Path(second)),
+                  (Path(first).stem, Path(second).stem)))

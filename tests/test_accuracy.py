@@ -1,0 +1,83 @@
+"""`think bench accuracy` and `compare`: the fit, the intervals, the table, real small runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from think.bench.accuracy import docstring_tests, fit_power_law, wilson
+from think.sandbox import run_untrusted
+
+
+def test_alpha_is_recovered_exactly_from_synthetic_points() -> None:
+    compute = [1.0, 2.0, 4.0, 8.0, 20.0]
+    accuracy = [0.3 * c ** 0.25 for c in compute]
+    fit = fit_power_law(compute, accuracy)
+    assert fit is not None
+    assert fit["alpha"] == pytest.approx(0.25) and fit["a"] == pytest.approx(0.3)
+    assert fit["alpha_se"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fit_skips_zero_accuracy_and_needs_two_points() -> None:
+    assert fit_power_law([1, 2], [0.0, 0.5]) is None
+    two = fit_power_law([1, 2, 4], [0.0, 0.2, 0.4])
+    assert two is not None and two["alpha"] == pytest.approx(1.0) and "alpha_se" not in two
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(5, 10)
+    assert low == pytest.approx(0.2366, abs=1e-3) and high == pytest.approx(0.7634, abs=1e-3)
+    assert wilson(0, 0) == (0.0, 0.0)
+
+
+def test_docstring_examples_become_tests() -> None:
+    prompt = 'def add(a, b):\n    """ Sum.\n    >>> add(1, 2)\n    3\n    """\n'
+    tests = docstring_tests(prompt)
+    assert "add(1, 2)" in tests
+    assert run_untrusted(f"{prompt}    return a + b\n{tests}").passed
+    assert not run_untrusted(f"{prompt}    return a - b\n{tests}").passed
+
+
+def test_compare_two_reports(run_cli, tmp_path: Path) -> None:
+    rows = [{"budget": 1, "accuracy": 0.1, "units": 1.0}, {"budget": 4, "accuracy": 0.3,
+                                                            "units": 3.9}]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"rows": rows, "fit": {"alpha": 0.8}}))
+    b.write_text(json.dumps({"rows": [dict(rows[0], accuracy=0.2)], "fit": None}))
+    run = run_cli("bench", "compare", str(a), str(b))
+    assert run.code == 0 and "+10.0%" in run.stdout and "alpha = 0.800" in run.stdout
+    bad = run_cli("bench", "compare", str(a), str(tmp_path / "missing.json"))
+    assert bad.code == 2 and "not a report" in bad.stderr
+
+
+@pytest.mark.real
+def test_accuracy_on_a_small_gsm8k_slice(run_cli, tmp_path: Path) -> None:
+    data = tmp_path / "gsm.jsonl"
+    data.write_text("\n".join(json.dumps(q) for q in [
+        {"question": "Tom has 2 apples and buys 3 more. How many apples?", "answer": "#### 5"},
+        {"question": "A pen costs $2. How much do 3 pens cost?", "answer": "... #### 6"},
+    ]) + "\n")
+    out, plot = tmp_path / "acc.json", tmp_path / "acc.png"
+    run = run_cli("bench", "accuracy", str(data), "--budgets", "1,2", "--limit", "2",
+                  "--out", str(out), "--plot", str(plot))
+    assert run.code == 0, run.stderr
+    assert "budget" in run.stdout and "95% CI" in run.stdout and "accuracy vs compute" in run.stdout
+    report = json.loads(out.read_text())
+    assert [row["budget"] for row in report["rows"]] == [1, 2]
+    assert all(row["questions"] == 2 for row in report["rows"])
+    assert report["rows"][0]["strategy"] == "direct" and report["rows"][1]["strategy"] == "cot"
+    assert len(report["results"]) == 4 and {r["gold"] for r in report["results"]} == {"5", "6"}
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.real
+def test_accuracy_on_humaneval_runs_the_tests(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "he.json"
+    run = run_cli("bench", "accuracy", "humaneval", "--budgets", "1", "--limit", "1",
+                  "--out", str(out))
+    assert run.code == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["rows"][0]["questions"] == 1
+    assert report["results"][0]["id"].startswith("HumanEval/")

