@@ -8,14 +8,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from think.budget import Plan, PromptCosts, make_plan, parse_budget
 from think.config import Profile, load_profile
 from think.engine.base import Engine, PromptFormat, TextEstimator
+from think.engine.remote import RemoteEngine
 from think.errors import UsageError
 from think.events import EventHandler
-from think.models import ModelSpec, resolve
+from think.models import ModelSpec, on_server, resolve
 from think.predict import predict_seconds
 from think.result import Result
 from think.strategies.extract import TASKS, detect_task
@@ -23,13 +23,10 @@ from think.strategies.prompts import Prompts
 from think.strategies.solver import Run
 from think.strategies.verify import CodeCheck
 
-if TYPE_CHECKING:
-    from think.engine.llama import LlamaEngine
-
 DEFAULT_BUDGET = 8
 MIN_ANSWER_ROOM = 64  # tokens a question must leave free in the context for any answer
 
-_engines: dict[tuple[object, ...], LlamaEngine] = {}
+_engines: dict[tuple[object, ...], Engine] = {}
 
 
 @dataclass(frozen=True)
@@ -44,8 +41,11 @@ class Setup:
 
 
 def prepare(question: str, profile: str | Profile | None = None, model: str | None = None,
-            task: str = "auto", locate_model: bool = True) -> Setup:
-    """Validate the question and task, load the profile and find the model."""
+            task: str = "auto", locate_model: bool = True, server: str | None = None) -> Setup:
+    """Validate the question and task, load the profile and find the model.
+
+    With a server URL (or a profile `engine:`), the model is the name the server serves.
+    """
     text = question.strip()
     if not text:
         raise UsageError("the question is empty", "give a question as an argument or on stdin")
@@ -53,8 +53,18 @@ def prepare(question: str, profile: str | Profile | None = None, model: str | No
         raise UsageError(f"unknown task '{task}'", f"use one of: auto, {', '.join(TASKS)}")
     chosen = profile if isinstance(profile, Profile) else load_profile(profile)
     detected = task == "auto"
-    spec = resolve(model, locate=locate_model)
+    url = server or (chosen.engine.url if chosen.engine else None)
+    if url:
+        spec = on_server(url, model or (chosen.engine.model if chosen.engine else None) or None,
+                         chosen.engine)
+    else:
+        spec = resolve(model, locate=locate_model)
     return Setup(text, detect_task(text) if detected else task, detected, chosen, spec)
+
+
+def uses_server(profile: str | None, server: str | None) -> bool:
+    """Whether runs decode on a server (which can take several questions at once)."""
+    return bool(server) or load_profile(profile).engine is not None
 
 
 def estimator(setup: Setup) -> TextEstimator:
@@ -106,8 +116,13 @@ def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFor
     return fitted
 
 
-def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> LlamaEngine:
-    """The llama.cpp engine for a model, loaded once per process and load settings."""
+def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Engine:
+    """The engine for a model: a server's, or llama.cpp's loaded once per process."""
+    if spec.server is not None:
+        key: tuple[object, ...] = (spec.server,)
+        if key not in _engines:
+            _engines[key] = RemoteEngine(spec.server, spec.format, spec.context)
+        return _engines[key]
     from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
 
     key = (spec, profile.load, verbose)
@@ -123,7 +138,7 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
           on_event: EventHandler | None = None, early_stop: bool | None = None,
           engine: Engine | None = None, verbose: bool = False,
           max_seconds: float | None = None, tests: str | None = None,
-          code_prefix: str = "") -> Result:
+          code_prefix: str = "", server: str | None = None) -> Result:
     """Spend about `budget` times the compute of a direct answer on a question.
 
     `engine` replaces the model (tests and other back ends); `on_event` hears every event;
@@ -131,7 +146,7 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     `tests` (code tasks) are run against each candidate program, after `code_prefix`.
     """
     started = time.monotonic()
-    setup = prepare(question, profile, model, task, locate_model=engine is None)
+    setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
     chosen_budget = parse_budget(budget)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
     verifier = runner

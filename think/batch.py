@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -109,11 +110,13 @@ def record_for(item: Item, result: Result | None, error: str | None) -> dict[str
 
 
 def run_batch(items: list[Item], out: TextIO, solve: Callable[[str], Result],
-              on_record: Callable[[dict[str, Any], Tally], None]) -> Tally:
-    """Answer each item in order, writing and flushing each line as soon as it is known."""
+              on_record: Callable[[dict[str, Any], Tally], None], parallel: int = 1) -> Tally:
+    """Answer the items, `parallel` at a time, writing each line in input order as soon as
+    it and every line before it are known, and flushing it."""
     tally = Tally(total=len(items))
-    for item in items:
-        for data in _answer(item, solve):
+
+    def write(records: list[dict[str, Any]]) -> None:
+        for data in records:
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
             out.flush()
             tally.done += 1
@@ -122,6 +125,17 @@ def run_batch(items: list[Item], out: TextIO, solve: Callable[[str], Result],
                 tally.graded += 1
                 tally.correct += bool(data["correct"])
             on_record(data, tally)
+
+    if parallel == 1:  # in this thread, so Ctrl-C stops the question in flight
+        for item in items:
+            write(list(_answer(item, solve)))
+        return tally
+    pool = ThreadPoolExecutor(max_workers=parallel)
+    try:
+        for records in pool.map(lambda item: list(_answer(item, solve)), items):
+            write(records)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start nothing new
     return tally
 
 

@@ -13,7 +13,7 @@ import typer
 
 from think import __version__
 from think.cli_bench import app as bench_app
-from think.cli_common import ModelOption, ProfileOption, print_json, read_text_file
+from think.cli_common import EngineOption, ModelOption, ProfileOption, print_json, read_text_file
 from think.cli_models import app as models_app
 from think.cli_profiles import app as profiles_app
 from think.errors import Interrupted, ThinkError, UsageError
@@ -90,6 +90,7 @@ def solve(
         help="Compute to spend, 1..100 times one direct answer.")] = "8",
     profile: ProfileOption = None,
     model: ModelOption = None,
+    engine: EngineOption = None,
     task: Annotated[str, typer.Option(
         metavar="KIND", help="auto, math, choice, code or text.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -118,7 +119,7 @@ def solve(
     test_code = read_text_file(tests, "tests file") if tests else None
     chosen_budget = api.parse_budget(budget)
     if plan_only:
-        setup = api.prepare(text, profile, model, task, locate_model=False)
+        setup = api.prepare(text, profile, model, task, locate_model=False, server=engine)
         if max_seconds is not None:
             plan = api.fit_to_time(setup, chosen_budget, max_seconds, early_stop=early_stop)
         else:
@@ -137,7 +138,8 @@ def solve(
     with view:
         result = api.solve(text, budget=chosen_budget, profile=profile, model=model,
                            task=task, seed=seed, on_event=view, early_stop=early_stop,
-                           verbose=verbose, max_seconds=max_seconds, tests=test_code)
+                           verbose=verbose, max_seconds=max_seconds, tests=test_code,
+                           server=engine)
     if as_json:
         print_json(result.to_dict())
     elif result.answer is not None:
@@ -160,6 +162,9 @@ def batch(
         help="Resume the --out file (also automatic when it exists).")] = False,
     profile: ProfileOption = None,
     model: ModelOption = None,
+    engine: EngineOption = None,
+    parallel: Annotated[int, typer.Option(
+        min=1, max=256, help="Questions in flight at once (a server engine only).")] = 1,
     task: Annotated[str, typer.Option(metavar="KIND", help="auto, math, choice, code or "
                                       "text.")] = "auto",
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for every question.")] = 0,
@@ -190,11 +195,14 @@ def batch(
 
     def solve_one(question: str) -> Any:
         return api.solve(question, budget=chosen_budget, profile=profile, model=model,
-                         task=task, seed=seed)
+                         task=task, seed=seed, server=engine)
 
+    if parallel > 1 and not api.uses_server(profile, engine):
+        raise UsageError("--parallel needs a server engine",
+                         "give --engine URL; one local model decodes one question at a time")
     with batch_progress(len(items)) as show:
         try:
-            run_batch(items, handle, solve_one, show)
+            run_batch(items, handle, solve_one, show, parallel)
         except Interrupted:
             raise Interrupted(None) from None  # stdout may be the JSONL: print no answer
         finally:

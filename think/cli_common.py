@@ -14,6 +14,9 @@ from think.errors import ThinkError, UsageError
 ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
     show_default=False)]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", metavar="URL", help="An OpenAI-compatible server to decode on (llama-server, "
+    "vLLM, SGLang, Ollama); --model names the model it serves.", show_default=False)]
 ProfileOption = Annotated[str | None, typer.Option(
     "--profile", "-p", metavar="NAME|FILE",
     help="Profile name or YAML file (default: THINK_PROFILE or 'default').",

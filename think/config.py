@@ -55,6 +55,18 @@ class LoadSettings(Strict):
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
 
 
+class ServerEngine(Strict):
+    """An OpenAI-compatible server that decodes for think (llama-server, vLLM, SGLang...)."""
+
+    url: str
+    model: str = ""  # the name the server serves; "" = the first it lists
+    format: Literal["base", "chat"] = "chat"
+    api_key_env: str = "THINK_API_KEY"
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    max_in_flight: Annotated[int, Field(ge=1, le=256)] = 4
+
+
 class Speeds(Strict):
     """What `think tune` measured on this machine, for predicting seconds."""
 
@@ -81,6 +93,7 @@ class Profile(Strict):
     verifier: str | None = None
     load: LoadSettings = LoadSettings()
     speeds: Speeds | None = None
+    engine: ServerEngine | None = None
     source: str = ""
 
     @field_validator("stages")
@@ -111,11 +124,13 @@ class ModelEntry(Strict):
     format: Literal["base", "chat"] = "chat"
     context: Annotated[int, Field(ge=256)] = 4096
     chat_template: str | None = None  # Jinja template for GGUF files that lack one
+    base_url: str | None = None  # served by an OpenAI-compatible server at this URL
+    served_name: str | None = None  # the server's name for it (default: the entry's name)
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:
-        if not (self.path or self.package or (self.repo and self.file)):
-            raise ValueError("give one of: path, package, or repo with file")
+        if not (self.path or self.package or (self.repo and self.file) or self.base_url):
+            raise ValueError("give one of: path, package, repo with file, or base_url")
         return self
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
-from think.config import ModelEntry, load_registry, load_settings
+from think.config import ModelEntry, ServerEngine, load_registry, load_settings
 from think.errors import ModelError, UsageError
 
 
@@ -25,6 +25,7 @@ class ModelSpec:
     format: str
     context: int
     chat_template: str | None = None
+    server: ServerEngine | None = None  # decoded by an OpenAI-compatible server
 
 
 def models_dir() -> Path:
@@ -54,6 +55,11 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
         known = ", ".join(sorted(registry.models))
         raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
     entry = registry.models[name]
+    if entry.base_url:
+        server = ServerEngine(url=entry.base_url, model=entry.served_name or name,
+                              format=entry.format)
+        return ModelSpec(name=name, path=Path(name), format=entry.format,
+                         context=entry.context, server=server)
     path = entry_path(name, entry) if locate else Path(entry.file or entry.path or name)
     return ModelSpec(name=name, path=path, format=entry.format, context=entry.context,
                      chat_template=entry.chat_template)
@@ -101,6 +107,18 @@ def assemble_packaged(package: str) -> Path:
         partial.unlink(missing_ok=True)
         raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}") from None
     return target
+
+
+def on_server(url: str, name: str | None, base: ServerEngine | None = None) -> ModelSpec:
+    """A model decoded by the server at url: registry format and context when it is known."""
+    registry = load_registry()
+    entry = registry.models.get(name or "")
+    chat = entry.format if entry else (guess_format(Path(name)) if name else "chat")
+    settings = (base or ServerEngine(url=url)).model_copy(
+        update={"url": url, "model": (entry.served_name if entry else None) or name or "",
+                "format": chat})
+    return ModelSpec(name=name or "server", path=Path(name or "server"), format=chat,
+                     context=entry.context if entry else 32768, server=settings)
 
 
 def guess_format(path: Path) -> str:

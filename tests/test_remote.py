@@ -1,0 +1,194 @@
+"""The server engine against real servers on loopback: llama-cpp-python's server on the
+embedded model (started and stopped here), and small stub servers for n and for silence."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from think.config import ServerEngine
+from think.engine.base import SampleRequest
+from think.engine.remote import RemoteEngine
+from think.errors import ThinkError
+from think.models import resolve
+
+Q = "Sara has 5 cookies and eats 2. How many cookies are left?"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    model = resolve().path
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias",
+         "gemma3-270m", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
+         "--interrupt_requests", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("the llama-cpp-python server did not start") from None
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the llama-cpp-python server did not answer in time")
+
+
+@pytest.fixture(scope="module")
+def server(models_dir) -> Iterator[str]:
+    port = free_port()
+    process = start_server(port)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def engine_for(url: str, **settings) -> RemoteEngine:
+    return RemoteEngine(ServerEngine(url=url, model="gemma3-270m", **settings), "base")
+
+
+def cot(n: int, max_tokens: int = 48) -> SampleRequest:
+    prompt = ("Question: Tom has 3 apples and buys 2 more. How many apples does he have?\n"
+              "Reasoning: 3 + 2 = 5.\nFinal answer: 5\n\n"
+              f"Question: {Q}\nReasoning:")
+    return SampleRequest(prompt=prompt, n=n, max_tokens=max_tokens, stop=("\nQuestion:",),
+                         answer_cue="Final answer:", answer_tokens=8, seed=3)
+
+
+@pytest.mark.real
+def test_streaming_and_the_concurrent_fallback_for_n(server: str) -> None:
+    engine = engine_for(server)
+    streamed: dict[int, int] = {}
+    result = engine.sample(cot(4), on_token=lambda i, text: streamed.update(
+        {i: streamed.get(i, 0) + 1}))
+    assert engine.supports_n is False  # llama-cpp-python's server ignores n
+    assert [c.index for c in result.completions] == [0, 1, 2, 3]
+    assert all(c.finish in ("stop", "budget-forced") for c in result.completions)
+    assert set(streamed) == {0, 1, 2, 3} and all(count > 1 for count in streamed.values())
+
+
+@pytest.mark.real
+def test_budget_forcing_on_a_server(server: str) -> None:
+    result = engine_for(server).sample(cot(2, max_tokens=4))
+    for completion in result.completions:
+        assert completion.finish == "budget-forced" and "\nFinal answer:" in completion.text
+
+
+@pytest.mark.real
+def test_solve_and_batch_through_the_cli(server: str, run_cli, tmp_path) -> None:
+    run = run_cli("solve", Q, "--engine", server, "--model", "gemma3-270m", "-b", "20",
+                  "--json", "--no-early-stop")
+    assert run.code in (0, 1), run.stderr
+    data = json.loads(run.stdout)
+    assert data["model"] == "gemma3-270m" and len(data["samples"]) == data["plan"]["samples"]
+    questions = tmp_path / "q.txt"
+    questions.write_text("What is 1+1?\nWhat is 2+2?\nWhat is 3+3?\n")
+    out = tmp_path / "out.jsonl"
+    run = run_cli("batch", str(questions), "--engine", server, "--model", "gemma3-270m",
+                  "-b", "2", "--parallel", "3", "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["1", "2", "3"]
+
+
+@pytest.mark.real
+def test_a_wrong_model_name_lists_what_the_server_serves(server: str, run_cli) -> None:
+    run = run_cli("solve", Q, "--engine", server, "--model", "no-such-model", "-b", "2")
+    assert run.code == 1 and "no model 'no-such-model'" in run.stderr
+    assert "gemma3-270m" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.real
+def test_a_server_killed_mid_run_loses_samples_not_the_vote(models_dir) -> None:
+    port = free_port()
+    process = start_server(port)
+    engine = engine_for(f"http://127.0.0.1:{port}", retries=1, max_in_flight=2)
+    done: list[str] = []
+
+    def on_done(completion) -> bool:
+        done.append(completion.finish)
+        if len(done) == 2:
+            process.kill()  # the server dies with samples still to draw
+        return True
+
+    try:
+        result = engine.sample(cot(8), on_done=on_done)
+    finally:
+        process.kill()
+        process.wait()
+    finishes = [c.finish for c in result.completions]
+    assert finishes.count("error") + finishes.count("cancelled") >= 4
+    assert sum(f in ("stop", "budget-forced") for f in finishes) >= 2
+    assert engine.errors  # what was lost is reported
+
+
+def test_a_silent_server_hits_the_timeout() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never answers
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    start = time.monotonic()
+    with pytest.raises(ThinkError) as error:
+        RemoteEngine(ServerEngine(url=url, timeout_s=0.5, retries=1), "base")
+    assert "not answering" in error.value.message and time.monotonic() - start < 10
+    listener.close()
+
+
+def test_a_server_that_is_down_is_a_clear_error(run_cli) -> None:
+    run = run_cli("solve", Q, "--engine", f"http://127.0.0.1:{free_port()}", "-b", "2")
+    assert run.code == 1 and "not answering" in run.stderr and "Traceback" not in run.stderr
+
+
+class StubOpenAI(http.server.BaseHTTPRequestHandler):
+    """A server that honours n: every choice streams ' so 4.' then the answer line."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = json.dumps({"data": [{"id": "stub"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(request)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for piece in (" so", " 4.", "\nFinal", " answer:", " 4", "\n"):
+            for index in range(request.get("n", 1)):
+                chunk = {"choices": [{"index": index, "text": piece, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+
+def test_n_choices_in_one_request_when_the_server_supports_it() -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StubOpenAI)
+    httpd.requests = []  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    engine = RemoteEngine(ServerEngine(url=f"http://127.0.0.1:{httpd.server_address[1]}"),
+                          "base")
+    assert engine.name == "stub"  # no name given: the model the server serves
+    result = engine.sample(cot(5))
+    httpd.shutdown()
+    assert engine.supports_n is True and len(httpd.requests) == 1  # type: ignore[attr-defined]
+    assert httpd.requests[0]["n"] == 5  # type: ignore[attr-defined]
+    assert [c.text for c in result.completions] == [" so 4.\nFinal answer: 4"] * 5
