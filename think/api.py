@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
-from think.budget import Plan, PromptCosts, make_plan, parse_budget
+from think.budget import Plan, PromptCosts, make_plan, parse_budget_spec
 from think.config import Profile, load_profile
 from think.engine.base import Engine, PromptFormat, TextEstimator
 from think.engine.remote import RemoteEngine
@@ -18,6 +20,7 @@ from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
 from think.predict import predict_seconds
 from think.result import Result
+from think.strategies.adaptive import Adaptive
 from think.strategies.extract import TASKS, detect_task
 from think.strategies.prompts import Prompts
 from think.strategies.solver import Run
@@ -133,6 +136,28 @@ def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Eng
     return _engines[key]
 
 
+def solve_adaptive(setup: Setup, budget: int, engine: Engine | None, seed: int | None,
+                   on_event: EventHandler | None, verbose: bool) -> Result:
+    """--budget auto[:MAX]: the profile's ladder, escalating while the answer is unsettled."""
+    if engine is not None:
+        ladder: list[tuple[str, Callable[[], Engine]]] = [(engine.name, lambda: engine)]
+    else:
+        names = setup.profile.auto.models or [setup.model.name]
+        specs = [setup.model if name == setup.model.name else resolve(name) for name in names]
+        ladder = [(spec.name, partial(load_engine, spec, setup.profile, verbose))
+                  for spec in specs]
+
+    def prompt_tokens(runner: Engine) -> tuple[int, int]:
+        prompts = Prompts(runner, setup.question, setup.task)
+        return runner.count_tokens(prompts.cot()), runner.count_tokens(prompts.round_overhead())
+
+    return Adaptive(question=setup.question, task=setup.task, task_detected=setup.task_detected,
+                    profile=setup.profile, budget=budget, engines=ladder,
+                    prompt_tokens=prompt_tokens,
+                    seed=secrets.randbelow(2**31) if seed is None else seed,
+                    emit=on_event or (lambda event: None)).solve()
+
+
 def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Profile | None = None,
           model: str | None = None, task: str = "auto", seed: int | None = None,
           on_event: EventHandler | None = None, early_stop: bool | None = None,
@@ -147,7 +172,9 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     """
     started = time.monotonic()
     setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
-    chosen_budget = parse_budget(budget)
+    adaptive, chosen_budget = parse_budget_spec(budget)
+    if adaptive:
+        return solve_adaptive(setup, chosen_budget, engine, seed, on_event, verbose)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
     verifier = runner
     if setup.profile.verifier and engine is None:

@@ -59,6 +59,19 @@ class Plan:
         return data
 
 
+AUTO = "auto"
+
+
+def parse_budget_spec(value: str | int) -> tuple[bool, int]:
+    """A fixed budget, or `auto[:MAX]` (adaptive, MAX 100 by default): (adaptive, budget)."""
+    text = str(value).strip().lower()
+    if text == AUTO:
+        return True, MAX_BUDGET
+    if text.startswith(AUTO + ":"):
+        return True, parse_budget(text[len(AUTO) + 1:])
+    return False, parse_budget(value)
+
+
 def parse_budget(value: str | int) -> int:
     """A budget from the command line or a caller: an integer 1..100."""
     try:

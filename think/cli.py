@@ -65,6 +65,21 @@ def read_question(argument: str | None) -> str:
     return text
 
 
+def print_plan_ladder(profile: Any, budget: int, as_json: bool) -> None:
+    """--plan with --budget auto: the ladder the run may climb, within MAX units."""
+    steps = [step.model_dump() for step in profile.auto.steps]
+    models = profile.auto.models or ["(the chosen model)"]
+    if as_json:
+        print_json({"budget": f"auto:{budget}", "profile": profile.name, "steps": steps,
+                    "models": models, "threshold": profile.auto.threshold})
+        return
+    print(f"budget auto:{budget} -> start with step 1, escalate while P(leader) < "
+          f"{profile.auto.threshold}, never past {budget} units; models: {', '.join(models)}")
+    for number, step in enumerate(steps, 1):
+        print(f"  step {number}: {step['samples']} x {step['cot_tokens']} thinking tokens"
+              + (f", {step['refine_rounds']} refinement rounds" if step["refine_rounds"] else ""))
+
+
 def make_view(quiet: bool, verbose: bool) -> Any:
     """The live view on an interactive stderr, plain lines elsewhere, nothing when quiet."""
     from rich.console import Console
@@ -86,8 +101,9 @@ def solve(
     question: Annotated[str | None, typer.Argument(
         help="The question; '-' or a pipe reads it from stdin.", show_default=False)] = None,
     budget: Annotated[str, typer.Option(
-        "--budget", "-b", metavar="1..100",
-        help="Compute to spend, 1..100 times one direct answer.")] = "8",
+        "--budget", "-b", metavar="1..100|auto[:MAX]",
+        help="Compute to spend, 1..100 times one direct answer; auto[:MAX] escalates only "
+        "while the answer is unsettled.")] = "8",
     profile: ProfileOption = None,
     model: ModelOption = None,
     engine: EngineOption = None,
@@ -113,13 +129,19 @@ def solve(
 ) -> None:
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
+    from think.budget import parse_budget_spec
     from think.ui.describe import describe_plan
 
     text = read_question(question)
     test_code = read_text_file(tests, "tests file") if tests else None
-    chosen_budget = api.parse_budget(budget)
+    adaptive, chosen_budget = parse_budget_spec(budget)
+    if adaptive and max_seconds is not None:
+        raise UsageError("--max-seconds works with a fixed budget", "give --budget 1..100")
     if plan_only:
         setup = api.prepare(text, profile, model, task, locate_model=False, server=engine)
+        if adaptive:
+            print_plan_ladder(setup.profile, chosen_budget, as_json)
+            return
         if max_seconds is not None:
             plan = api.fit_to_time(setup, chosen_budget, max_seconds, early_stop=early_stop)
         else:
@@ -136,7 +158,7 @@ def solve(
         return
     view = make_view(quiet, verbose)
     with view:
-        result = api.solve(text, budget=chosen_budget, profile=profile, model=model,
+        result = api.solve(text, budget=budget, profile=profile, model=model,
                            task=task, seed=seed, on_event=view, early_stop=early_stop,
                            verbose=verbose, max_seconds=max_seconds, tests=test_code,
                            server=engine)
@@ -153,7 +175,7 @@ def solve(
 def batch(
     source: Annotated[str, typer.Argument(
         metavar="FILE|-", help="JSONL ({\"id\", \"question\", ...}) or one question a line.")],
-    budget: Annotated[str, typer.Option("--budget", "-b", metavar="1..100",
+    budget: Annotated[str, typer.Option("--budget", "-b", metavar="1..100|auto[:MAX]",
                                         help="Compute per question.")] = "8",
     out: Annotated[str | None, typer.Option(
         help="Output JSONL; an existing file is resumed (answered ids are skipped).",
@@ -174,9 +196,10 @@ def batch(
 
     from think import api
     from think.batch import answered_ids, open_for_append, read_items, run_batch
+    from think.budget import parse_budget_spec
     from think.ui.batch_progress import batch_progress
 
-    chosen_budget = api.parse_budget(budget)
+    parse_budget_spec(budget)  # refuse a bad budget before reading anything
     if resume and not out:
         raise UsageError("--resume needs --out FILE", "name the output file to resume")
     lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
@@ -194,7 +217,7 @@ def batch(
         handle = sys.stdout
 
     def solve_one(question: str) -> Any:
-        return api.solve(question, budget=chosen_budget, profile=profile, model=model,
+        return api.solve(question, budget=budget, profile=profile, model=model,
                          task=task, seed=seed, server=engine)
 
     if parallel > 1 and not api.uses_server(profile, engine):

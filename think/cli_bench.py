@@ -14,7 +14,7 @@ from think.cli_common import (
     print_json,
     write_json,
 )
-from think.errors import ThinkError
+from think.errors import ThinkError, UsageError
 
 app = typer.Typer(no_args_is_help=True, help="Measure think on this machine.")
 
@@ -113,7 +113,8 @@ def bench_replay(
 def bench_accuracy(
     dataset: Annotated[str, typer.Argument(
         help="GSM8K-format JSONL, question/answer JSONL, or 'humaneval'.")],
-    budgets: Annotated[str, typer.Option(help="Budgets to compare.")] = "1,2,4,8,20",
+    budgets: Annotated[str, typer.Option(
+        help="Budgets to compare; auto:MAX adds an adaptive row.")] = "1,2,4,8,20",
     limit: Annotated[int, typer.Option(min=1, help="Questions, a seeded random slice.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for the slice and the runs.")] = 0,
     model: ModelOption = None,
@@ -135,13 +136,18 @@ def bench_accuracy(
         plot_png,
         run_accuracy,
     )
-    from think.budget import parse_budget
+    from think.budget import parse_budget_spec
     from think.result import Result
 
-    chosen = [parse_budget(budget) for budget in int_list(budgets, "--budgets")]
+    chosen: list[int | str] = []
+    for spec in (part.strip() for part in budgets.split(",") if part.strip()):
+        adaptive, value = parse_budget_spec(spec)
+        chosen.append(f"auto:{value}" if adaptive else value)
+    if not chosen:
+        raise UsageError(f"--budgets '{budgets}' names no budget", "e.g. 1,2,4,8,auto:20")
     questions = load_questions(dataset, limit, seed)
 
-    def solve(question: Question, budget: int) -> Result:
+    def solve(question: Question, budget: int | str) -> Result:
         given = question.given
         return api.solve(question.question, budget=budget, profile=profile, model=model,
                          task=question.task, seed=seed, tests=given.tests if given else None,

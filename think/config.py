@@ -67,6 +67,28 @@ class ServerEngine(Strict):
     max_in_flight: Annotated[int, Field(ge=1, le=256)] = 4
 
 
+class AutoStep(Strict):
+    """One rung of the --budget auto ladder."""
+
+    samples: Annotated[int, Field(ge=1, le=256)] = 1
+    cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 256
+    refine_rounds: Annotated[int, Field(ge=0, le=20)] = 0
+
+
+DEFAULT_AUTO_STEPS = [AutoStep(samples=3, cot_tokens=192), AutoStep(samples=4, cot_tokens=256),
+                      AutoStep(samples=8, cot_tokens=384), AutoStep(samples=16, cot_tokens=448),
+                      AutoStep(samples=32, cot_tokens=448)]
+
+
+class AutoSettings(Strict):
+    """--budget auto: start cheap, escalate while the answer is unsettled."""
+
+    threshold: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.9
+    min_samples: Annotated[int, Field(ge=1, le=256)] = 3
+    steps: list[AutoStep] = DEFAULT_AUTO_STEPS
+    models: list[str] = []  # a ladder of models.yaml names; empty: the chosen model only
+
+
 class Speeds(Strict):
     """What `think tune` measured on this machine, for predicting seconds."""
 
@@ -94,6 +116,7 @@ class Profile(Strict):
     load: LoadSettings = LoadSettings()
     speeds: Speeds | None = None
     engine: ServerEngine | None = None
+    auto: AutoSettings = AutoSettings()
     source: str = ""
 
     @field_validator("stages")

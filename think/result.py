@@ -89,6 +89,7 @@ class Result:
     vote: VoteSummary = field(default_factory=VoteSummary)
     critiques: list[CritiqueRecord] = field(default_factory=list)
     tests_source: str | None = None  # code tasks: given or model-written
+    steps: list[dict[str, Any]] = field(default_factory=list)  # --budget auto: each step
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `think solve --json` prints."""
@@ -108,4 +109,5 @@ class Result:
             "profile": self.profile,
             "seed": self.seed,
             "tests_source": self.tests_source,
+            "steps": self.steps,
         }

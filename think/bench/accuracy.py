@@ -120,7 +120,7 @@ def fit_power_law(compute: list[float], accuracy: list[float]) -> dict[str, floa
 class Row:
     """One budget's results."""
 
-    budget: int
+    budget: int | str  # "auto:MAX" for an adaptive row
     strategy: str
     cot_tokens: float
     samples: float
@@ -134,8 +134,8 @@ class Row:
     questions: int
 
 
-def run_accuracy(questions: list[Question], budgets: list[int],
-                 solve: Callable[[Question, int], Result],
+def run_accuracy(questions: list[Question], budgets: list[int | str],
+                 solve: Callable[[Question, int | str], Result],
                  progress: Callable[[str], None]) -> dict[str, Any]:
     """Every question at every budget; the table rows, the fit and the per-question results."""
     rows, details = [], []
@@ -151,12 +151,13 @@ def run_accuracy(questions: list[Question], budgets: list[int],
             progress(f"budget {budget}: {number}/{len(questions)} "
                      f"({sum(r for _, r in results)} right)")
         rows.append(_row(budget, results))
-    fit = fit_power_law([row.units for row in rows], [row.accuracy for row in rows])
+    fixed = [row for row in rows if isinstance(row.budget, int)]  # auto rows are not on the curve
+    fit = fit_power_law([row.units for row in fixed], [row.accuracy for row in fixed])
     return {"questions": len(questions), "rows": [asdict(row) for row in rows], "fit": fit,
             "results": details}
 
 
-def _row(budget: int, results: list[tuple[Result, bool]]) -> Row:
+def _row(budget: int | str, results: list[tuple[Result, bool]]) -> Row:
     n = max(1, len(results))
     right = sum(ok for _, ok in results)
     low, high = wilson(right, len(results))

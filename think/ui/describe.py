@@ -5,7 +5,8 @@ from __future__ import annotations
 from think.budget import Plan
 
 STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
-                  "refine": "chain of thought + refinement", "vote": "self-consistency vote"}
+                  "refine": "chain of thought + refinement", "vote": "self-consistency vote",
+                  "auto": "adaptive ladder"}
 
 
 def describe_plan(plan: Plan) -> str:
