@@ -7,7 +7,6 @@ renamed into place; a wrong hash removes it.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import urllib.error
@@ -16,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from think.errors import ModelError
+from think.hashing import CHUNK, file_sha256
 
 DEFAULT_HUB = "https://huggingface.co"
-CHUNK = 1 << 20
 TIMEOUT_S = 30
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
@@ -41,14 +40,6 @@ def _request(url: str, start: int) -> urllib.request.Request:
     return request
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(url: str, target: Path, sha256: str | None, progress: Progress,
              retries: int = 3) -> str:
     """Fetch url to target, resuming a previous partial file; returns the file's SHA-256."""
@@ -66,7 +57,7 @@ def download(url: str, target: Path, sha256: str | None, progress: Progress,
                 TimeoutError) as exc:
             if isinstance(exc, urllib.error.HTTPError) or attempt == retries:
                 raise _explain(exc, url, partial) from None
-    digest = sha256_of(partial)
+    digest = file_sha256(partial)
     if sha256 and digest != sha256.lower():
         partial.unlink(missing_ok=True)
         raise ModelError(f"the download of {target.name} has SHA-256 {digest[:16]}…, "

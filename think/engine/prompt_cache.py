@@ -14,16 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
-
-CHUNK = 1 << 20
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+from think.hashing import file_sha256
 
 
 def model_hash(model: Path) -> str:
