@@ -116,3 +116,23 @@ def test_pull_by_name_through_the_cli(server: Server, run_cli, monkeypatch, tmp_
     assert "tiny" in listing and "installed" in listing
     removed = run_cli("models", "rm", "tiny")
     assert removed.code == 0 and not path.exists()
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_what_was_written(server: Server,
+                                                                  tmp_path: Path) -> None:
+    import resource
+    import signal
+
+    target = tmp_path / "model.gguf"
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, old_limit[1]))  # the disk fills here
+    try:
+        with pytest.raises(ModelError) as error:
+            download(f"{server.url}/r/model.gguf", target, DIGEST, lambda d, t: None)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert "cannot write" in error.value.message and "disk space" in (error.value.hint or "")
+    assert not target.exists()
+    assert download(f"{server.url}/r/model.gguf", target, DIGEST, lambda d, t: None) == DIGEST

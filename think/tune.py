@@ -167,7 +167,10 @@ def render_profile(base: Profile, tuning: Tuning, name: str, model: ModelSpec) -
         f"{machine.memory_mb} MiB memory ({machine.available_mb} MiB free), "
         f"backends: {', '.join(machine.backends)}, GPU offload: "
         f"{'yes' if machine.gpu_offload else 'no'}.",
-        f"# Model measured: {model.name} ({model.path.name}).",
+        f"# Model measured: {model.name} ({model.path.name}, "
+        f"{model.path.stat().st_size // 2**20} MiB; "
+        f"{'fits' if model.path.stat().st_size // 2**20 < machine.available_mb else 'does NOT fit'}"
+        f" in free memory).",
         f"# Decode tokens/s by threads: {tuning.thread_trials}; chose {tuning.threads}.",
         f"# Prompt {tuning.speeds.prompt_tps} tokens/s; one stream {tuning.speeds.decode_tps} "
         f"tokens/s; batched {tuning.speeds.batch_tps} (width: tokens/s); "
