@@ -110,12 +110,26 @@ def test_pull_by_name_through_the_cli(server: Server, run_cli, monkeypatch, tmp_
         "    format: chat\n")
     run = run_cli("models", "pull", "tiny")
     assert run.code == 0, run.stderr
+    assert DIGEST in run.stderr
     path = Path(run.stdout.strip())
     assert path.read_bytes() == PAYLOAD and path.name == "model.gguf"
     listing = run_cli("models", "list").stdout
     assert "tiny" in listing and "installed" in listing
     removed = run_cli("models", "rm", "tiny")
     assert removed.code == 0 and not path.exists()
+
+
+def test_a_model_without_a_published_hash_is_pinned_on_first_pull(server: Server, run_cli,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("THINK_HUB_URL", server.url)
+    from think import paths
+    from think.config import load_registry
+
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        "models:\n  tiny:\n    repo: me/tiny\n    file: model.gguf\n    format: chat\n")
+    assert run_cli("models", "pull", "tiny").code == 0
+    assert load_registry().models["tiny"].sha256 == DIGEST
 
 
 def test_a_full_disk_is_a_clear_error_and_keeps_what_was_written(server: Server,

@@ -99,6 +99,11 @@ def pull(name: str, progress: Progress) -> tuple[Path, str]:
     if target.is_file():
         return target, ""
     digest = download(hub_url(entry.repo, entry.file), target, entry.sha256, progress)
+    if not entry.sha256:
+        # No published hash: pin the one seen now, so a later download must match it.
+        data = _user_data()
+        data["models"][name] = {**entry.model_dump(exclude_none=True), "sha256": digest}
+        _save_user_data(data)
     return target, digest
 
 
