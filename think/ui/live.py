@@ -18,7 +18,7 @@ from think.events import Event, Finished
 from think.ui.render import render, summary
 from think.ui.state import ViewState
 
-REFRESH_PER_SECOND = 8
+REFRESH_PER_SECOND = 4  # enough for a spinner; every frame costs decode time
 
 
 class LiveView:
