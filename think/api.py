@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from think.budget import Plan, PromptCosts, make_plan, parse_budget_spec
+from think.budget import Plan, PromptCosts, parse_budget_spec
 from think.config import Profile, load_profile
 from think.engine.base import Engine, PromptFormat, TextEstimator
 from think.engine.remote import RemoteEngine
 from think.errors import UsageError
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
-from think.predict import predict_seconds
+from think.predict import timed_plan
 from think.result import Result
 from think.strategies.adaptive import Adaptive
 from think.strategies.extract import TASKS, detect_task
@@ -75,9 +75,11 @@ def estimator(setup: Setup) -> TextEstimator:
     return TextEstimator(setup.model.name, setup.model.context, setup.model.format)
 
 
-def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
-             early_stop: bool | None = None) -> Plan:
-    """The plan a budget maps to; with no engine, prompt sizes are estimated from their text."""
+def prompt_costs(setup: Setup, engine: PromptFormat | None = None) -> tuple[PromptCosts, int]:
+    """Token counts of the prompts and the model's context; refuses a question that cannot fit.
+
+    With no engine, prompt sizes are estimated from their text.
+    """
     counter = engine or estimator(setup)
     prompts = Prompts(counter, setup.question, setup.task)
     costs = PromptCosts(counter.count_tokens(prompts.direct()), counter.count_tokens(prompts.cot()),
@@ -86,33 +88,28 @@ def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
         raise UsageError(f"the question takes about {costs.cot} tokens with its prompt, more than "
                          f"the model's context of {counter.context}",
                          "shorten the question or use a model with a longer context")
-    return make_plan(setup.profile, budget, costs, counter.context, early_stop=early_stop)
+    return costs, counter.context
 
 
-def with_prediction(setup: Setup, plan: Plan, engine: PromptFormat | None = None) -> Plan:
-    """The plan with its predicted seconds, when the profile has measured speeds."""
-    speeds = setup.profile.speeds
-    if speeds is None:
-        return plan
-    counter = engine or estimator(setup)
-    prompts = Prompts(counter, setup.question, setup.task)
-    prompt = counter.count_tokens(prompts.direct() if plan.strategy == "direct" else prompts.cot())
-    seconds = predict_seconds(plan, speeds, setup.profile.load.batch_width, prompt)
-    return replace(plan, predicted_seconds=round(seconds, 1))
+def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
+             early_stop: bool | None = None) -> Plan:
+    """The plan a budget maps to, with predicted seconds when the profile has speeds."""
+    costs, context = prompt_costs(setup, engine)
+    return timed_plan(setup.profile, budget, costs, context, early_stop)
 
 
 def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFormat | None = None,
                 early_stop: bool | None = None) -> Plan:
     """The largest budget up to `budget` whose predicted time fits; the plan says if it was cut."""
-    plan = with_prediction(setup, plan_for(setup, budget, engine, early_stop), engine)
+    costs, context = prompt_costs(setup, engine)
+    plan = timed_plan(setup.profile, budget, costs, context, early_stop)
     if plan.predicted_seconds is None:
         note = (f"no measured speeds in this profile (run `think tune`): the plan is not cut, "
                 f"the run stops drawing samples after {max_seconds:g} s")
         return replace(plan, notes=plan.notes + (note,))
     fitted = plan
     while fitted.budget > 1 and (fitted.predicted_seconds or 0) > max_seconds:
-        fitted = with_prediction(setup, plan_for(setup, fitted.budget - 1, engine, early_stop),
-                                 engine)
+        fitted = timed_plan(setup.profile, fitted.budget - 1, costs, context, early_stop)
     if fitted.budget < budget:
         note = f"cut from budget {budget} to {fitted.budget} to fit {max_seconds:g} s"
         fitted = replace(fitted, notes=fitted.notes + (note,))
@@ -148,8 +145,8 @@ def solve_adaptive(setup: Setup, budget: int, engine: Engine | None, seed: int |
                   for spec in specs]
 
     def prompt_tokens(runner: Engine) -> tuple[int, int]:
-        prompts = Prompts(runner, setup.question, setup.task)
-        return runner.count_tokens(prompts.cot()), runner.count_tokens(prompts.round_overhead())
+        costs, _ = prompt_costs(setup, runner)
+        return costs.cot, costs.round_overhead
 
     return Adaptive(question=setup.question, task=setup.task, task_detected=setup.task_detected,
                     profile=setup.profile, budget=budget, engines=ladder,
@@ -185,7 +182,7 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
                              "give a number of seconds above 0")
         plan = fit_to_time(setup, chosen_budget, max_seconds, runner, early_stop)
     else:
-        plan = with_prediction(setup, plan_for(setup, chosen_budget, runner, early_stop), runner)
+        plan = plan_for(setup, chosen_budget, runner, early_stop)
     run = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
               plan=plan, engine=runner, verifier=verifier,
               seed=secrets.randbelow(2**31) if seed is None else seed,

@@ -145,8 +145,7 @@ def solve(
         if max_seconds is not None:
             plan = api.fit_to_time(setup, chosen_budget, max_seconds, early_stop=early_stop)
         else:
-            plan = api.with_prediction(setup, api.plan_for(setup, chosen_budget,
-                                                           early_stop=early_stop))
+            plan = api.plan_for(setup, chosen_budget, early_stop=early_stop)
         if as_json:
             print_json({"budget": chosen_budget, "task": setup.task, "model": setup.model.name,
                          "profile": setup.profile.name, "plan": plan.to_dict(),

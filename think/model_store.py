@@ -57,16 +57,10 @@ def _save_user_data(data: dict[str, Any]) -> Path:
 
 def known_file(name: str, entry: ModelEntry) -> Path | None:
     """The model's file if it is on disk (packaged models count once assembled or installed)."""
-    if entry.package:
-        try:
-            return entry_path(name, entry)
-        except ModelError:
-            return None
-    if entry.path:
-        path = Path(entry.path).expanduser()
-    else:
-        path = models_dir() / (entry.file or name)
-    return path if path.is_file() else None
+    try:
+        return entry_path(name, entry)
+    except ModelError:
+        return None
 
 
 def list_models() -> list[ModelRow]:

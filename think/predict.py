@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from think.budget import Plan
-from think.config import Speeds
+from think.budget import Plan, PromptCosts, make_plan
+from think.config import Profile, Speeds
 
 
 def batch_speed(speeds: Speeds, width: int) -> float:
@@ -37,3 +38,14 @@ def predict_seconds(plan: Plan, speeds: Speeds, width: int, prompt_tokens: int) 
         seconds += read / speeds.prompt_tps
         seconds += (plan.critique_tokens + solution) / speeds.decode_tps
     return seconds
+
+
+def timed_plan(profile: Profile, budget: int, costs: PromptCosts, context: int,
+               early_stop: bool | None = None) -> Plan:
+    """The plan for a budget, with its predicted seconds when the profile has measured speeds."""
+    plan = make_plan(profile, budget, costs, context, early_stop=early_stop)
+    if profile.speeds is None:
+        return plan
+    prompt = costs.direct if plan.strategy == "direct" else costs.cot
+    seconds = predict_seconds(plan, profile.speeds, profile.load.batch_width, prompt)
+    return replace(plan, predicted_seconds=round(seconds, 1))

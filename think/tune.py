@@ -20,12 +20,12 @@ import yaml
 
 from think import paths
 from think.bench.fewshot import FEWSHOT, QUESTION
-from think.budget import PromptCosts, make_plan
+from think.budget import PromptCosts
 from think.config import LoadSettings, Profile, Speeds, load_profile_file
 from think.engine.base import SampleRequest
 from think.errors import ConfigError, UsageError
 from think.models import ModelSpec
-from think.predict import predict_seconds
+from think.predict import timed_plan
 
 WIDTHS = (4, 8, 16)
 DECODE_TOKENS = 32
@@ -143,12 +143,8 @@ def default_name() -> str:
 def predicted(profile: Profile, context: int) -> dict[int, float]:
     """Predicted seconds for a few budgets, on a GSM8K-size question."""
     assert profile.speeds is not None
-    seconds = {}
-    for budget in PREDICT_BUDGETS:
-        plan = make_plan(profile, budget, TYPICAL_PROMPTS, context)
-        prompt = TYPICAL_PROMPTS.direct if plan.strategy == "direct" else TYPICAL_PROMPTS.cot
-        seconds[budget] = predict_seconds(plan, profile.speeds, profile.load.batch_width, prompt)
-    return seconds
+    return {budget: timed_plan(profile, budget, TYPICAL_PROMPTS, context).predicted_seconds or 0.0
+            for budget in PREDICT_BUDGETS}
 
 
 def render_profile(base: Profile, tuning: Tuning, name: str, model: ModelSpec) -> str:
