@@ -24,12 +24,13 @@ def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> N
     run = run_cli("bench", "speed", "--widths", "1,2", "--tokens", "8", "--repeats", "1",
                   "--out", str(out))
     assert run.code == 0, run.stderr
-    assert "batched/seq" in run.stdout and "prompt cache" in run.stdout
+    assert "batched/seq" in run.stdout and "decode only/seq" in run.stdout
+    assert "prompt cache" in run.stdout
     data = json.loads(out.read_text())
     assert [row["n"] for row in data["rows"]] == [1, 2]
     for row in data["rows"]:
         assert row["batched_tokens"] == row["sequential_tokens"] == 8 * row["n"]
-        assert row["ratio"] > 0
+        assert row["ratio"] > 0 and row["decode_only_ratio"] > 0
     assert data["prompt_cache_speedup"] > 1
 
 

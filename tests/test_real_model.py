@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import llama_cpp
 import pytest
 
 import think
@@ -89,8 +90,24 @@ def test_more_samples_than_the_batch_width_all_complete() -> None:
         result = narrow.sample(cot_request(narrow, n=7, max_tokens=24))
         assert [c.index for c in result.completions] == list(range(7))
         assert all(c.finish in ("stop", "budget-forced") for c in result.completions)
+        # Finished samples and the padding rows of odd-sized steps leave no KV cells behind.
+        memory = llama_cpp.llama_get_memory(narrow.ctx)
+        assert all(llama_cpp.llama_memory_seq_pos_max(memory, seq) == -1 for seq in range(1, 5))
     finally:
         narrow.close()
+
+
+def test_samples_that_agree_share_their_batch_rows(engine: LlamaEngine) -> None:
+    # top_k=1 makes every sample pick the same tokens: one row a step serves all four.
+    agreeing = engine.sample(cot_request(engine, answer_cue=None, top_k=1, max_tokens=12))
+    texts = {c.text for c in agreeing.completions}
+    assert len(texts) == 1
+    longest = max(c.tokens for c in agreeing.completions)
+    assert agreeing.decoded_rows == longest
+    # Samples that part ways get rows of their own from the step they differ.
+    apart = engine.sample(cot_request(engine, answer_cue=None, temperature=1.5, max_tokens=12))
+    assert len({c.text for c in apart.completions}) > 1
+    assert apart.decoded_rows is not None and apart.decoded_rows > longest
 
 
 def test_a_settled_vote_stops_the_live_sequences(engine: LlamaEngine) -> None:

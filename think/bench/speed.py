@@ -1,5 +1,9 @@
 """`think bench speed`: think's batched sampler against sequential create_completion calls,
-side by side in one run on the same prompt, and the prompt cache's hit against its miss."""
+side by side in one run on the same prompt, and the prompt cache's hit against its miss.
+
+A third column times the llama.cpp batch API alone (the same rows decoded, nothing sampled):
+the most any sampler on this machine can reach, so a short ratio can be read as the
+machine's or as think's."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ class SpeedRow:
     sequential_seconds: float
     batched_tokens: int
     batched_seconds: float
+    decode_only_seconds: float
 
     @property
     def sequential_tps(self) -> float:
@@ -38,6 +43,14 @@ class SpeedRow:
     @property
     def ratio(self) -> float:
         return self.batched_tps / self.sequential_tps
+
+    @property
+    def decode_only_tps(self) -> float:
+        return self.batched_tokens / self.decode_only_seconds
+
+    @property
+    def decode_only_ratio(self) -> float:
+        return self.decode_only_tps / self.sequential_tps
 
 
 @dataclass
@@ -55,7 +68,9 @@ class SpeedReport:
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{**asdict(row), "sequential_tps": round(row.sequential_tps, 2),
-                 "batched_tps": round(row.batched_tps, 2), "ratio": round(row.ratio, 3)}
+                 "batched_tps": round(row.batched_tps, 2), "ratio": round(row.ratio, 3),
+                 "decode_only_tps": round(row.decode_only_tps, 2),
+                 "decode_only_ratio": round(row.decode_only_ratio, 3)}
                 for row in self.rows]
         return {**asdict(self), "rows": rows,
                 "prompt_cache_speedup": round(self.ttft_miss / self.ttft_hit, 2)}
@@ -96,14 +111,15 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
     sequential(1)
     batched(1)
     for n in widths:
-        progress(f"N={n}: sequential and batched, {repeats} rounds")
-        seq_runs, bat_runs = [], []
+        progress(f"N={n}: sequential, batched and decode only, {repeats} rounds")
+        seq_runs, bat_runs, raw_runs = [], [], []
         for _ in range(repeats):
             seq_runs.append(sequential(n))
             bat_runs.append(batched(n))
+            raw_runs.append(engine.decode_only_seconds(prompt, n, tokens))
         seq = min(seq_runs, key=lambda run: run[1])
         bat = min(bat_runs, key=lambda run: run[1])
-        report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1]))
+        report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1], min(raw_runs)))
     progress("prompt cache: time to first token, miss and hit")
     report.prefix_tokens, report.ttft_miss, report.ttft_hit = prompt_cache_ttft(engine, repeats)
     baseline.close()
@@ -133,10 +149,12 @@ def format_report(report: SpeedReport) -> str:
     device = f"{report.gpu_layers} layers on the GPU" if report.gpu_layers else "CPU only"
     lines = [f"model {report.model}, {report.threads} threads, {device}, "
              f"{report.tokens_per_sample} tokens per sample",
-             f"{'N':>3}  {'sequential tok/s':>16}  {'batched tok/s':>13}  {'batched/seq':>11}"]
+             f"{'N':>3}  {'sequential tok/s':>16}  {'batched tok/s':>13}  {'batched/seq':>11}  "
+             f"{'decode only tok/s':>17}  {'decode only/seq':>15}"]
     for row in report.rows:
         lines.append(f"{row.n:>3}  {row.sequential_tps:>16.1f}  {row.batched_tps:>13.1f}  "
-                     f"{row.ratio:>10.2f}x")
+                     f"{row.ratio:>10.2f}x  {row.decode_only_tps:>17.1f}  "
+                     f"{row.decode_only_ratio:>14.2f}x")
     speedup = report.ttft_miss / report.ttft_hit
     lines.append(f"prompt cache, {report.prefix_tokens}-token prefix: time to first token "
                  f"{report.ttft_miss * 1000:.0f} ms on a miss, {report.ttft_hit * 1000:.0f} ms "

@@ -59,6 +59,7 @@ class SampleResult:
     completions: list[Completion]
     prompt_tokens: int  # prompt tokens actually evaluated (cached prefixes excluded)
     generated_tokens: int
+    decoded_rows: int | None = None  # batch rows the samples took; agreeing samples share rows
 
 
 class PromptFormat(Protocol):

@@ -3,7 +3,10 @@
 All ctypes code of the project lives here. The prompt is evaluated once on a holder
 sequence (0); each sample gets its own sequence whose KV cells are copied from the holder
 (llama_memory_seq_cp), and every live sample advances by one token per llama_decode batch,
-each with its own sampler chain and seed. Finished samples free their slot for the next one.
+each with its own sampler chain and seed. Samples whose tokens so far are identical (every
+sample at its first token, and often for a while after) share one batch row tagged with all
+their sequences: the model computes it once and each sample draws from it with its own seed.
+Finished samples free their slot for the next one.
 The holder keeps the last prompt, so a following prompt that shares its prefix (a refine
 round continuing a critique) only evaluates the new tokens.
 """
@@ -36,10 +39,12 @@ from think.engine.prompt_cache import PromptCache
 from think.errors import ModelError, ThinkError
 
 HOLDER = 0
+FRESH = 0  # history id of a sample that has read only the prompt
 GGUF_MAGIC = b"GGUF"
 ALL_LAYERS = 999
 KV_SLACK = 64  # cells beyond the plan for cue tokens and rounding
 DEFAULT_MAX_CELLS = 65536  # KV cells for a whole batch when the profile sets no n_ctx
+Entry = tuple[int, int, list[int], bool]  # a batch row: token, position, sequences, wants logits
 
 
 _log_state = {"verbose": False}
@@ -126,6 +131,7 @@ class _Slot:
     sampler: ctypes.c_void_p
     pos: int
     pending: list[int]
+    history: int = FRESH  # samples with equal history ids have read the same tokens
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
 
@@ -286,7 +292,7 @@ class LlamaEngine:
         """Decode tokens[start:end] onto the holder, n_batch at a time."""
         for first in range(start, end, self.load.n_batch):
             chunk = tokens[first:min(end, first + self.load.n_batch)]
-            _fill(batch, [(token, first + i, HOLDER, False) for i, token in enumerate(chunk)])
+            _fill(batch, [(token, first + i, [HOLDER], False) for i, token in enumerate(chunk)])
             self._decode(batch)
             self.holder = tokens[:first + len(chunk)]
         return max(0, end - start)
@@ -365,15 +371,16 @@ class LlamaEngine:
                              f"prompt and one answer ({len(prompt) + per_sample} tokens)",
                              "raise load.n_ctx in the profile or lower the budget")
         width = max(1, min(request.n, self.load.batch_width, room))
-        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, width + 1)
+        pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
+        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, pad_seq + 1)
         prefix = self._shared_prefix_length(request, prompt)
-        batch = llama_cpp.llama_batch_init(max(self.load.n_batch, width * (len(cue_tokens) + 1)),
-                                           0, 1)
+        batch = llama_cpp.llama_batch_init(
+            max(self.load.n_batch, width * (len(cue_tokens) + 1) + 2), 0, width)
         slots: dict[int, _Slot] = {}
         completions: list[Completion] = []
         try:
             evaluated = self._evaluate_holder(prompt[:-1], prefix, batch)
-            next_index, cancelled, late = 0, False, False
+            next_index, cancelled, late, histories, decoded = 0, False, False, FRESH, 0
             while slots or (next_index < request.n and not cancelled and not late):
                 if request.deadline and not late and time.monotonic() >= request.deadline:
                     late = True  # out of time: no new samples, live ones answer now
@@ -383,32 +390,33 @@ class LlamaEngine:
                     if seq not in slots and next_index < request.n and not (cancelled or late):
                         slots[seq] = self._start_slot(seq, next_index, request, prompt)
                         next_index += 1
-                rows, entries = [], []
-                for seq, slot in slots.items():
-                    # Each sequence feeds its pending tokens; only the last one needs logits.
-                    evaluated += len(slot.pending) - (slot.tracker.generated > 0)
-                    for offset, token in enumerate(slot.pending):
-                        entries.append((token, slot.pos + offset, seq,
-                                        offset == len(slot.pending) - 1))
-                    rows.append((seq, len(entries) - 1))
+                entries, rows, prompt_side = _group_rows(slots, histories)
+                histories += len(rows)
+                evaluated += prompt_side
+                decoded += len(entries)
+                padded = self._pad(entries, len(rows), pad_seq)
                 _fill(batch, entries)
                 self._decode(batch)
-                for seq, row in rows:
-                    live = slots.get(seq)
-                    if live is None:  # stopped by a settled vote earlier in this step
-                        continue
-                    live.pos += len(live.pending)
-                    self._advance(live, row, cue_tokens, on_token)
-                    if live.tracker.finish is None:
-                        continue
-                    done = self._finish(seq, slots.pop(seq), request)
-                    completions.append(done)
-                    if on_done is not None and not on_done(done):
-                        # The vote is settled: stop every sequence still decoding, at once.
-                        cancelled = True
-                        for other in list(slots):
-                            slots[other].tracker.cancel()
-                            completions.append(self._finish(other, slots.pop(other), request))
+                if padded:
+                    llama_cpp.llama_memory_seq_rm(self._memory(), pad_seq, -1, -1)
+                for seqs, row, history in rows:
+                    for seq in seqs:
+                        live = slots.get(seq)
+                        if live is None:  # stopped by a settled vote earlier in this step
+                            continue
+                        live.pos += len(live.pending)
+                        live.history = history
+                        self._advance(live, row, cue_tokens, on_token)
+                        if live.tracker.finish is None:
+                            continue
+                        done = self._finish(seq, slots.pop(seq), request)
+                        completions.append(done)
+                        if on_done is not None and not on_done(done):
+                            # The vote is settled: stop every sequence still decoding, at once.
+                            cancelled = True
+                            for other in list(slots):
+                                slots[other].tracker.cancel()
+                                completions.append(self._finish(other, slots.pop(other), request))
         finally:
             for seq, slot in slots.items():
                 llama_cpp.llama_sampler_free(slot.sampler)
@@ -416,7 +424,52 @@ class LlamaEngine:
             llama_cpp.llama_batch_free(batch)
         completions.sort(key=lambda c: c.index)
         generated = sum(completion.tokens for completion in completions)
-        return SampleResult(completions, evaluated, generated)
+        return SampleResult(completions, evaluated, generated, decoded)
+
+    def decode_only_seconds(self, prompt: str, n: int, steps: int) -> float:
+        """Seconds for `steps` llama_decode calls of n rows on n copies of the prompt, no sampling.
+
+        A benchmark reference: the llama.cpp batch API alone, which bounds what any sampler
+        built on it can reach on this machine. Each step feeds every sequence the same token.
+        """
+        tokens = self.tokenize(prompt)
+        self._ensure_context(len(tokens) + n * (steps + 1) + KV_SLACK, n + 2)
+        batch = llama_cpp.llama_batch_init(max(self.load.n_batch, n), 0, 1)
+        memory = self._memory()
+        try:
+            self._evaluate_holder(tokens[:-1], 0, batch)
+            for seq in range(1, n + 1):
+                llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+                llama_cpp.llama_memory_seq_cp(memory, HOLDER, seq, -1, -1)
+            start = time.perf_counter()
+            for step in range(steps):
+                _fill(batch, [(tokens[-1], len(tokens) - 1 + step, [seq], True)
+                              for seq in range(1, n + 1)])
+                self._decode(batch)
+            return time.perf_counter() - start
+        finally:
+            for seq in range(1, n + 1):
+                llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+            llama_cpp.llama_batch_free(batch)
+
+    def _pad(self, entries: list[Entry], outputs: int, pad_seq: int) -> bool:
+        """Make the step's rows and outputs even on a CPU; True when rows were added.
+
+        llama.cpp's CPU matrix kernels on AVX2 work on column pairs: an odd count sends the
+        last row through a second pass over the whole weight matrix (262k rows of output
+        weights on Gemma 3), which costs more than computing one throwaway row. Measured on
+        2 cores: 7 rows 93 ms a step, 8 rows 84 ms; 13 rows 141 ms, 14 rows 111 ms.
+        """
+        if self.gpu_layers or len(entries) < 3:
+            return False
+        pads = []
+        if outputs % 2:
+            pads.append(True)
+        if (len(entries) + len(pads)) % 2:
+            pads.append(False)
+        token = entries[0][0]
+        entries.extend((token, pos, [pad_seq], logits) for pos, logits in enumerate(pads))
+        return bool(pads)
 
     def _shared_prefix_length(self, request: SampleRequest, prompt: list[int]) -> int:
         """Tokens at the start of the prompt that are the request's shared prefix, or 0."""
@@ -472,13 +525,38 @@ class LlamaEngine:
                           tracker.finish or FINISH_CANCELLED, request.seed + slot.index)
 
 
-def _fill(batch: llama_cpp.llama_batch, entries: list[tuple[int, int, int, bool]]) -> None:
-    """Write (token, position, sequence, wants_logits) rows into a llama_batch."""
+def _group_rows(slots: dict[int, _Slot], last_history: int
+                ) -> tuple[list[Entry], list[tuple[list[int], int, int]], int]:
+    """One step's batch rows: live samples with the same history and pending tokens share them.
+
+    Returns the rows, then per group its sequences, the row holding its logits and the history
+    id its samples take next (counting on from last_history), and the prompt-side tokens
+    evaluated (the last prompt token and answer cues; sampled tokens are counted apart).
+    """
+    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for seq, slot in slots.items():
+        groups.setdefault((slot.history, tuple(slot.pending)), []).append(seq)
+    entries: list[Entry] = []
+    rows: list[tuple[list[int], int, int]] = []
+    prompt_side = 0
+    for (_, pending), seqs in groups.items():
+        first = slots[seqs[0]]
+        prompt_side += len(pending) - (first.tracker.generated > 0)
+        for offset, token in enumerate(pending):
+            # A group reads its pending tokens once; only the last one needs logits.
+            entries.append((token, first.pos + offset, seqs, offset == len(pending) - 1))
+        rows.append((seqs, len(entries) - 1, last_history + len(rows) + 1))
+    return entries, rows, prompt_side
+
+
+def _fill(batch: llama_cpp.llama_batch, entries: list[Entry]) -> None:
+    """Write (token, position, sequences, wants_logits) rows into a llama_batch."""
     rows: Any = batch  # the ctypes stubs do not type these pointer fields
-    for i, (token, pos, seq, logits) in enumerate(entries):
+    for i, (token, pos, seqs, logits) in enumerate(entries):
         rows.token[i] = token
         rows.pos[i] = pos
-        rows.n_seq_id[i] = 1
-        rows.seq_id[i][0] = seq
+        rows.n_seq_id[i] = len(seqs)
+        for k, seq in enumerate(seqs):
+            rows.seq_id[i][k] = seq
         rows.logits[i] = logits
     rows.n_tokens = len(entries)
