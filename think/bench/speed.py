@@ -1,7 +1,7 @@
 """`think bench speed`: think's batched sampler against sequential create_completion calls,
 side by side in one run on the same prompt, and the prompt cache's hit against its miss.
 
-A third column times the llama.cpp batch API alone (the same rows decoded, nothing sampled):
+Two more columns time the llama.cpp batch API alone (the same rows decoded, nothing sampled):
 the most any sampler on this machine can reach, so a short ratio can be read as the
 machine's or as think's."""
 

@@ -433,14 +433,13 @@ class LlamaEngine:
         built on it can reach on this machine. Each step feeds every sequence the same token.
         """
         tokens = self.tokenize(prompt)
+        # n + 2 sequences, as sample() asks for n samples, so the two share one context.
         self._ensure_context(len(tokens) + n * (steps + 1) + KV_SLACK, n + 2)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, n), 0, 1)
-        memory = self._memory()
         try:
             self._evaluate_holder(tokens[:-1], 0, batch)
             for seq in range(1, n + 1):
-                llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
-                llama_cpp.llama_memory_seq_cp(memory, HOLDER, seq, -1, -1)
+                self._branch_from_holder(seq)
             start = time.perf_counter()
             for step in range(steps):
                 _fill(batch, [(tokens[-1], len(tokens) - 1 + step, [seq], True)
@@ -449,7 +448,7 @@ class LlamaEngine:
             return time.perf_counter() - start
         finally:
             for seq in range(1, n + 1):
-                llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+                llama_cpp.llama_memory_seq_rm(self._memory(), seq, -1, -1)
             llama_cpp.llama_batch_free(batch)
 
     def _pad(self, entries: list[Entry], outputs: int, pad_seq: int) -> bool:
@@ -480,11 +479,15 @@ class LlamaEngine:
         fits = len(prefix) < len(prompt) and prompt[:len(prefix)] == prefix
         return len(prefix) if fits else 0
 
-    def _start_slot(self, seq: int, index: int, request: SampleRequest,
-                    prompt: list[int]) -> _Slot:
+    def _branch_from_holder(self, seq: int) -> None:
+        """Give sequence `seq` the holder's prompt cells and nothing else."""
         memory = self._memory()
         llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
         llama_cpp.llama_memory_seq_cp(memory, HOLDER, seq, -1, -1)
+
+    def _start_slot(self, seq: int, index: int, request: SampleRequest,
+                    prompt: list[int]) -> _Slot:
+        self._branch_from_holder(seq)
         seed = request.seed + index
         return _Slot(index=index, tracker=SampleTracker(request),
                      sampler=self._new_sampler(request, seed), pos=len(prompt) - 1,
