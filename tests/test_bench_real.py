@@ -12,7 +12,7 @@ import think
 from think import api
 from think.config import LoadSettings, load_profile
 from think.engine.base import SampleRequest
-from think.engine.llama import LlamaEngine
+from think.engine.llama import LlamaEngine, matmul_features, system_info
 from think.errors import ThinkError
 from think.models import resolve
 
@@ -27,6 +27,9 @@ def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> N
     assert "batched/seq" in run.stdout and "decode only/seq" in run.stdout
     assert "prompt cache" in run.stdout
     data = json.loads(out.read_text())
+    # The header names the kernels the ratios come from, as this llama.cpp build reports them.
+    assert data["cpu_features"] == matmul_features(system_info())
+    assert all(feature in run.stdout.splitlines()[0] for feature in data["cpu_features"])
     assert [row["n"] for row in data["rows"]] == [1, 2]
     for row in data["rows"]:
         assert row["batched_tokens"] == row["sequential_tokens"] == 8 * row["n"]
@@ -76,3 +79,11 @@ def test_repeated_runs_do_not_grow_memory() -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert engine.contexts_created == contexts  # the KV cache sized for the plan is reused
     assert grown_mb < 20
+
+
+def test_matmul_features_reads_the_cpu_section_of_any_build() -> None:
+    cuda_arm = ("CUDA : ARCHS = 890 | USE_GRAPHS = 1 | CPU : NEON = 1 | ARM_FMA = 1 | "
+                "DOTPROD = 1 | MATMUL_INT8 = 0 | SVE = 1 |")
+    assert matmul_features(cuda_arm) == ["NEON", "DOTPROD", "SVE"]
+    x86 = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | F16C = 1 | OPENMP = 1 |"
+    assert matmul_features(x86) == ["AVX2"]

@@ -61,6 +61,7 @@ class SpeedReport:
     threads: int
     gpu_layers: int
     tokens_per_sample: int
+    cpu_features: list[str] = field(default_factory=list)  # the kernels the ratios come from
     rows: list[SpeedRow] = field(default_factory=list)
     prefix_tokens: int = 0
     ttft_miss: float = 0.0
@@ -81,7 +82,7 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
     from llama_cpp import Llama  # the baseline other tools use
 
-    from think.engine.llama import LlamaEngine
+    from think.engine.llama import LlamaEngine, matmul_features, system_info
 
     load = profile.load.model_copy(update={"batch_width": max(widths)})
     engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
@@ -91,7 +92,8 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
                      n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
                      verbose=False)
     end_tokens = {baseline.token_eos(): float("-inf")}
-    report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens)
+    report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens,
+                         matmul_features(system_info()))
 
     def sequential(n: int) -> tuple[int, float]:
         start, made = time.perf_counter(), 0
@@ -147,7 +149,8 @@ def prompt_cache_ttft(engine: Any, repeats: int) -> tuple[int, float, float]:
 def format_report(report: SpeedReport) -> str:
     """The table `think bench speed` prints."""
     device = f"{report.gpu_layers} layers on the GPU" if report.gpu_layers else "CPU only"
-    lines = [f"model {report.model}, {report.threads} threads, {device}, "
+    features = " ".join(report.cpu_features) or "no SIMD matrix features"
+    lines = [f"model {report.model}, {report.threads} threads, {device} ({features}), "
              f"{report.tokens_per_sample} tokens per sample",
              f"{'N':>3}  {'sequential tok/s':>16}  {'batched tok/s':>13}  {'batched/seq':>11}  "
              f"{'decode only tok/s':>17}  {'decode only/seq':>15}"]

@@ -122,6 +122,24 @@ def system_info() -> str:
     return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
 
 
+# CPU features that decide which matrix kernels llama.cpp runs, so speed figures compare
+# across machines: on AVX2 (16 vector registers) its quantized kernels work on 4x2 tiles of
+# weights x rows, with AVX-512 (32 registers) on 4x4, which is what batched decoding gains by.
+MATMUL_FEATURES = ("AVX2", "AVX512", "AVX512_VNNI", "AVX512_BF16", "AVX_VNNI", "AMX_INT8",
+                   "NEON", "DOTPROD", "MATMUL_INT8", "SVE", "SME")
+
+
+def matmul_features(info: str) -> list[str]:
+    """The MATMUL_FEATURES a llama.cpp system-info line reports as on (`AVX2 = 1 | ...`)."""
+    found = []
+    for part in info.replace("\n", "|").split("|"):
+        name, _, value = part.partition("=")
+        name = name.rpartition(":")[2].strip()  # the first of a backend reads "CPU : SSE3"
+        if name in MATMUL_FEATURES and value.strip() == "1":
+            found.append(name)
+    return found
+
+
 @dataclass
 class _Slot:
     """One live sample on its own sequence."""
