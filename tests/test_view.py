@@ -19,6 +19,7 @@ from think.events import (
 )
 from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
 from think.strategies.vote import tally
+from think.ui.plain import PlainView
 from think.ui.render import render, summary
 from think.ui.state import ViewState
 
@@ -125,6 +126,27 @@ def test_summary_after_the_run() -> None:
     text = summary(state).plain
     assert "answer 3" in text and "3×4" in text and "settled after 4 of 10" in text
     assert "3.5 of 20 units" in text and "12.5 s" in text
+
+
+def test_plain_answer_line_names_what_the_answer_rests_on() -> None:
+    def answer_line(samples: list[SampleRecord], critiques: list[CritiqueRecord]) -> str:
+        answers = [record.answer or "" for record in samples]
+        result = Result(question="q", answer="144", task="math", task_detected=True, budget=8,
+                        plan=PLAN, compute=Compute(8, 256, 200, 130, 3.9), model="m",
+                        profile="default", seed=1, samples=samples,
+                        vote=VoteSummary(dict(tally(answers).counts), answers[0], [], 0.5, 1,
+                                         len(samples), False),
+                        critiques=critiques)
+        stream = io.StringIO()
+        PlainView(stream)(Finished(result))
+        return stream.getvalue()
+
+    # A refined answer is not the first sample's, so a vote count of it would read 0/1.
+    refined = answer_line([sample(0, "3")], [CritiqueRecord(1, "wrong", "wrong", "144")])
+    assert "(1 refinement round, 1.3 of 8 units" in refined
+    assert "votes" not in refined and "1.3 of 8 units" in refined
+    voted = answer_line([sample(0, "144"), sample(1, "144"), sample(2, "7")], [])
+    assert "answer 144 (2/3 votes" in voted and "refinement" not in voted
 
 
 def test_live_view_keeps_full_texts_when_verbose_and_leaves_a_summary() -> None:

@@ -67,6 +67,8 @@ def read_question(argument: str | None) -> str:
 
 def print_plan_ladder(profile: Any, budget: int, as_json: bool) -> None:
     """--plan with --budget auto: the ladder the run may climb, within MAX units."""
+    from think.ui.describe import refinement_rounds
+
     steps = [step.model_dump() for step in profile.auto.steps]
     models = profile.auto.models or ["(the chosen model)"]
     if as_json:
@@ -77,7 +79,7 @@ def print_plan_ladder(profile: Any, budget: int, as_json: bool) -> None:
           f"{profile.auto.threshold}, never past {budget} units; models: {', '.join(models)}")
     for number, step in enumerate(steps, 1):
         print(f"  step {number}: {step['samples']} x {step['cot_tokens']} thinking tokens"
-              + (f", {step['refine_rounds']} refinement rounds" if step["refine_rounds"] else ""))
+              + (f", {refinement_rounds(step['refine_rounds'])}" if step["refine_rounds"] else ""))
 
 
 def make_view(quiet: bool, verbose: bool) -> Any:

@@ -9,6 +9,10 @@ STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
                   "auto": "adaptive ladder"}
 
 
+def refinement_rounds(count: int) -> str:
+    return f"{count} refinement round{'' if count == 1 else 's'}"
+
+
 def describe_plan(plan: Plan) -> str:
     """One line: what the budget buys and what it should cost."""
     parts = [STRATEGY_WORDS[plan.strategy]]
@@ -16,7 +20,7 @@ def describe_plan(plan: Plan) -> str:
         parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens"
                      if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens")
     if plan.refine_rounds:
-        parts.append(f"up to {plan.refine_rounds} refinement rounds")
+        parts.append(f"up to {refinement_rounds(plan.refine_rounds)}")
     if plan.early_stop:
         parts.append(f"early stop at {plan.early_stop_threshold:.0%}")
     seconds = (f", about {plan.predicted_seconds:.0f} s at most here"

@@ -15,7 +15,7 @@ from think.events import (
     StepStarted,
     VoteUpdated,
 )
-from think.ui.describe import describe_plan, short
+from think.ui.describe import describe_plan, refinement_rounds, short
 
 
 @dataclass
@@ -66,11 +66,16 @@ class PlainView:
         elif isinstance(event, Finished):
             result = event.result
             compute = result.compute
-            votes = result.vote.counts.get(result.answer or "", 0)
-            self.say(f"think: answer {result.answer} ({votes}/{result.vote.drawn} votes, "
-                     f"{compute.used:.1f} of {result.budget} units, "
-                     f"{compute.prompt_tokens + compute.generated_tokens} tokens, "
-                     f"{compute.seconds:.1f} s)")
+            basis = []  # what the answer rests on: a vote, refinement rounds, or one sample
+            if len(result.samples) > 1:
+                votes = result.vote.counts.get(result.answer or "", 0)
+                basis.append(f"{votes}/{result.vote.drawn} votes")
+            if result.critiques:
+                basis.append(refinement_rounds(len(result.critiques)))
+            basis += [f"{compute.used:.1f} of {result.budget} units",
+                      f"{compute.prompt_tokens + compute.generated_tokens} tokens",
+                      f"{compute.seconds:.1f} s"]
+            self.say(f"think: answer {result.answer} ({', '.join(basis)})")
 
 
 class SilentView:

@@ -10,7 +10,7 @@ from rich.spinner import SPINNERS
 from rich.table import Table
 from rich.text import Text
 
-from think.ui.describe import describe_plan, short
+from think.ui.describe import describe_plan, refinement_rounds, short
 from think.ui.state import SampleLine, ViewState
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
@@ -160,7 +160,7 @@ def summary(state: ViewState) -> Text:
         if result.vote.early_stopped:
             text.append(f" · settled after {result.vote.drawn} of {result.vote.planned}")
     if result.critiques:
-        text.append(f" · {len(result.critiques)} refinement rounds")
+        text.append(f" · {refinement_rounds(len(result.critiques))}")
     text.append(f" · {result.compute.used:.1f} of {result.budget} units · "
                 f"{result.compute.seconds:.1f} s")
     return text
