@@ -81,6 +81,8 @@ def test_quiet_prints_nothing_but_the_answer(run_cli, scripted) -> None:
     (("solve", Q, "--model", "missing.gguf"), None, 2, "not found"),
     (("solve", Q, "--task", "poetry"), None, 2, "unknown task"),
     (("solve", "word " * 40000, "--plan"), None, 2, "context"),
+    (("bench", "speed", "--widths", "0,4"), None, 2, "1 or more"),
+    (("bench", "speed", "--widths", "8,255"), None, 2, "goes past 254"),  # llama.cpp's limit
 ])
 def test_bad_input_gets_one_clear_line(run_cli, scripted, args, stdin, code, words) -> None:
     run = run_cli(*args, stdin=stdin)

@@ -31,10 +31,10 @@ def bench_speed(
 ) -> None:
     """Tokens/s of N sequential completions against think's batched sampler; prompt cache."""
     from think.bench.speed import format_report, run_speed
-    from think.config import load_profile
+    from think.config import MAX_BATCH_WIDTH, load_profile
     from think.models import resolve
 
-    sizes = int_list(widths, "--widths")
+    sizes = int_list(widths, "--widths", most=MAX_BATCH_WIDTH)
     spec = resolve(model)
     report = run_speed(spec, load_profile(profile), sizes,
                        tokens, repeats, lambda text: print(f"bench: {text}", file=sys.stderr))

@@ -38,8 +38,8 @@ def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False))
 
 
-def int_list(value: str, name: str) -> list[int]:
-    """A comma-separated list of whole numbers of 1 or more."""
+def int_list(value: str, name: str, most: int | None = None) -> list[int]:
+    """A comma-separated list of whole numbers of 1 or more (and at most `most`)."""
     try:
         numbers = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
@@ -47,6 +47,8 @@ def int_list(value: str, name: str) -> list[int]:
                          "e.g. 1,4,8,16") from None
     if not numbers or min(numbers) < 1:
         raise UsageError(f"{name} '{value}' must list numbers of 1 or more", "e.g. 1,4,8,16")
+    if most is not None and max(numbers) > most:
+        raise UsageError(f"{name} '{value}' goes past {most}", f"use numbers from 1 to {most}")
     return numbers
 
 

@@ -44,6 +44,11 @@ class EarlyStop(Strict):
     min_samples: Annotated[int, Field(ge=1, le=256)] = 3
 
 
+# llama.cpp holds at most 256 sequences in a context; think adds the prompt holder and a
+# sequence for padding rows to the samples, so a wider batch would fail to load.
+MAX_BATCH_WIDTH = 254
+
+
 class LoadSettings(Strict):
     """llama.cpp load settings for a kind of machine; None means: work it out here."""
 
@@ -51,7 +56,7 @@ class LoadSettings(Strict):
     n_gpu_layers: Annotated[int, Field(ge=-1)] = -1
     n_ctx: Annotated[int, Field(ge=256, le=1_048_576)] | None = None
     n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
-    batch_width: Annotated[int, Field(ge=1, le=256)] = 8
+    batch_width: Annotated[int, Field(ge=1, le=MAX_BATCH_WIDTH)] = 8
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
 
 

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import llama_cpp
 
-from think.config import LoadSettings
+from think.config import MAX_BATCH_WIDTH, LoadSettings
 from think.engine.base import (
     FINISH_CANCELLED,
     FINISH_LENGTH,
@@ -388,7 +388,7 @@ class LlamaEngine:
             raise ThinkError(f"the profile's n_ctx of {self.max_cells} cells cannot hold the "
                              f"prompt and one answer ({len(prompt) + per_sample} tokens)",
                              "raise load.n_ctx in the profile or lower the budget")
-        width = max(1, min(request.n, self.load.batch_width, room))
+        width = max(1, min(request.n, self.load.batch_width, room, MAX_BATCH_WIDTH))
         pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
         self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, pad_seq + 1)
         prefix = self._shared_prefix_length(request, prompt)
