@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,30 @@ def test_a_small_kv_budget_narrows_the_batch_instead_of_crashing() -> None:
             engine.sample(SampleRequest(prompt=prompt, n=1, max_tokens=2000))
     finally:
         engine.close()
+
+
+WIDE_STEPS = """
+from think.config import LoadSettings
+from think.engine.base import SampleRequest
+from think.engine.llama import LlamaEngine
+from think.models import resolve
+spec = resolve()
+engine = LlamaEngine(spec.path, spec.name, spec.format, LoadSettings(n_batch=32, batch_width=40))
+result = engine.sample(SampleRequest(prompt="Question: What is 2 + 3?\\nReasoning:", n=40,
+                                     max_tokens=3, temperature=1.0, ignore_eos=True,
+                                     answer_cue="Final answer:", answer_tokens=2))
+print(len(result.completions), sum("Final answer:" in c.text for c in result.completions))
+"""
+
+
+def test_steps_wider_than_the_profiles_n_batch_do_not_abort() -> None:
+    # 40 samples need more sequences than n_batch has output rows, and all 40 read the answer
+    # cue in one step (40 x 5 rows): llama.cpp would abort the process (GGML_ASSERT), so the
+    # run goes in a child process and a crash fails the test instead of killing pytest.
+    run = subprocess.run([sys.executable, "-c", WIDE_STEPS], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["40", "40"]  # every sample finished, each with its cue
 
 
 def test_repeated_runs_do_not_grow_memory() -> None:

@@ -182,7 +182,7 @@ class LlamaEngine:
         self.threads = load.n_threads or physical_cores()
         self.max_cells = load.n_ctx or max(DEFAULT_MAX_CELLS, self.context)
         self.ctx: ctypes.c_void_p | None = None
-        self.ctx_cells = self.ctx_seqs = self.contexts_created = 0
+        self.ctx_cells = self.ctx_seqs = self.ctx_rows = self.contexts_created = 0
         self.holder: list[int] = []
         self.prompt_cache = PromptCache(path, llama_cpp.__version__, load.prompt_cache_mb << 20)
         self.last_cache_hit = False
@@ -229,14 +229,20 @@ class LlamaEngine:
 
     # -- context ------------------------------------------------------------------------
 
-    def _ensure_context(self, cells: int, seqs: int) -> None:
-        """A context with at least `cells` KV cells and `seqs` sequences, reused when it fits."""
-        if self.ctx is not None and self.ctx_cells >= cells and self.ctx_seqs >= seqs:
+    def _ensure_context(self, cells: int, seqs: int, rows: int) -> None:
+        """A context with at least `cells` KV cells, `seqs` sequences and room for `rows` batch
+        rows in one decode, reused when it fits."""
+        if (self.ctx is not None and self.ctx_cells >= cells and self.ctx_seqs >= seqs
+                and self.ctx_rows >= rows):
             return
         self.close_context()
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = cells
-        params.n_batch = params.n_ubatch = self.load.n_batch
+        # llama.cpp aborts the process (GGML_ASSERT) when a decode has more rows than n_batch
+        # or a context has more sequences than it has output rows, so the profile's n_batch
+        # (the prompt's chunk size) grows to fit the widest step of this batch.
+        rows = max(rows, seqs, self.load.n_batch)
+        params.n_batch = params.n_ubatch = rows
         params.n_seq_max = seqs
         params.n_threads = params.n_threads_batch = self.threads
         params.kv_unified = True  # the prompt's cells are shared by all sequences, not copied
@@ -246,7 +252,7 @@ class LlamaEngine:
         if not ctx:
             raise ModelError(f"llama.cpp could not create a context of {cells} tokens",
                              "lower the budget or the profile's batch_width")
-        self.ctx, self.ctx_cells, self.ctx_seqs = ctx, cells, seqs
+        self.ctx, self.ctx_cells, self.ctx_seqs, self.ctx_rows = ctx, cells, seqs, rows
         self.contexts_created += 1
         self.holder = []
 
@@ -390,10 +396,11 @@ class LlamaEngine:
                              "raise load.n_ctx in the profile or lower the budget")
         width = max(1, min(request.n, self.load.batch_width, room, MAX_BATCH_WIDTH))
         pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
-        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, pad_seq + 1)
+        widest_step = width * (len(cue_tokens) + 1) + 2  # every sample reads its cue, + padding
+        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, pad_seq + 1,
+                             widest_step)
         prefix = self._shared_prefix_length(request, prompt)
-        batch = llama_cpp.llama_batch_init(
-            max(self.load.n_batch, width * (len(cue_tokens) + 1) + 2), 0, width)
+        batch = llama_cpp.llama_batch_init(max(self.load.n_batch, widest_step), 0, width)
         slots: dict[int, _Slot] = {}
         completions: list[Completion] = []
         try:
@@ -452,7 +459,7 @@ class LlamaEngine:
         """
         tokens = self.tokenize(prompt)
         # n + 2 sequences, as sample() asks for n samples, so the two share one context.
-        self._ensure_context(len(tokens) + n * (steps + 1) + KV_SLACK, n + 2)
+        self._ensure_context(len(tokens) + n * (steps + 1) + KV_SLACK, n + 2, n)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, n), 0, 1)
         try:
             self._evaluate_holder(tokens[:-1], 0, batch)
