@@ -85,3 +85,19 @@ def test_the_cache_is_bounded_on_disk(tmp_path: Path) -> None:
     kept = sorted(cache.folder.glob("*.state"))
     assert len(kept) == 2
     assert cache.lookup([4]) is not None and cache.lookup([0]) is None
+
+
+def test_states_left_half_written_by_killed_runs_are_removed(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF" + bytes(100))
+    cache = PromptCache(model, "1.0", max_bytes=10_000)
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    stale, live = cache.folder / "111.partial", cache.folder / "222.partial"
+    for partial in (stale, live):
+        partial.write_bytes(bytes(1000))
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    written = tmp_path / "333.partial"
+    written.write_bytes(bytes(1000))
+    cache.commit([1], written)
+    assert not stale.exists() and live.exists()  # another run may still be writing that one

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
 from think.hashing import file_sha256
+
+STALE_PARTIAL_SECONDS = 3600
 
 
 def model_hash(model: Path) -> str:
@@ -93,6 +96,11 @@ class PromptCache:
         self.prune()
 
     def prune(self) -> None:
+        # A state half-written by a run that was killed is never adopted; drop it once it is
+        # older than any live save could be.
+        for partial in self.folder.glob("*.partial"):
+            if time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                partial.unlink(missing_ok=True)
         states = sorted(self.folder.glob("*.state"), key=lambda p: p.stat().st_mtime,
                         reverse=True)
         total = 0
