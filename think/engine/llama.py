@@ -5,20 +5,18 @@ sequence (0); each sample gets its own sequence whose KV cells are copied from t
 (llama_memory_seq_cp), and every live sample advances by one token per llama_decode batch,
 each with its own sampler chain and seed. Samples whose tokens so far are identical (every
 sample at its first token, and often for a while after) share one batch row tagged with all
-their sequences: the model computes it once and each sample draws from it with its own seed.
-Finished samples free their slot for the next one.
+their sequences: the model computes it once and each sample draws from it with its own seed
+(batch_rows works out a step's rows). Finished samples free their slot for the next one.
 The holder keeps the last prompt, so a following prompt that shares its prefix (a refine
 round continuing a critique) only evaluates the new tokens.
 """
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,16 +33,15 @@ from think.engine.base import (
     SampleTracker,
     TokenCallback,
 )
+from think.engine.batch_rows import FRESH, Entry, Slot, group_rows, pad_rows
 from think.engine.prompt_cache import PromptCache
 from think.errors import ModelError, ThinkError
 
 HOLDER = 0
-FRESH = 0  # history id of a sample that has read only the prompt
 GGUF_MAGIC = b"GGUF"
 ALL_LAYERS = 999
 KV_SLACK = 64  # cells beyond the plan for cue tokens and rounding
 DEFAULT_MAX_CELLS = 65536  # KV cells for a whole batch when the profile sets no n_ctx
-Entry = tuple[int, int, list[int], bool]  # a batch row: token, position, sequences, wants logits
 
 
 _log_state = {"verbose": False}
@@ -138,20 +135,6 @@ def matmul_features(info: str) -> list[str]:
         if name in MATMUL_FEATURES and value.strip() == "1":
             found.append(name)
     return found
-
-
-@dataclass
-class _Slot:
-    """One live sample on its own sequence."""
-
-    index: int
-    tracker: SampleTracker
-    sampler: ctypes.c_void_p
-    pos: int
-    pending: list[int]
-    history: int = FRESH  # samples with equal history ids have read the same tokens
-    decoder: codecs.IncrementalDecoder = field(
-        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
 
 
 class LlamaEngine:
@@ -401,7 +384,7 @@ class LlamaEngine:
                              widest_step)
         prefix = self._shared_prefix_length(request, prompt)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, widest_step), 0, width)
-        slots: dict[int, _Slot] = {}
+        slots: dict[int, Slot] = {}
         completions: list[Completion] = []
         try:
             evaluated = self._evaluate_holder(prompt[:-1], prefix, batch)
@@ -415,11 +398,12 @@ class LlamaEngine:
                     if seq not in slots and next_index < request.n and not (cancelled or late):
                         slots[seq] = self._start_slot(seq, next_index, request, prompt)
                         next_index += 1
-                entries, rows, prompt_side = _group_rows(slots, histories)
+                entries, rows, prompt_side = group_rows(slots, histories)
                 histories += len(rows)
                 evaluated += prompt_side
                 decoded += len(entries)
-                padded = self._pad(entries, len(rows), pad_seq)
+                # A GPU has no odd-row penalty to pad away.
+                padded = not self.gpu_layers and pad_rows(entries, len(rows), pad_seq)
                 _fill(batch, entries)
                 self._decode(batch)
                 if padded:
@@ -476,25 +460,6 @@ class LlamaEngine:
                 llama_cpp.llama_memory_seq_rm(self._memory(), seq, -1, -1)
             llama_cpp.llama_batch_free(batch)
 
-    def _pad(self, entries: list[Entry], outputs: int, pad_seq: int) -> bool:
-        """Make the step's rows and outputs even on a CPU; True when rows were added.
-
-        llama.cpp's CPU matrix kernels on AVX2 work on column pairs: an odd count sends the
-        last row through a second pass over the whole weight matrix (262k rows of output
-        weights on Gemma 3), which costs more than computing one throwaway row. Measured on
-        2 cores: 7 rows 93 ms a step, 8 rows 84 ms; 13 rows 141 ms, 14 rows 111 ms.
-        """
-        if self.gpu_layers or len(entries) < 3:
-            return False
-        pads = []
-        if outputs % 2:
-            pads.append(True)
-        if (len(entries) + len(pads)) % 2:
-            pads.append(False)
-        token = entries[0][0]
-        entries.extend((token, pos, [pad_seq], logits) for pos, logits in enumerate(pads))
-        return bool(pads)
-
     def _shared_prefix_length(self, request: SampleRequest, prompt: list[int]) -> int:
         """Tokens at the start of the prompt that are the request's shared prefix, or 0."""
         if not request.shared_prefix or not request.prompt.startswith(request.shared_prefix):
@@ -511,14 +476,14 @@ class LlamaEngine:
         llama_cpp.llama_memory_seq_cp(memory, HOLDER, seq, -1, -1)
 
     def _start_slot(self, seq: int, index: int, request: SampleRequest,
-                    prompt: list[int]) -> _Slot:
+                    prompt: list[int]) -> Slot:
         self._branch_from_holder(seq)
         seed = request.seed + index
-        return _Slot(index=index, tracker=SampleTracker(request),
+        return Slot(index=index, tracker=SampleTracker(request),
                      sampler=self._new_sampler(request, seed), pos=len(prompt) - 1,
                      pending=[prompt[-1]])
 
-    def _advance(self, slot: _Slot, row: int, cue_tokens: list[int],
+    def _advance(self, slot: Slot, row: int, cue_tokens: list[int],
                  on_token: TokenCallback | None) -> None:
         """Sample the slot's next token from batch row `row` and queue what it must read next."""
         token = llama_cpp.llama_sampler_sample(slot.sampler, self.ctx, row)
@@ -534,7 +499,7 @@ class LlamaEngine:
         if tracker.finish is None and slot.pos + len(slot.pending) >= self.context:
             tracker.finish = FINISH_LENGTH
 
-    def _force_now(self, slot: _Slot, cue_tokens: list[int],
+    def _force_now(self, slot: Slot, cue_tokens: list[int],
                    on_token: TokenCallback | None) -> None:
         """Budget forcing ahead of the cap: the sample reads the answer cue next."""
         tracker = slot.tracker
@@ -545,36 +510,12 @@ class LlamaEngine:
         if on_token is not None:
             on_token(slot.index, cue)
 
-    def _finish(self, seq: int, slot: _Slot, request: SampleRequest) -> Completion:
+    def _finish(self, seq: int, slot: Slot, request: SampleRequest) -> Completion:
         llama_cpp.llama_sampler_free(slot.sampler)
         llama_cpp.llama_memory_seq_rm(self._memory(), seq, -1, -1)
         tracker = slot.tracker
         return Completion(slot.index, tracker.text, tracker.generated,
                           tracker.finish or FINISH_CANCELLED, request.seed + slot.index)
-
-
-def _group_rows(slots: dict[int, _Slot], last_history: int
-                ) -> tuple[list[Entry], list[tuple[list[int], int, int]], int]:
-    """One step's batch rows: live samples with the same history and pending tokens share them.
-
-    Returns the rows, then per group its sequences, the row holding its logits and the history
-    id its samples take next (counting on from last_history), and the prompt-side tokens
-    evaluated (the last prompt token and answer cues; sampled tokens are counted apart).
-    """
-    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-    for seq, slot in slots.items():
-        groups.setdefault((slot.history, tuple(slot.pending)), []).append(seq)
-    entries: list[Entry] = []
-    rows: list[tuple[list[int], int, int]] = []
-    prompt_side = 0
-    for (_, pending), seqs in groups.items():
-        first = slots[seqs[0]]
-        prompt_side += len(pending) - (first.tracker.generated > 0)
-        for offset, token in enumerate(pending):
-            # A group reads its pending tokens once; only the last one needs logits.
-            entries.append((token, first.pos + offset, seqs, offset == len(pending) - 1))
-        rows.append((seqs, len(entries) - 1, last_history + len(rows) + 1))
-    return entries, rows, prompt_side
 
 
 def _fill(batch: llama_cpp.llama_batch, entries: list[Entry]) -> None:
