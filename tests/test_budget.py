@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from think.budget import PromptCosts, make_plan, parse_budget
+from think.budget import CUE_TOKENS, PromptCosts, make_plan, parse_budget
 from think.config import load_profile, profile_files
 from think.errors import UsageError
 
@@ -44,7 +44,8 @@ def test_default_shape_follows_the_frontier_curve() -> None:
 
 def test_a_small_context_caps_thinking_and_says_so() -> None:
     plan = make_plan(load_profile("default"), 7, TYPICAL, context=1024)
-    assert plan.cot_tokens <= 1024 - TYPICAL.cot - plan.answer_tokens
+    # A chain forced at its cap reads the answer cue, then answers: all within the context.
+    assert TYPICAL.cot + plan.cot_tokens + CUE_TOKENS + plan.answer_tokens <= 1024
     assert any("context" in note for note in plan.notes)
 
 

@@ -138,6 +138,19 @@ def think_bin() -> str:
     return shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
 
 
+@pytest.mark.parametrize("n_ctx, budget", [(256, 1), (600, 6), (600, 12), (600, 20)])
+def test_a_profile_n_ctx_caps_every_plan_and_the_plan_runs(n_ctx: int, budget: int) -> None:
+    # The plan fills what n_ctx leaves for one sequence (a direct answer, a capped chain with
+    # its forced cue, refinement prompts); the engine must run that plan, not refuse it.
+    profile = load_profile().model_copy(
+        update={"load": LoadSettings(n_ctx=n_ctx, batch_width=4, prompt_cache_mb=0)})
+    result = think.solve(Q, budget=budget, profile=profile, seed=3, early_stop=False)
+    assert result.answer is not None
+    assert result.plan.samples == len(result.samples)
+    engine = api.load_engine(resolve(), profile)
+    assert isinstance(engine, LlamaEngine) and engine.ctx_cells <= n_ctx
+
+
 def test_cli_json_reports_units_within_the_budget(tmp_path) -> None:
     run = subprocess.run([think_bin(), "solve", Q, "--budget", "4", "--json", "--seed", "2"],
                          capture_output=True, text=True, timeout=300)

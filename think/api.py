@@ -72,7 +72,9 @@ def uses_server(profile: str | None, server: str | None) -> bool:
 
 def estimator(setup: Setup) -> TextEstimator:
     """Token counts from text length, for planning without loading the model."""
-    return TextEstimator(setup.model.name, setup.model.context, setup.model.format)
+    # The profile's n_ctx caps each sequence as it caps the loaded engine's context.
+    context = min(setup.model.context, setup.profile.load.sequence_limit or setup.model.context)
+    return TextEstimator(setup.model.name, context, setup.model.format)
 
 
 def prompt_costs(setup: Setup, engine: PromptFormat | None = None) -> tuple[PromptCosts, int]:

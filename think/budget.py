@@ -17,6 +17,7 @@ from think.errors import UsageError
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
 MIN_COT_TOKENS = 32
+CUE_TOKENS = 8  # room for a forced answer cue ("\nFinal answer:": 4-5 tokens in most vocabularies)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, c
 def _context_cap(stage: Stage, context: int, prompt: int, answer: int, rounds: int,
                  critique: int, overhead: int) -> int:
     """The longest thinking one sequence can hold in the model's context."""
+    answer += CUE_TOKENS  # a forced sample reads the answer cue before its answer
     if rounds:
         # The revise prompt holds the question, the solution, the critique and the revision.
         return (context - prompt - overhead - 2 * critique) // 2 - answer

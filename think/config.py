@@ -44,6 +44,9 @@ class EarlyStop(Strict):
     min_samples: Annotated[int, Field(ge=1, le=256)] = 3
 
 
+# KV cells a context keeps beyond its samples' tokens: a CPU step's two padding rows, two spare.
+KV_SLACK = 4
+
 # llama.cpp holds at most 256 sequences in a context; think adds the prompt holder and a
 # sequence for padding rows to the samples, so a wider batch would fail to load.
 MAX_BATCH_WIDTH = 254
@@ -58,6 +61,11 @@ class LoadSettings(Strict):
     n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
     batch_width: Annotated[int, Field(ge=1, le=MAX_BATCH_WIDTH)] = 8
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
+
+    @property
+    def sequence_limit(self) -> int | None:
+        """The most tokens one sequence may hold when n_ctx caps the whole KV cache."""
+        return self.n_ctx - KV_SLACK if self.n_ctx else None
 
 
 class ServerEngine(Strict):

@@ -40,6 +40,14 @@ class SampleRequest:
     deadline: float | None = None  # time.monotonic() after which samples are forced to answer
     shared_prefix: str = ""  # start of the prompt that other questions share (cached on disk)
 
+    def most_tokens(self, cue_tokens: int) -> int:
+        """The most tokens one sample can add to its sequence, `cue_tokens` the cue's length."""
+        if self.answer_cue == "":
+            return self.answer_tokens  # the whole output is the answer
+        if not self.answer_cue:
+            return self.max_tokens
+        return self.max_tokens + cue_tokens + self.answer_tokens
+
 
 @dataclass
 class Completion:

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import llama_cpp
 
-from think.config import MAX_BATCH_WIDTH, LoadSettings
+from think.config import KV_SLACK, MAX_BATCH_WIDTH, LoadSettings
 from think.engine.base import (
     FINISH_CANCELLED,
     FINISH_LENGTH,
@@ -40,7 +40,6 @@ from think.errors import ModelError, ThinkError
 HOLDER = 0
 GGUF_MAGIC = b"GGUF"
 ALL_LAYERS = 999
-KV_SLACK = 64  # cells beyond the plan for cue tokens and rounding
 DEFAULT_MAX_CELLS = 65536  # KV cells for a whole batch when the profile sets no n_ctx
 
 
@@ -160,7 +159,7 @@ class LlamaEngine:
         self.eos_text = self._special_text(llama_cpp.llama_vocab_eos(self.vocab))
         self.gpu_layers = params.n_gpu_layers
         train = llama_cpp.llama_model_n_ctx_train(self.model)
-        self.context = min(x for x in (train, context, load.n_ctx) if x)
+        self.context = min(x for x in (train, context, load.sequence_limit) if x)
         self.load = load
         self.threads = load.n_threads or physical_cores()
         self.max_cells = load.n_ctx or max(DEFAULT_MAX_CELLS, self.context)
@@ -366,22 +365,23 @@ class LlamaEngine:
             raise ThinkError("the prompt is empty", "give a question")
         cue_tokens = self.tokenize(f"\n{request.answer_cue}", special=False) \
             if request.answer_cue else []
-        per_sample = request.max_tokens + request.answer_tokens + len(cue_tokens) + 1
-        if len(prompt) + per_sample > self.context:
+        most = request.most_tokens(len(cue_tokens))
+        if len(prompt) + most > self.context:
             raise ThinkError(
                 f"the prompt ({len(prompt)} tokens) and its answer do not fit the model's "
                 f"context of {self.context} tokens", "shorten the question or lower the budget")
+        per_sample = most + 1  # a sample's own cells: the last prompt token, then its tokens
+        held = len(prompt) - 1 + KV_SLACK  # the holder's cells, and room for padding rows
         # Fit the batch to the KV cells allowed: fewer sequences at once, never an abort.
-        room = (self.max_cells - len(prompt) - KV_SLACK) // per_sample
+        room = (self.max_cells - held) // per_sample
         if room < 1:
             raise ThinkError(f"the profile's n_ctx of {self.max_cells} cells cannot hold the "
-                             f"prompt and one answer ({len(prompt) + per_sample} tokens)",
+                             f"prompt and one answer ({held + per_sample} cells)",
                              "raise load.n_ctx in the profile or lower the budget")
         width = max(1, min(request.n, self.load.batch_width, room, MAX_BATCH_WIDTH))
         pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
         widest_step = width * (len(cue_tokens) + 1) + 2  # every sample reads its cue, + padding
-        self._ensure_context(len(prompt) + width * per_sample + KV_SLACK, pad_seq + 1,
-                             widest_step)
+        self._ensure_context(held + width * per_sample, pad_seq + 1, widest_step)
         prefix = self._shared_prefix_length(request, prompt)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, widest_step), 0, width)
         slots: dict[int, Slot] = {}
