@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import llama_cpp
 import pytest
@@ -122,6 +123,15 @@ def test_a_settled_vote_stops_the_live_sequences(engine: LlamaEngine) -> None:
     cancelled = [c for c in result.completions if c.finish == "cancelled"]
     assert len(cancelled) == 5
     assert result.generated_tokens < 6 * 200
+
+
+def test_a_request_past_its_deadline_gets_one_sample_that_answers_at_once(
+        engine: LlamaEngine) -> None:
+    late = time.monotonic() - 1  # e.g. a revision that starts after --max-seconds ran out
+    result = engine.sample(cot_request(engine, n=4, max_tokens=200, deadline=late))
+    (only,) = result.completions
+    assert only.text.startswith(f"\n{CUE}") and only.finish == "budget-forced"
+    assert only.tokens <= 16  # the answer tokens, no thinking
 
 
 def test_prompt_prefix_is_reused_between_calls(engine: LlamaEngine) -> None:

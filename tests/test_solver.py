@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import think
@@ -84,6 +86,23 @@ def test_refinement_revises_a_rejected_answer() -> None:
     assert [c.verdict for c in result.critiques] == ["wrong"] * 3
     assert result.critiques[0].revised_answer == "3" and result.answer == "3"
     assert result.compute.used <= 1.25 * result.budget
+
+
+def test_a_step_that_starts_out_of_time_still_answers_at_once() -> None:
+    def respond(request: SampleRequest, index: int) -> str:
+        if request.answer_cue == "Verdict:":
+            time.sleep(0.5)  # the critique runs past --max-seconds
+            return " 5 - 2 is 3, not 7.\nVerdict: wrong"
+        if "Revised solution:" in request.prompt:
+            return " a long revision" * 50 + "\nFinal answer: 3"
+        return " 5 + 2 = 7.\nFinal answer: 7"
+
+    result, _ = solve(ScriptedEngine(respond=respond), 12, max_seconds=0.3)
+    revision = result.critiques[0]
+    # The revision began after the deadline: it answers without thinking, and no round follows.
+    assert len(result.critiques) == 1 and revision.revised_answer == "3"
+    assert revision.revised_text is not None and "long revision" not in revision.revised_text
+    assert result.answer == "3"
 
 
 def test_compute_counts_prompt_once_and_every_generated_token() -> None:

@@ -395,8 +395,12 @@ class LlamaEngine:
                     for slot in slots.values():
                         self._force_now(slot, cue_tokens, on_token)
                 for seq in range(1, width + 1):
-                    if seq not in slots and next_index < request.n and not (cancelled or late):
+                    # Out of time, a request still gets its first sample, told to answer now.
+                    if (seq not in slots and next_index < request.n and not cancelled
+                            and (not late or next_index == 0)):
                         slots[seq] = self._start_slot(seq, next_index, request, prompt)
+                        if late:
+                            self._force_now(slots[seq], cue_tokens, on_token)
                         next_index += 1
                 entries, rows, prompt_side = group_rows(slots, histories)
                 histories += len(rows)

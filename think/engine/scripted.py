@@ -57,22 +57,25 @@ class ScriptedEngine:
         self.history.append(request)
         completions: list[Completion] = []
         for index in range(request.n):
-            if request.deadline is not None and time.monotonic() >= request.deadline:
-                break
+            late = request.deadline is not None and time.monotonic() >= request.deadline
+            if late and index > 0:
+                break  # out of time: the first sample answers at once, no more start
             reply = self._reply(request, index)
             tracker = SampleTracker(request)
             tokens = deque(split_tokens(reply))
+            cue = request.answer_cue
             jumped = False
+            if late and cue:
+                tracker.force_answer()
             while tracker.finish is None:
-                if not tokens:
-                    tracker.end_of_generation()
-                    break
-                shown = tracker.feed(tokens.popleft())
-                cue = request.answer_cue
                 if tracker.forced and not jumped and cue and cue in reply:
                     # A forced sample goes on with the answer its script gives.
                     jumped = True
                     tokens = deque(split_tokens(reply[reply.index(cue) + len(cue):]))
+                if not tokens:
+                    tracker.end_of_generation()
+                    break
+                shown = tracker.feed(tokens.popleft())
                 if on_token and shown:
                     on_token(index, shown)
             done = Completion(index, tracker.text, tracker.generated, tracker.finish or "stop",
