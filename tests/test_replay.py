@@ -1,4 +1,4 @@
-"""Stopping rules replayed on recorded answers (no model)."""
+"""Stopping rules replayed on recorded answers (no model); the files they and bench read."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from think.bench.datasets import load_items
 from think.bench.replay import Recording, esc_stop, load_recordings, replay
 from think.errors import UsageError
 
@@ -46,6 +47,19 @@ def test_bad_rules_and_files_are_clear_errors(tmp_path: Path) -> None:
     bad.write_text("not json\n")
     with pytest.raises(UsageError):
         load_recordings(bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(UsageError, match="no recorded questions"):
+        load_recordings(empty)
+    with pytest.raises(UsageError, match="cannot read"):
+        load_recordings(tmp_path / "missing.jsonl")
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"id": 1, "gold": "3", "answers": ["3", None]}) + "\n")
     assert load_recordings(good)[0].answers == ["3", None]
+
+
+def test_an_empty_question_file_is_refused_not_scored(tmp_path: Path) -> None:
+    empty = tmp_path / "questions.jsonl"
+    empty.write_text("")
+    with pytest.raises(UsageError, match="holds no questions"):
+        load_items(empty)

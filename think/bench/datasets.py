@@ -50,6 +50,9 @@ def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item
                              "one JSON object per line, with 'question' and 'answer'") from None
         items.append(Item(str(record.get("id", number)), question, gold_answer(
             record.get("answer"))))
+    if not items:
+        raise UsageError(f"{path} holds no questions",
+                         "one JSON object per line, with 'question' and 'answer'")
     if limit is not None and limit < len(items):
         items = random.Random(seed).sample(items, limit)
     return items

@@ -81,11 +81,20 @@ def replay(recordings: list[Recording], spec: str, min_samples: int) -> RuleScor
 
 def load_recordings(path: Path) -> list[Recording]:
     try:
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        return [Recording(str(row["id"]), row.get("gold"), list(row["answers"])) for row in rows]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}",
+                         "give a file written by 'think bench record'") from None
+    try:
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        recordings = [Recording(str(row["id"]), row.get("gold"), list(row["answers"]))
+                      for row in rows]
+    except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is not a recording made by 'think bench record' ({exc})",
                          "record one first") from None
+    if not recordings:
+        raise UsageError(f"{path} holds no recorded questions", "record some first")
+    return recordings
 
 
 def format_scores(scores: list[RuleScore], questions: int, k: int) -> str:
