@@ -71,6 +71,18 @@ def test_rerun_skips_answered_ids_and_keeps_a_torn_line(run_cli, scripted, tmp_p
     assert [json.loads(line)["id"] for line in lines[2:]] == ["2", "3"]
 
 
+def test_nothing_to_answer_says_so_and_succeeds(run_cli, scripted, tmp_path) -> None:
+    empty = run_cli("batch", "-", "-b", "2", stdin=b"")
+    assert empty.code == 0 and empty.stdout == "" and "no questions" in empty.stderr
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\n")
+    out = tmp_path / "out.jsonl"
+    assert run_cli("batch", str(source), "-b", "2", "--out", str(out)).code == 0
+    again = run_cli("batch", str(source), "-b", "2", "--out", str(out))
+    assert again.code == 0 and "answered already" in again.stderr
+    assert len(out.read_text().splitlines()) == 1
+
+
 @pytest.mark.real
 def test_resume_after_sigkill_loses_at_most_the_question_in_flight(tmp_path: Path) -> None:
     source = tmp_path / "q.txt"

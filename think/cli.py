@@ -205,6 +205,7 @@ def batch(
         raise UsageError("--resume needs --out FILE", "name the output file to resume")
     lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
     items = read_items(lines.splitlines())
+    given = len(items)
     target = Path(out) if out else None
     if target is not None:
         done = answered_ids(target)
@@ -224,6 +225,11 @@ def batch(
     if parallel > 1 and not api.uses_server(profile, engine):
         raise UsageError("--parallel needs a server engine",
                          "give --engine URL; one local model decodes one question at a time")
+    if not items:
+        # Nothing to do is not an error in a pipeline, but a person should see why it was quick.
+        print("batch: every question is answered already" if given
+              else "batch: no questions in the input", file=sys.stderr)
+        return
     with batch_progress(len(items)) as show:
         try:
             run_batch(items, handle, solve_one, show, parallel)
