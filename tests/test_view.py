@@ -110,6 +110,19 @@ def test_narrow_terminals_do_not_garble() -> None:
     assert "#5" in text
 
 
+def test_a_short_terminal_keeps_the_vote_and_meter_in_view() -> None:
+    state = voting_state()
+    for index in range(4, 16):
+        state.apply(Token("sample", index, f" thinking {index}"))
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(render(state, 80, now=state.started + 10.0, height=20))
+    lines = console.file.getvalue().splitlines()
+    text = "\n".join(lines)
+    assert len(lines) <= 19 and "vote" in text and "units" in text
+    assert "more decoding" in text and "#4 " in text  # the first live samples stay
+    assert "thinking 15" in screen(state)  # with no height every live sample is shown
+
+
 def test_no_color_means_no_escape_codes() -> None:
     console = Console(file=io.StringIO(), width=80, force_terminal=True, no_color=True)
     console.print(render(voting_state(), 80, now=5.0))

@@ -35,7 +35,8 @@ class LiveView:
 
     def _renderable(self) -> RenderableType:
         with self.lock:
-            return render(self.state, self.console.width, time.monotonic())
+            return render(self.state, self.console.width, time.monotonic(),
+                          self.console.height)
 
     def __enter__(self) -> LiveView:
         self.live.start()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import cast
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.spinner import SPINNERS
 from rich.table import Table
@@ -20,16 +21,30 @@ SPINNER_FPS = 12
 MIN_TOKENS_FOR_ETA = 64
 
 
-def render(state: ViewState, width: int = 80, now: float = 0.0) -> RenderableType:
-    """The whole live area for a terminal of the given width, at time `now`."""
-    parts: list[RenderableType] = [header(state, width)]
-    parts.append(samples(state, width, now))
+def render(state: ViewState, width: int = 80, now: float = 0.0,
+           height: int | None = None) -> RenderableType:
+    """The whole live area for a terminal of the given size, at time `now`.
+
+    With a height, the sample list gives up rows so that the vote and the meter below it
+    stay on screen: those are what a person watches on a small terminal.
+    """
+    above = header(state, width)
+    below: list[RenderableType] = []
     if state.tally is not None and state.plan and state.plan.samples > 1:
-        parts.append(vote(state, width))
+        below.append(vote(state, width))
     if state.critiques or state.step in ("critique", "revise"):
-        parts.append(critiques(state, width))
-    parts.append(meter(state, width, now))
-    return Group(*parts)
+        below.append(critiques(state, width))
+    below.append(meter(state, width, now))
+    room = None
+    if height is not None:
+        room = height - 1 - line_count(Group(above, *below), width)  # 1: the cursor's line
+    return Group(above, samples(state, width, now, room), *below)
+
+
+def line_count(renderable: RenderableType, width: int) -> int:
+    """Lines the renderable takes at this width (rendered off screen, nothing printed)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    return len(console.render_lines(renderable, console.options, pad=False))
 
 
 def header(state: ViewState, width: int) -> RenderableType:
@@ -69,20 +84,35 @@ def sample_row(line: SampleLine, width: int, now: float) -> Text:
     return row
 
 
-def samples(state: ViewState, width: int, now: float) -> RenderableType:
-    """Every live sequence, then the last few finished ones and a count of the rest."""
+def samples(state: ViewState, width: int, now: float, room: int | None = None) -> RenderableType:
+    """Every live sequence, then the last few finished ones and a count of the rest.
+
+    Within `room` lines (title included), finished rows give way first, then the last live ones.
+    """
     lines = sorted(state.lines.values(), key=lambda line: line.index)
     live = [line for line in lines if line.live]
     done = [line for line in lines if not line.live]
-    shown = live + done[-MAX_FINISHED_LINES:]
+    keep_live, keep_done = len(live), min(len(done), MAX_FINISHED_LINES)
+
+    def needed() -> int:
+        notes = (keep_done < len(done)) + (keep_live < len(live))
+        return 1 + max(1, keep_live + keep_done) + notes
+
+    while room is not None and needed() > room and keep_live + keep_done > 1:
+        if keep_done:
+            keep_done -= 1
+        else:
+            keep_live -= 1
+    shown = live[:keep_live] + (done[-keep_done:] if keep_done else [])
     rows: list[RenderableType] = [sample_row(line, width, now)
                                   for line in sorted(shown, key=lambda line: line.index)]
     if not rows:
         waiting = "reading the prompt…" if state.plan else "loading the model…"
         rows.append(Text(waiting, style="dim"))
-    hidden = len(done) - min(len(done), MAX_FINISHED_LINES)
-    if hidden:
-        rows.append(Text(f"  … {hidden} more finished", style="dim"))
+    if keep_live < len(live):
+        rows.append(Text(f"  … {len(live) - keep_live} more decoding", style="dim"))
+    if keep_done < len(done):
+        rows.append(Text(f"  … {len(done) - keep_done} more finished", style="dim"))
     title = {"sample": "samples", "critique": f"critique, round {state.round}",
              "revise": f"revision, round {state.round}"}.get(state.step, state.step)
     return Group(Text(title, style="bold underline"), *rows)
