@@ -14,9 +14,25 @@ from think.models import resolve
 pytestmark = pytest.mark.real
 
 
-def test_tune_writes_a_profile_that_solve_uses(run_cli) -> None:
+def test_tune_writes_a_profile_that_solve_uses(run_cli, monkeypatch) -> None:
+    from think.engine.llama import LlamaEngine
+
+    batched_runs = []
+    sample = LlamaEngine.sample
+
+    def recording(self, request, *args, **kwargs):
+        result = sample(self, request, *args, **kwargs)
+        if request.n > 1:
+            batched_runs.append(result.prompt_tokens)
+        return result
+
+    monkeypatch.setattr(LlamaEngine, "sample", recording)
     run = run_cli("tune", "--name", "bench-laptop")
     assert run.code == 0, run.stderr
+    # After the warm-up, the timed batched runs decode only: the few-shot prompt stays held
+    # (re-evaluating it inside the timing made 4 sequences look slower than one).
+    assert len(batched_runs) == 4 and batched_runs[0] > 100
+    assert all(evaluated <= 1 for evaluated in batched_runs[1:])
     path = paths.user_profiles_dir() / "bench-laptop.yaml"
     text = path.read_text()
     assert text.startswith("# Profile 'bench-laptop', written by `think tune`")

@@ -117,7 +117,11 @@ def measure(spec: ModelSpec, base: Profile, step: Step) -> Tuning:
     engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
     batch: dict[int, float] = {}
     try:
-        _timed(engine, SampleRequest(prompt=prompt, max_tokens=1))  # the prompt, once
+        # Untimed: the widest run sizes the KV cache for every width and leaves the prompt
+        # held, so each timed run below is decoding only (a context grown mid-way would
+        # evaluate the prompt again inside the timing).
+        _timed(engine, SampleRequest(prompt=prompt, n=max(WIDTHS), max_tokens=DECODE_TOKENS,
+                                     ignore_eos=True))
         for width in WIDTHS:
             step(f"batched decode, {width} sequences")
             request = SampleRequest(prompt=prompt, n=width, max_tokens=DECODE_TOKENS,
