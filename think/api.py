@@ -72,8 +72,7 @@ def uses_server(profile: str | None, server: str | None) -> bool:
 
 def estimator(setup: Setup) -> TextEstimator:
     """Token counts from text length, for planning without loading the model."""
-    # The profile's n_ctx caps each sequence as it caps the loaded engine's context.
-    context = min(setup.model.context, setup.profile.load.sequence_limit or setup.model.context)
+    context = setup.profile.load.sequence_context(setup.model.context)
     return TextEstimator(setup.model.name, context, setup.model.format)
 
 

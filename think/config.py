@@ -62,10 +62,10 @@ class LoadSettings(Strict):
     batch_width: Annotated[int, Field(ge=1, le=MAX_BATCH_WIDTH)] = 8
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
 
-    @property
-    def sequence_limit(self) -> int | None:
-        """The most tokens one sequence may hold when n_ctx caps the whole KV cache."""
-        return self.n_ctx - KV_SLACK if self.n_ctx else None
+    def sequence_context(self, model_context: int) -> int:
+        """The most tokens one sequence may hold: the model's context, less when n_ctx caps
+        the whole KV cache (plans and the engine both keep to it)."""
+        return min(model_context, self.n_ctx - KV_SLACK) if self.n_ctx else model_context
 
 
 class ServerEngine(Strict):

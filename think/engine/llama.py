@@ -159,7 +159,7 @@ class LlamaEngine:
         self.eos_text = self._special_text(llama_cpp.llama_vocab_eos(self.vocab))
         self.gpu_layers = params.n_gpu_layers
         train = llama_cpp.llama_model_n_ctx_train(self.model)
-        self.context = min(x for x in (train, context, load.sequence_limit) if x)
+        self.context = load.sequence_context(min(x for x in (train, context) if x))
         self.load = load
         self.threads = load.n_threads or physical_cores()
         self.max_cells = load.n_ctx or max(DEFAULT_MAX_CELLS, self.context)
