@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import one_error_line
 
 from think import api
 from think.engine.scripted import ScriptedEngine
@@ -69,6 +70,45 @@ def test_rerun_skips_answered_ids_and_keeps_a_torn_line(run_cli, scripted, tmp_p
     lines = out.read_text().splitlines()
     assert lines[0] == first and lines[1] == '{"id": "2", "answ'
     assert [json.loads(line)["id"] for line in lines[2:]] == ["2", "3"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"hello\nworld\n", "is not think's output (line 1"),
+    (b"\xff\xfe\x00junk", "it is not UTF-8 text"),
+])
+def test_an_out_file_that_is_not_think_output_is_refused_untouched(
+        run_cli, scripted, tmp_path, content: bytes, problem: str) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\n")
+    out = tmp_path / "notes.txt"
+    out.write_bytes(content)
+    run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
+    assert run.code == 1 and problem in one_error_line(run.stderr)
+    assert out.read_bytes() == content
+
+
+def test_out_must_not_be_a_folder_or_the_questions_file(run_cli, scripted, tmp_path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\n")
+    folder = run_cli("batch", str(source), "-b", "2", "--out", str(tmp_path))
+    assert folder.code == 1 and "Is a directory" in one_error_line(folder.stderr)
+    same = run_cli("batch", str(source), "-b", "2", "--out", str(source))
+    assert same.code == 2 and "--out is the questions file" in one_error_line(same.stderr)
+    assert source.read_text() == "What is 1+1?\n"
+
+
+def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\nWhat is 2+2?\n")
+    out = tmp_path / "out.jsonl"
+    kept = json.dumps({"id": "1", "answer": "2"}) + "\n"
+    out.write_text(kept)
+    run = run_cli("batch", str(source), "-b", "2", "--out", str(out), "--no-resume")
+    assert run.code == 2 and "--no-resume" in one_error_line(run.stderr)
+    assert out.read_text() == kept
+    fresh = tmp_path / "fresh.jsonl"
+    assert run_cli("batch", str(source), "-b", "2", "--out", str(fresh), "--no-resume").code == 0
+    assert [row["id"] for row in lines_of(fresh)] == ["1", "2"]
 
 
 def test_nothing_to_answer_says_so_and_succeeds(run_cli, scripted, tmp_path) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import one_error_line
 
 from think import api
 from think.engine.base import SampleRequest
@@ -21,13 +22,6 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
     engine = ScriptedEngine(respond=lambda request, i: " 5 - 2 = 3.\nFinal answer: 3")
     monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
     return engine
-
-
-def one_error_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def test_stdout_holds_only_the_answer(run_cli, scripted) -> None:

@@ -61,14 +61,25 @@ def read_items(lines: Iterable[str]) -> list[Item]:
 
 
 def answered_ids(path: Path) -> set[str]:
-    """Ids already in an output file; a torn last line (a killed run) does not count."""
+    """Ids already in an output file; a torn line (a killed run) does not count.
+
+    A file that is not think's output (a questions file given by mistake, say) is refused,
+    so results are never appended to it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ThinkError(f"cannot read --out file {path}: {reason}",
+                         "choose another --out path") from None
     done = set()
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                done.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                continue
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            done.add(str(json.loads(line)["id"]))
+        except (ValueError, KeyError, TypeError):
+            if line.strip() and not line.startswith("{"):
+                raise ThinkError(f"--out file {path} is not think's output (line {number} is "
+                                 "not a JSON record)", "choose another --out path") from None
     return done
 
 

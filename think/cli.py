@@ -179,10 +179,12 @@ def batch(
     budget: Annotated[str, typer.Option("--budget", "-b", metavar="1..100|auto[:MAX]",
                                         help="Compute per question.")] = "8",
     out: Annotated[str | None, typer.Option(
+        metavar="FILE",
         help="Output JSONL; an existing file is resumed (answered ids are skipped).",
         show_default=False)] = None,
-    resume: Annotated[bool, typer.Option(
-        help="Resume the --out file (also automatic when it exists).")] = False,
+    resume: Annotated[bool | None, typer.Option(
+        "--resume/--no-resume", help="Continue the --out file (the default when it exists); "
+        "--no-resume refuses an existing one.", show_default=False)] = None,
     profile: ProfileOption = None,
     model: ModelOption = None,
     engine: EngineOption = None,
@@ -208,6 +210,11 @@ def batch(
     given = len(items)
     target = Path(out) if out else None
     if target is not None:
+        if source != "-" and target.resolve() == Path(source).resolve():
+            raise UsageError("--out is the questions file", "choose another --out path")
+        if resume is False and target.exists() and target.stat().st_size:
+            raise UsageError(f"{target} exists and --no-resume was given",
+                             "remove it or choose another --out path")
         done = answered_ids(target)
         items = [item for item in items if item.id not in done]
         try:
