@@ -77,6 +77,12 @@ def test_quiet_prints_nothing_but_the_answer(run_cli, scripted) -> None:
     (("solve", "word " * 40000, "--plan"), None, 2, "context"),
     (("bench", "speed", "--widths", "0,4"), None, 2, "1 or more"),
     (("bench", "speed", "--widths", "8,255"), None, 2, "goes past 254"),  # llama.cpp's limit
+    (("solve", Q, "--max-seconds", "nan"), None, 2, "not a positive time"),
+    (("solve", Q, "--max-seconds", "inf", "--plan"), None, 2, "not a positive time"),
+    (("solve", Q, "--max-seconds", "5", "--budget", "auto"), None, 2, "fixed budget"),
+    (("solve", Q, "--engine", "localhost:8080"), None, 2, "not an http:// or https://"),
+    (("solve", Q, "--engine", "http://[::1"), None, 2, "not an http:// or https://"),
+    (("solve", Q, "--tests", "."), None, 2, "cannot read tests file .: Is a directory"),
 ])
 def test_bad_input_gets_one_clear_line(run_cli, scripted, args, stdin, code, words) -> None:
     run = run_cli(*args, stdin=stdin)

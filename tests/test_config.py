@@ -52,6 +52,8 @@ def test_malformed_yaml_names_the_file_and_line() -> None:
     ("stages:\n  - {from_budget: 1, strategy: guess}\n", "stages.0.strategy"),
     ("stages:\n  - {from_budget: 1, strategy: direct}\ntemperature: 9\n", "temperature"),
     ("stages:\n  - {from_budget: 3, strategy: cot}\n", "stages"),
+    ("stages:\n  - {from_budget: 1, strategy: direct}\nengine: {url: 'localhost:8080'}\n",
+     "engine.url"),
 ])
 def test_invalid_values_name_the_field(text: str, field: str) -> None:
     path = write_user_profile("bad", text)

@@ -53,6 +53,10 @@ def test_bad_rules_and_files_are_clear_errors(tmp_path: Path) -> None:
         load_recordings(empty)
     with pytest.raises(UsageError, match="cannot read"):
         load_recordings(tmp_path / "missing.jsonl")
+    binary = tmp_path / "rec.bin"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(UsageError, match="not a recording"):
+        load_recordings(binary)
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"id": 1, "gold": "3", "answers": ["3", None]}) + "\n")
     assert load_recordings(good)[0].answers == ["3", None]

@@ -5,6 +5,7 @@ Scripts and other frameworks call this directly; the CLI only parses and renders
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -99,6 +100,17 @@ def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
     return timed_plan(setup.profile, budget, costs, context, early_stop)
 
 
+def check_time_limit(max_seconds: float | None, adaptive: bool) -> None:
+    """Refuse a --max-seconds no run can keep: not a finite time above 0, or with auto."""
+    if max_seconds is None:
+        return
+    if not math.isfinite(max_seconds) or max_seconds <= 0:
+        raise UsageError(f"--max-seconds {max_seconds:g} is not a positive time",
+                         "give a number of seconds above 0")
+    if adaptive:
+        raise UsageError("--max-seconds works with a fixed budget", "give --budget 1..100")
+
+
 def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFormat | None = None,
                 early_stop: bool | None = None) -> Plan:
     """The largest budget up to `budget` whose predicted time fits; the plan says if it was cut."""
@@ -171,6 +183,7 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     started = time.monotonic()
     setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
     adaptive, chosen_budget = parse_budget_spec(budget)
+    check_time_limit(max_seconds, adaptive)
     if adaptive:
         return solve_adaptive(setup, chosen_budget, engine, seed, on_event, verbose)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
@@ -178,9 +191,6 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     if setup.profile.verifier and engine is None:
         verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
     if max_seconds is not None:
-        if max_seconds <= 0:
-            raise UsageError(f"--max-seconds {max_seconds:g} is not a positive time",
-                             "give a number of seconds above 0")
         plan = fit_to_time(setup, chosen_budget, max_seconds, runner, early_stop)
     else:
         plan = plan_for(setup, chosen_budget, runner, early_stop)

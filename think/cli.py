@@ -137,8 +137,7 @@ def solve(
     text = read_question(question)
     test_code = read_text_file(tests, "tests file") if tests else None
     adaptive, chosen_budget = parse_budget_spec(budget)
-    if adaptive and max_seconds is not None:
-        raise UsageError("--max-seconds works with a fixed budget", "give --budget 1..100")
+    api.check_time_limit(max_seconds, adaptive)
     if plan_only:
         setup = api.prepare(text, profile, model, task, locate_model=False, server=engine)
         if adaptive:

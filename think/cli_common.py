@@ -30,8 +30,11 @@ def read_text_file(name: str, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{what} not found: {path}", "give an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc}", "give a UTF-8 text file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}",
+                         "give a UTF-8 text file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path} is not UTF-8 text", "give a UTF-8 text file") from None
 
 
 def print_json(data: object) -> None:

@@ -6,6 +6,7 @@ Shipped files come first; files in the user config directory override them by na
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -68,6 +69,19 @@ class LoadSettings(Strict):
         return min(model_context, self.n_ctx - KV_SLACK) if self.n_ctx else model_context
 
 
+def server_url(url: str) -> str:
+    """The URL if it is one the server engine can open (http or https, with a host)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        usable = False
+    if not usable:
+        raise ValueError(f"{url!r} is not an http:// or https:// server URL")
+    return url
+
+
 class ServerEngine(Strict):
     """An OpenAI-compatible server that decodes for think (llama-server, vLLM, SGLang...)."""
 
@@ -78,6 +92,11 @@ class ServerEngine(Strict):
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     retries: Annotated[int, Field(ge=0, le=10)] = 3
     max_in_flight: Annotated[int, Field(ge=1, le=256)] = 4
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str) -> str:
+        return server_url(url)
 
 
 class AutoStep(Strict):

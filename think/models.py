@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
-from think.config import ModelEntry, ServerEngine, load_registry, load_settings
+from think.config import ModelEntry, ServerEngine, load_registry, load_settings, server_url
 from think.errors import ModelError, UsageError
 
 
@@ -111,6 +111,11 @@ def assemble_packaged(package: str) -> Path:
 
 def on_server(url: str, name: str | None, base: ServerEngine | None = None) -> ModelSpec:
     """A model decoded by the server at url: registry format and context when it is known."""
+    try:
+        server_url(url)
+    except ValueError as exc:
+        raise UsageError(f"--engine {exc}", "give the server's address, "
+                         "e.g. http://127.0.0.1:8080") from None
     registry = load_registry()
     entry = registry.models.get(name or "")
     chat = entry.format if entry else (guess_format(Path(name)) if name else "chat")

@@ -81,16 +81,17 @@ def replay(recordings: list[Recording], spec: str, min_samples: int) -> RuleScor
 
 def load_recordings(path: Path) -> list[Recording]:
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}",
                          "give a file written by 'think bench record'") from None
     try:
-        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
         recordings = [Recording(str(row["id"]), row.get("gold"), list(row["answers"]))
                       for row in rows]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path} is not a recording made by 'think bench record' ({exc})",
+    except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
+        reason = f"a line has no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(f"{path} is not a recording made by 'think bench record' ({reason})",
                          "record one first") from None
     if not recordings:
         raise UsageError(f"{path} holds no recorded questions", "record some first")
