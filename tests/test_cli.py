@@ -128,6 +128,9 @@ def test_ctrl_c_prints_the_best_answer_and_exits_130(run_cli, monkeypatch) -> No
     monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
     run = run_cli("solve", Q, "--budget", "20", "--no-early-stop")
     assert run.code == 130 and run.stdout == "4\n" and "Interrupted" in run.stderr
+    # With --json, stdout stays one JSON object a script can parse.
+    run = run_cli("solve", Q, "--budget", "20", "--no-early-stop", "--json")
+    assert run.code == 130 and json.loads(run.stdout) == {"answer": "4", "interrupted": True}
 
 
 def test_a_run_with_no_readable_answer_exits_1(run_cli, monkeypatch) -> None:

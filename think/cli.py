@@ -157,11 +157,18 @@ def solve(
                 print(f"note: {note}")
         return
     view = make_view(quiet, verbose)
-    with view:
-        result = api.solve(text, budget=budget, profile=profile, model=model,
-                           task=task, seed=seed, on_event=view, early_stop=early_stop,
-                           verbose=verbose, max_seconds=max_seconds, tests=test_code,
-                           server=engine)
+    try:
+        with view:
+            result = api.solve(text, budget=budget, profile=profile, model=model,
+                               task=task, seed=seed, on_event=view, early_stop=early_stop,
+                               verbose=verbose, max_seconds=max_seconds, tests=test_code,
+                               server=engine)
+    except Interrupted as stop:
+        if not as_json:
+            raise
+        # A script reading --json gets JSON even on Ctrl-C, never a bare answer line.
+        print_json({"answer": stop.best_answer, "interrupted": True})
+        raise Interrupted(None) from None
     if as_json:
         print_json(result.to_dict())
     elif result.answer is not None:
