@@ -96,7 +96,10 @@ def test_solve_and_batch_through_the_cli(server: str, run_cli, tmp_path) -> None
                   "--json", "--no-early-stop")
     assert run.code in (0, 1), run.stderr
     data = json.loads(run.stdout)
-    assert data["model"] == "gemma3-270m" and len(data["samples"]) == data["plan"]["samples"]
+    assert data["model"] == "gemma3-270m"
+    # Short samples leave budget that buys more of them, within the budget on a server too.
+    assert len(data["samples"]) == data["vote"]["drawn"] >= data["plan"]["samples"]
+    assert data["compute"]["used"] <= 1.25 * 20
     questions = tmp_path / "q.txt"
     questions.write_text("What is 1+1?\nWhat is 2+2?\nWhat is 3+3?\n")
     out = tmp_path / "out.jsonl"

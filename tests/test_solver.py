@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 import think
+from think.config import profile_files
 from think.engine.base import SampleRequest
 from think.engine.scripted import ScriptedEngine
 from think.errors import Interrupted
-from think.events import Event, Finished, SampleDone, Started, Token, VoteUpdated
+from think.events import (
+    Event,
+    Finished,
+    SampleDone,
+    Started,
+    StepStarted,
+    Token,
+    VoteUpdated,
+)
 
 QUESTION = "Sara has 5 cookies and eats 2. How many are left?"
 
@@ -59,6 +69,50 @@ def test_early_stop_draws_fewer_samples_when_answers_agree() -> None:
     result, _ = solve(engine, 20)
     assert result.vote.early_stopped and result.vote.drawn == 4
     assert result.vote.saved == result.plan.samples - 4
+
+
+def scattered(request: SampleRequest, index: int) -> str:
+    """A short sample whose answer no other sample shares: a vote that never settles."""
+    return f" so.\nFinal answer: {request.seed + index}"
+
+
+def test_short_samples_and_an_unsettled_vote_buy_more_samples_within_the_plan() -> None:
+    engine = ScriptedEngine(respond=scattered)
+    result, events = solve(engine, 20)
+    vote, plan = result.vote, result.plan
+    assert vote.planned == plan.samples and vote.topped_up > 0 and len(engine.history) > 1
+    assert vote.drawn == plan.samples + vote.topped_up == plan.top_up_to
+    # Top-up samples number on from the plan's, each with its own seed, and all of them vote.
+    assert [s.index for s in result.samples] == list(range(vote.drawn))
+    assert len({s.seed for s in result.samples}) == vote.drawn == sum(vote.counts.values())
+    steps = [e for e in events if isinstance(e, StepStarted)]
+    assert [s.first for s in steps] == [sum(s.n for s in steps[:k]) for k in range(len(steps))]
+    spent = result.compute.prompt_tokens + result.compute.generated_tokens
+    assert spent <= plan.planned_tokens
+
+
+def test_no_top_up_when_samples_spend_their_cap_settle_or_the_profile_says_so(tmp_path) -> None:
+    long = ScriptedEngine(respond=lambda request, i: " step" * 1000 + f"\nFinal answer: {i}")
+    result, _ = solve(long, 20)
+    assert result.vote.topped_up == 0 and len(long.history) == 1
+    agreeing = ScriptedEngine(respond=lambda request, i: " so.\nFinal answer: 3")
+    result, _ = solve(agreeing, 20, early_stop=False)
+    assert result.vote.topped_up == 0 and result.vote.drawn == result.plan.samples
+    shipped = Path(profile_files()["default"]).read_text()
+    off = tmp_path / "no-top-up.yaml"
+    off.write_text(shipped.replace("top_up: true", "top_up: false"))
+    result, _ = solve(ScriptedEngine(respond=scattered), 20, profile=str(off))
+    assert result.plan.top_up_to == 0 and result.vote.drawn == result.plan.samples
+
+
+def test_no_top_up_once_time_is_up() -> None:
+    def slow(request: SampleRequest, index: int) -> str:
+        time.sleep(0.05)
+        return scattered(request, index)
+
+    engine = ScriptedEngine(respond=slow)
+    result, _ = solve(engine, 20, max_seconds=0.2)
+    assert result.vote.topped_up == 0 and len(engine.history) == 1
 
 
 def test_refinement_stops_when_the_verifier_accepts() -> None:

@@ -79,6 +79,26 @@ def test_early_stop_line_and_stopped_samples() -> None:
     assert "settled after 4 of 10" in text
 
 
+def test_a_top_up_round_counts_on_and_says_what_paid_for_it() -> None:
+    state = voting_state()
+    state.apply(StepStarted("sample", 6, 400, first=10))
+    answers = [str(n) for n in range(16)]
+    state.apply(VoteUpdated(tally(answers), 16, 16, False))
+    text = screen(state)
+    assert "16 of 16 drawn (6 bought with unspent budget)" in text
+    stream = io.StringIO()
+    view = PlainView(stream=stream)
+    view(Started("q", "math", "m", "default", PLAN))
+    view(StepStarted("sample", 6, 400, first=10))
+    view(SampleDone("sample", sample(12, "7")))
+    view(VoteUpdated(tally(answers), 16, 16, False))
+    lines = stream.getvalue().splitlines()
+    assert "think: vote unsettled, unspent budget buys 6 more samples" in lines
+    assert "think: sample 13/16: 7 (30 tokens)" in lines
+    # Sixteen one-off answers: the vote line lists the first five and counts the rest.
+    assert lines[-1] == "think: vote: 0 x1, 1 x1, 2 x1, 3 x1, 4 x1 (+11 more)"
+
+
 def test_critique_panel() -> None:
     state = ViewState(started=0.0)
     refine = Plan(budget=12, strategy="refine", cot_tokens=200, samples=1, refine_rounds=3,

@@ -46,6 +46,7 @@ class Plan:
     early_stop: bool = False
     early_stop_threshold: float = 0.95
     early_stop_min_samples: int = 3
+    top_up_to: int = 0  # a vote may grow to this many samples with unspent budget (0: never)
     notes: tuple[str, ...] = field(default_factory=tuple)
     predicted_seconds: float | None = None  # from the profile's measured speeds, if any
 
@@ -142,7 +143,9 @@ def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
         answer_tokens=answer, critique_tokens=critique, unit_tokens=profile.unit_tokens,
         planned_tokens=planned, early_stop=stop and samples > 1,
         early_stop_threshold=profile.early_stop.threshold,
-        early_stop_min_samples=profile.early_stop.min_samples, notes=tuple(notes),
+        early_stop_min_samples=profile.early_stop.min_samples,
+        top_up_to=stage.max_samples if stage.strategy == "vote" and profile.top_up else 0,
+        notes=tuple(notes),
     )
 
 

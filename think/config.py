@@ -144,6 +144,9 @@ class Profile(Strict):
     critique_tokens: Annotated[int, Field(ge=16, le=4096)] = 128
     stages: list[Stage]
     early_stop: EarlyStop = EarlyStop()
+    # A vote whose samples end under their thinking cap leaves budget unspent; while the vote
+    # is unsettled, that budget buys more samples, up to the vote stage's max_samples.
+    top_up: bool = True
     verifier: str | None = None
     load: LoadSettings = LoadSettings()
     speeds: Speeds | None = None

@@ -31,6 +31,7 @@ class StepStarted:
     n: int
     max_tokens: int
     round: int = 0
+    first: int = 0  # the index of the step's first sample (top-up rounds number on)
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,12 @@ class VoteSummary:
     planned: int = 0
     drawn: int = 0
     early_stopped: bool = False
+    topped_up: int = 0  # samples asked beyond the plan, paid by budget the plan left unspent
 
     @property
     def saved(self) -> int:
-        return self.planned - self.drawn
+        """Samples asked for but not drawn: the vote settled first."""
+        return self.planned + self.topped_up - self.drawn
 
 
 @dataclass

@@ -59,17 +59,22 @@ def record(completion: Completion, task: str, offset: int = 0) -> SampleRecord:
 
 def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: EventHandler,
          keep_going: Callable[[SampleRecord], bool] | None = None, round_no: int = 0,
-         deadline: float | None = None) -> tuple[list[SampleRecord], SampleResult]:
-    """Run a request, streaming tokens and finished samples as events."""
+         deadline: float | None = None, first: int = 0
+         ) -> tuple[list[SampleRecord], SampleResult]:
+    """Run a request, streaming tokens and finished samples as events.
+
+    Samples are numbered from `first`, so a later draw for the same vote continues the count.
+    """
     request = replace(request, deadline=deadline)
-    emit(StepStarted(kind=kind, n=request.n, max_tokens=request.max_tokens, round=round_no))
+    emit(StepStarted(kind=kind, n=request.n, max_tokens=request.max_tokens, round=round_no,
+                     first=first))
     records: list[SampleRecord] = []
 
     def on_token(index: int, text: str) -> None:
-        emit(Token(kind=kind, index=index, text=text))
+        emit(Token(kind=kind, index=index + first, text=text))
 
     def on_done(completion: Completion) -> bool:
-        sample = record(completion, task)
+        sample = record(completion, task, first)
         records.append(sample)
         emit(SampleDone(kind=kind, sample=sample))
         return keep_going(sample) if keep_going else True
@@ -77,6 +82,6 @@ def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: Eve
     result = engine.sample(request, on_token=on_token, on_done=on_done)
     # Sequences stopped early (the vote settled) are kept for the record but never vote.
     finished = {sample.index for sample in records}
-    records += [replace(record(c, task), answer=None)
-                for c in result.completions if c.index not in finished]
+    records += [replace(record(c, task, first), answer=None)
+                for c in result.completions if c.index + first not in finished]
     return sorted(records, key=lambda r: r.index), result

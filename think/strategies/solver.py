@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from think.budget import Plan
-from think.engine.base import Engine
+from think.budget import CUE_TOKENS, Plan
+from think.engine.base import Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import EventHandler, Finished, Progress, Started, VoteUpdated
 from think.result import Compute, Result, SampleRecord, VoteSummary
@@ -34,6 +34,7 @@ class Run:
     check: CodeCheck | None = None  # code tasks: tests that decide the vote and critiques
     samples: list[SampleRecord] = field(default_factory=list)
     best: str | None = None
+    asked: int = 0  # vote samples asked for so far: the plan's, then any top-up rounds
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)
@@ -81,16 +82,47 @@ class Run:
     def _sample_and_vote(self) -> None:
         request = cot_request(self.prompts.cot(), self.prompts, self.plan, n=self.plan.samples,
                               seed=self.seed)
+        prompt_cost = self._draw_votes(request)
+        while not self.vote.early_stopped and (more := self._top_up_size(prompt_cost)):
+            # Seeds continue from the samples drawn so far, so no two samples share one.
+            self._draw_votes(replace(request, n=more, seed=self.seed + self.asked))
+
+    def _draw_votes(self, request: SampleRequest) -> int:
+        """Draw request.n more vote samples; returns the prompt tokens the draw was charged."""
+        first, kept = self.asked, len(self.samples)
+        self.asked += request.n
 
         def keep_going(sample: SampleRecord) -> bool:
             self.samples.append(self._verified(sample))
             return not self._count_votes(stop_early=self.plan.early_stop)
 
         records, used = draw(self.engine, request, self.task, "sample", self.emit, keep_going,
-                             deadline=self.deadline)
+                             deadline=self.deadline, first=first)
         self.spend(used.prompt_tokens, used.generated_tokens)
-        verified = {sample.index: sample for sample in self.samples}
-        self.samples = [verified.get(record.index, record) for record in records]
+        verified = {sample.index: sample for sample in self.samples[kept:]}
+        self.samples[kept:] = [verified.get(record.index, record) for record in records]
+        return used.prompt_tokens
+
+    def _top_up_size(self, prompt_cost: int) -> int:
+        """How many more samples the unspent budget surely pays for while the vote is
+        unsettled (0: settled, out of time, at the profile's cap, or not enough left).
+
+        Each sample is costed at its cap (thinking, cue and answer), so the run stays within
+        the plan however long the samples turn out; the prompt is costed as in the first
+        draw, or per sample for engines that charge it per sample.
+        """
+        room = self.plan.top_up_to - self.asked
+        out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
+        if room <= 0 or out_of_time or settled(self._tally(), self.plan.early_stop_threshold,
+                                              self.plan.early_stop_min_samples):
+            return 0
+        left = self.plan.planned_tokens - self.compute.prompt_tokens \
+            - self.compute.generated_tokens
+        per_sample = self.plan.cot_tokens + CUE_TOKENS + self.plan.answer_tokens + 1
+        more = min(room, (left - prompt_cost) // per_sample)
+        if more > self.plan.samples:  # past the first draw's size, a per-sample prompt grows
+            more = min(more, int(left // (prompt_cost / self.plan.samples + per_sample)))
+        return max(0, more)
 
     def _verified(self, sample: SampleRecord) -> SampleRecord:
         """The sample with the outcome of running its code against the tests."""
@@ -106,22 +138,27 @@ class Run:
         tests = records[0].answer if records else None
         return CodeCheck(tests=tests, source="model-written") if tests else None
 
-    def _count_votes(self, stop_early: bool) -> bool:
-        """Update the vote from the finished samples; True when it is settled."""
+    def _tally(self) -> Tally:
+        """The vote of the finished samples."""
         finished = [s for s in self.samples if s.finish != "cancelled"]
-        answers = [s.answer for s in finished]
         if any(s.tests == "passed" for s in finished):
             # Execution decides: only programs that pass the tests vote.
-            answers = [s.answer if s.tests == "passed" else None for s in finished]
-        current: Tally = tally(answers)
-        done = stop_early and len(finished) < self.plan.samples and settled(
+            return tally([s.answer if s.tests == "passed" else None for s in finished])
+        return tally([s.answer for s in finished])
+
+    def _count_votes(self, stop_early: bool) -> bool:
+        """Update the vote from the finished samples; True when it is settled."""
+        current = self._tally()
+        drawn = sum(s.finish != "cancelled" for s in self.samples)
+        asked = max(self.asked, self.plan.samples)
+        done = stop_early and drawn < asked and settled(
             current, self.plan.early_stop_threshold, self.plan.early_stop_min_samples)
         self.vote = VoteSummary(
             counts=current.counts, leader=current.leader, tied=list(current.tied),
             confidence=round(current.confidence, 4), planned=self.plan.samples,
-            drawn=len(finished), early_stopped=done)
+            topped_up=asked - self.plan.samples, drawn=drawn, early_stopped=done)
         self.best = current.leader if current.leader is not None else self.best
-        self.emit(VoteUpdated(current, len(finished), self.plan.samples, done))
+        self.emit(VoteUpdated(current, drawn, asked, done))
         return done
 
     def _refine(self) -> list:

@@ -9,6 +9,15 @@ STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
                   "auto": "adaptive ladder"}
 
 
+def top_votes(counts: dict[str, int], times: str = "×", most: int = 5) -> str:
+    """The leading answers of a vote with their counts, most votes first; a long tail of
+    one-off answers (a top-up can draw dozens) is summed up instead of listed."""
+    ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen first
+    shown = ", ".join(f"{answer}{times}{count}" for answer, count in ranked[:most])
+    rest = len(ranked) - most
+    return shown + (f" (+{rest} more)" if rest > 0 else "")
+
+
 def refinement_rounds(count: int) -> str:
     return f"{count} refinement round{'' if count == 1 else 's'}"
 
@@ -23,6 +32,8 @@ def describe_plan(plan: Plan) -> str:
         parts.append(f"up to {refinement_rounds(plan.refine_rounds)}")
     if plan.early_stop:
         parts.append(f"early stop at {plan.early_stop_threshold:.0%}")
+    if plan.top_up_to > plan.samples:
+        parts.append(f"up to {plan.top_up_to} samples if short ones leave budget unspent")
     seconds = (f", about {plan.predicted_seconds:.0f} s at most here"
                if plan.predicted_seconds is not None else "")
     return (f"budget {plan.budget} -> {', '.join(parts)} "

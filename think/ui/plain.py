@@ -15,7 +15,7 @@ from think.events import (
     StepStarted,
     VoteUpdated,
 )
-from think.ui.describe import describe_plan, refinement_rounds, short
+from think.ui.describe import describe_plan, refinement_rounds, short, top_votes
 
 
 @dataclass
@@ -45,6 +45,9 @@ class PlainView:
                 self.say(f"think: note: {note}")
         elif isinstance(event, StepStarted) and event.kind != "sample":
             self.say(f"think: round {event.round}: {event.kind}")
+        elif isinstance(event, StepStarted) and event.first:
+            self.planned = event.first + event.n
+            self.say(f"think: vote unsettled, unspent budget buys {event.n} more samples")
         elif isinstance(event, SampleDone):
             sample = event.sample
             label = {"sample": f"sample {sample.index + 1}/{self.planned}",
@@ -56,7 +59,7 @@ class PlainView:
             if self.verbose:
                 self.say(sample.text)
         elif isinstance(event, VoteUpdated) and event.drawn > 1:
-            counts = ", ".join(f"{answer} x{count}" for answer, count in event.tally.counts.items())
+            counts = top_votes(event.tally.counts, times=" x")
             settled = f" - settled after {event.drawn} of {event.planned}" if event.settled else ""
             self.say(f"think: vote: {counts or 'no answers yet'}{settled}")
         elif isinstance(event, CritiqueDone):

@@ -11,7 +11,7 @@ from rich.spinner import SPINNERS
 from rich.table import Table
 from rich.text import Text
 
-from think.ui.describe import describe_plan, refinement_rounds, short
+from think.ui.describe import describe_plan, refinement_rounds, short, top_votes
 from think.ui.state import SampleLine, ViewState
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
@@ -136,12 +136,14 @@ def vote(state: ViewState, width: int) -> RenderableType:
                      ProgressBar(total=total, completed=count, width=bar_width,
                                  complete_style="green" if leader else "blue"),
                      Text(f"{count} {count / total:.0%}", style=style))
-    status = Text(f"{state.drawn} of {state.plan.samples} drawn", style="dim")
+    status = Text(f"{state.drawn} of {state.asked} drawn", style="dim")
+    if state.asked > state.plan.samples:
+        status.append(f" ({state.asked - state.plan.samples} bought with unspent budget)")
     if state.plan.early_stop:
         status.append(f" · confidence {state.tally.confidence:.2f}"
                       f"/{state.plan.early_stop_threshold:.2f}")
     if state.settled:
-        status = Text(f"settled after {state.drawn} of {state.plan.samples}", style="bold green")
+        status = Text(f"settled after {state.drawn} of {state.asked}", style="bold green")
     if state.tally.tied:
         status.append(f" · tie: {', '.join(state.tally.tied)}", style="yellow")
     return Group(Text("vote", style="bold underline"), grid, status)
@@ -185,10 +187,10 @@ def summary(state: ViewState) -> Text:
     text = Text("answer ", style="bold")
     text.append(str(result.answer), style="bold green")
     if result.vote.counts and len(result.samples) > 1:
-        counts = ", ".join(f"{a}×{c}" for a, c in result.vote.counts.items())
-        text.append(f" · votes {counts}")
+        text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:
-            text.append(f" · settled after {result.vote.drawn} of {result.vote.planned}")
+            text.append(f" · settled after {result.vote.drawn} of "
+                        f"{result.vote.planned + result.vote.topped_up}")
     if result.critiques:
         text.append(f" · {refinement_rounds(len(result.critiques))}")
     text.append(f" · {result.compute.used:.1f} of {result.budget} units · "

@@ -55,6 +55,7 @@ class ViewState:
     forced_samples: int = 0
     tally: Tally | None = None
     drawn: int = 0
+    asked: int = 0  # vote samples asked for: the plan's, then any top-up rounds
     settled: bool = False
     critiques: list[CritiqueRecord] = field(default_factory=list)
     spent_tokens: int = 0  # prompt + generated, as of the last finished step
@@ -71,6 +72,8 @@ class ViewState:
         elif isinstance(event, StepStarted):
             self.step, self.round, self.lines = event.kind, event.round, {}
             self.step_cap = event.max_tokens
+            if event.kind == "sample":
+                self.asked = event.first + event.n
         elif isinstance(event, Token):
             line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
             line.tokens += 1
