@@ -120,7 +120,9 @@ class Run:
             - self.compute.generated_tokens
         per_sample = self.plan.cot_tokens + CUE_TOKENS + self.plan.answer_tokens + 1
         more = min(room, (left - prompt_cost) // per_sample)
-        if more > self.plan.samples:  # past the first draw's size, a per-sample prompt grows
+        if more > self.plan.samples:
+            # An engine that charges the prompt per sample (a server without `n`) charged
+            # prompt_cost for plan.samples samples; a larger draw costs that much more.
             more = min(more, int(left // (prompt_cost / self.plan.samples + per_sample)))
         return max(0, more)
 
