@@ -68,9 +68,14 @@ class VoteSummary:
     topped_up: int = 0  # samples asked beyond the plan, paid by budget the plan left unspent
 
     @property
+    def asked(self) -> int:
+        """Samples asked for: the plan's and any the unspent budget bought."""
+        return self.planned + self.topped_up
+
+    @property
     def saved(self) -> int:
         """Samples asked for but not drawn: the vote settled first."""
-        return self.planned + self.topped_up - self.drawn
+        return self.asked - self.drawn
 
 
 @dataclass

@@ -484,8 +484,8 @@ class LlamaEngine:
         self._branch_from_holder(seq)
         seed = request.seed + index
         return Slot(index=index, tracker=SampleTracker(request),
-                     sampler=self._new_sampler(request, seed), pos=len(prompt) - 1,
-                     pending=[prompt[-1]])
+                    sampler=self._new_sampler(request, seed), pos=len(prompt) - 1,
+                    pending=[prompt[-1]])
 
     def _advance(self, slot: Slot, row: int, cue_tokens: list[int],
                  on_token: TokenCallback | None) -> None:

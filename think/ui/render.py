@@ -189,8 +189,7 @@ def summary(state: ViewState) -> Text:
     if result.vote.counts and len(result.samples) > 1:
         text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:
-            text.append(f" · settled after {result.vote.drawn} of "
-                        f"{result.vote.planned + result.vote.topped_up}")
+            text.append(f" · settled after {result.vote.drawn} of {result.vote.asked}")
     if result.critiques:
         text.append(f" · {refinement_rounds(len(result.critiques))}")
     text.append(f" · {result.compute.used:.1f} of {result.budget} units · "
