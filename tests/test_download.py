@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class Server:
 
     def __init__(self) -> None:
         self.cut_after: int | None = None
+        self.pause = 0.0  # seconds between the two halves of a reply
         self.requests: list[str | None] = []
         server = self
 
@@ -49,7 +51,11 @@ class Server:
                     self.wfile.flush()
                     self.connection.close()
                     return
-                self.wfile.write(body)
+                half = len(body) // 2
+                self.wfile.write(body[:half])
+                self.wfile.flush()
+                time.sleep(server.pause)
+                self.wfile.write(body[half:])
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -150,3 +156,33 @@ def test_a_full_disk_is_a_clear_error_and_keeps_what_was_written(server: Server,
     assert "cannot write" in error.value.message and "disk space" in (error.value.hint or "")
     assert not target.exists()
     assert download(f"{server.url}/r/model.gguf", target, DIGEST, lambda d, t: None) == DIGEST
+
+
+def test_two_pulls_of_one_model_download_it_once(server: Server, monkeypatch,
+                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("THINK_HUB_URL", server.url)
+    monkeypatch.setenv("THINK_MODELS_DIR", str(tmp_path / "models"))
+    from think import paths
+    from think.model_store import pull
+
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        f"models:\n  tiny:\n    repo: me/tiny\n    file: model.gguf\n    sha256: {DIGEST}\n"
+        "    format: chat\n")
+    server.pause = 0.5
+    waited: list[str] = []
+    results: list[Path] = []
+
+    def second() -> None:
+        results.append(pull("tiny", lambda d, t: None, on_wait=lambda: waited.append("second"))[0])
+
+    # The first pull is mid-download when the second starts.
+    first = threading.Thread(target=lambda: results.append(pull("tiny", lambda d, t: None)[0]))
+    first.start()
+    deadline = time.monotonic() + 30
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second()
+    first.join()
+    assert waited == ["second"] and len(server.requests) == 1
+    assert results[0] == results[1] and results[0].read_bytes() == PAYLOAD

@@ -185,6 +185,21 @@ def test_a_pipe_works_end_to_end() -> None:
     assert "think: answer" in run.stderr  # progress went to stderr, not stdout
 
 
+def test_parallel_first_runs_share_one_assembled_model(tmp_path) -> None:
+    # `xargs -P 3 think solve` on a fresh install: every run must answer, not just the one
+    # that happened to assemble the packaged model first.
+    env = {**os.environ, "THINK_MODELS_DIR": str(tmp_path / "models")}
+    runs = [subprocess.Popen([think_bin(), "solve", Q, "--budget", "1", "--quiet"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0 and out.strip(), err
+    files = sorted(path.name for path in (tmp_path / "models").iterdir())
+    assert [name for name in files if name.endswith(".gguf")] == [resolve().path.name]
+    assert not [name for name in files if name.endswith(".partial")]
+
+
 def test_ctrl_c_prints_the_best_answer_so_far_and_exits_130() -> None:
     process = subprocess.Popen([think_bin(), "solve", Q, "-b", "100", "--no-early-stop",
                                 "--seed", "1"], stdout=subprocess.PIPE,

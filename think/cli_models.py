@@ -42,8 +42,10 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(name, total=None)
-        path, digest = fetch(name, lambda done, total: bar.update(task, completed=done,
-                                                                  total=total))
+        path, digest = fetch(
+            name, lambda done, total: bar.update(task, completed=done, total=total),
+            on_wait=lambda: bar.update(task, description=f"{name}: waiting for another "
+                                                         "download of it to finish"))
     print(path)
     if digest:
         typer.echo(f"sha256 {digest}", err=True)

@@ -40,15 +40,20 @@ def _request(url: str, start: int) -> urllib.request.Request:
     return request
 
 
+def ensure_folder(folder: Path) -> None:
+    """Create the models folder, or say why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"cannot create {folder}: {exc.strerror}",
+                         "set THINK_MODELS_DIR to a writable folder") from None
+
+
 def download(url: str, target: Path, sha256: str | None, progress: Progress,
              retries: int = 3) -> str:
     """Fetch url to target, resuming a previous partial file; returns the file's SHA-256."""
     partial = target.with_name(target.name + ".partial")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModelError(f"cannot create {target.parent}: {exc.strerror}",
-                         "set THINK_MODELS_DIR to a writable folder") from None
+    ensure_folder(target.parent)
     for attempt in range(retries + 1):
         try:
             _fetch(url, partial, progress)

