@@ -111,6 +111,23 @@ def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> 
     assert [row["id"] for row in lines_of(fresh)] == ["1", "2"]
 
 
+def test_a_second_batch_on_the_same_out_file_is_refused(run_cli, scripted, tmp_path) -> None:
+    from think.file_lock import try_lock
+
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\n")
+    out = tmp_path / "out.jsonl"
+    kept = json.dumps({"id": "0", "answer": "5"}) + "\n"
+    out.write_text(kept)
+    with out.open("a") as first_batch:  # holds the file as a running batch does
+        assert try_lock(first_batch)
+        run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
+        assert run.code == 1 and "another think batch is writing" in one_error_line(run.stderr)
+        assert out.read_text() == kept
+    assert run_cli("batch", str(source), "-b", "2", "--out", str(out)).code == 0
+    assert [row["id"] for row in lines_of(out)] == ["0", "1"]
+
+
 def test_nothing_to_answer_says_so_and_succeeds(run_cli, scripted, tmp_path) -> None:
     empty = run_cli("batch", "-", "-b", "2", stdin=b"")
     assert empty.code == 0 and empty.stdout == "" and "no questions" in empty.stderr

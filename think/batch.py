@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from think.bench.datasets import gold_answer
 from think.errors import Interrupted, ThinkError
+from think.file_lock import try_lock
 from think.result import Result
 
 
@@ -83,15 +84,31 @@ def answered_ids(path: Path) -> set[str]:
     return done
 
 
-def open_for_append(path: Path) -> TextIO:
-    """The output file, opened so new lines follow the old ones without touching them."""
-    handle = path.open("a", encoding="utf-8")
-    if path.stat().st_size:
-        with path.open("rb") as existing:
-            existing.seek(-1, 2)
-            if existing.read(1) != b"\n":
-                handle.write("\n")  # close a torn line from a killed run; it stays as it was
-    return handle
+def open_output(path: Path) -> tuple[TextIO, set[str]]:
+    """The output file opened so new lines follow the old ones, and the ids already in it.
+
+    The file stays locked while the batch runs: a second batch on the same file would answer
+    the same questions again and write each of them twice.
+    """
+    try:
+        handle = path.open("a", encoding="utf-8")
+    except OSError as exc:
+        raise ThinkError(f"cannot write {path}: {exc.strerror}",
+                         "choose another --out path") from None
+    try:
+        if not try_lock(handle):
+            raise ThinkError(f"another think batch is writing {path}",
+                             "wait for it to finish, or choose another --out path")
+        done = answered_ids(path)
+        if path.stat().st_size:
+            with path.open("rb") as existing:
+                existing.seek(-1, 2)
+                if existing.read(1) != b"\n":
+                    handle.write("\n")  # close a torn line from a killed run; it stays as it was
+    except BaseException:
+        handle.close()
+        raise
+    return handle, done
 
 
 @dataclass

@@ -204,13 +204,16 @@ def batch(
     from pathlib import Path
 
     from think import api
-    from think.batch import answered_ids, open_for_append, read_items, run_batch
+    from think.batch import open_output, read_items, run_batch
     from think.budget import parse_budget_spec
     from think.ui.batch_progress import batch_progress
 
     parse_budget_spec(budget)  # refuse a bad budget before reading anything
     if resume and not out:
         raise UsageError("--resume needs --out FILE", "name the output file to resume")
+    if parallel > 1 and not api.uses_server(profile, engine):
+        raise UsageError("--parallel needs a server engine",
+                         "give --engine URL; one local model decodes one question at a time")
     lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
     items = read_items(lines.splitlines())
     given = len(items)
@@ -221,13 +224,8 @@ def batch(
         if resume is False and target.exists() and target.stat().st_size:
             raise UsageError(f"{target} exists and --no-resume was given",
                              "remove it or choose another --out path")
-        done = answered_ids(target)
+        handle, done = open_output(target)
         items = [item for item in items if item.id not in done]
-        try:
-            handle = open_for_append(target)
-        except OSError as exc:
-            raise ThinkError(f"cannot write {target}: {exc.strerror}",
-                             "choose another --out path") from None
     else:
         handle = sys.stdout
 
@@ -235,22 +233,19 @@ def batch(
         return api.solve(question, budget=budget, profile=profile, model=model,
                          task=task, seed=seed, server=engine)
 
-    if parallel > 1 and not api.uses_server(profile, engine):
-        raise UsageError("--parallel needs a server engine",
-                         "give --engine URL; one local model decodes one question at a time")
-    if not items:
-        # Nothing to do is not an error in a pipeline, but a person should see why it was quick.
-        print("batch: every question is answered already" if given
-              else "batch: no questions in the input", file=sys.stderr)
-        return
-    with batch_progress(len(items)) as show:
-        try:
+    try:
+        if not items:
+            # Nothing to do is not an error in a pipeline, but a person should see why.
+            print("batch: every question is answered already" if given
+                  else "batch: no questions in the input", file=sys.stderr)
+            return
+        with batch_progress(len(items)) as show:
             run_batch(items, handle, solve_one, show, parallel)
-        except Interrupted:
-            raise Interrupted(None) from None  # stdout may be the JSONL: print no answer
-        finally:
-            if handle is not sys.stdout:
-                handle.close()
+    except Interrupted:
+        raise Interrupted(None) from None  # stdout may be the JSONL: print no answer
+    finally:
+        if handle is not sys.stdout:
+            handle.close()  # and with it the lock that keeps other batches off the file
 
 
 @app.command()

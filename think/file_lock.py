@@ -1,17 +1,31 @@
-"""One process at a time on a shared file: concurrent `think` runs (`xargs -P 4 think solve`)
-must not assemble or download the same model file at once, each one's rename pulling the
-half-written file out from under the others."""
+"""One process at a time on a shared file: concurrent `think` runs (`xargs -P 4 think solve`,
+two batches given one --out) must not write the same file at once.
+
+Locks are advisory (flock): they bind think's own runs, which is all that shares these files.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 try:
     import fcntl
-except ImportError:  # Windows: no advisory locks here; runs there take their chances
+except ImportError:  # Windows: no flock there; runs take their chances as before
     fcntl = None  # type: ignore[assignment]
+
+
+def try_lock(handle: IO[Any]) -> bool:
+    """Lock an open file for this process until it is closed; False if another process has it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @contextmanager
@@ -21,18 +35,9 @@ def exclusive(target: Path, on_wait: Callable[[], None] | None = None) -> Iterat
     The lock file stays behind on purpose: removing it would let a third process lock a new
     file while a second still waits on the old one.
     """
-    if fcntl is None:
-        yield
-        return
-    lock_path = target.with_name(target.name + ".lock")
-    with lock_path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with target.with_name(target.name + ".lock").open("a") as handle:
+        if not try_lock(handle):
             if on_wait is not None:
                 on_wait()
             fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield  # closing the handle releases the lock
