@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import one_error_line
 
 from think.bench.accuracy import docstring_tests, fit_power_law, wilson
 from think.sandbox import run_untrusted
@@ -81,3 +83,33 @@ def test_accuracy_on_humaneval_runs_the_tests(run_cli, tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["rows"][0]["questions"] == 1
     assert report["results"][0]["id"].startswith("HumanEval/")
+
+
+def test_bad_output_paths_are_refused_before_any_model_loads(run_cli, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from think import api
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded before the output paths were checked")
+
+    monkeypatch.setattr(api, "load_engine", no_model)
+    data = tmp_path / "gsm.jsonl"
+    data.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")
+    recording = tmp_path / "rec.jsonl"
+    recording.write_text('{"id": "1", "gold": "2", "answers": ["2"]}\n')
+    kept = {path: path.read_bytes() for path in (data, recording)}
+    cases = [
+        (("accuracy", str(data), "--out", str(tmp_path)), "is a folder"),
+        (("accuracy", str(data), "--out", str(data)), "is the input file"),
+        (("accuracy", str(data), "--plot", str(data)), "is the input file"),
+        (("speed", "--out", str(tmp_path)), "is a folder"),
+        (("record", str(data), "--out", str(recording)), "exists"),
+        (("record", str(data), "--out", str(data)), "is the input file"),
+    ]
+    for args, problem in cases:
+        run = run_cli("bench", *args)
+        assert run.code == 2 and problem in one_error_line(run.stderr), (args, run.stderr)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not installed
+    run = run_cli("bench", "accuracy", str(data), "--plot", str(tmp_path / "c.png"))
+    assert run.code == 2 and "pip install 'think[plot]'" in one_error_line(run.stderr)
+    assert {path: path.read_bytes() for path in kept} == kept

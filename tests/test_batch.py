@@ -112,7 +112,7 @@ def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> 
 
 
 def test_a_second_batch_on_the_same_out_file_is_refused(run_cli, scripted, tmp_path) -> None:
-    from think.file_lock import try_lock
+    from think.shared_files import try_lock
 
     source = tmp_path / "q.txt"
     source.write_text("What is 1+1?\n")

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from think.bench.datasets import gold_answer
 from think.errors import Interrupted, ThinkError
-from think.file_lock import try_lock
 from think.result import Result
+from think.shared_files import try_lock
 
 
 @dataclass(frozen=True)

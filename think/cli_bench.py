@@ -10,6 +10,7 @@ import typer
 from think.cli_common import (
     ModelOption,
     ProfileOption,
+    check_out_path,
     int_list,
     print_json,
     write_json,
@@ -35,6 +36,7 @@ def bench_speed(
     from think.models import resolve
 
     sizes = int_list(widths, "--widths", most=MAX_BATCH_WIDTH)
+    check_out_path("--out", out)
     spec = resolve(model)
     report = run_speed(spec, load_profile(profile), sizes,
                        tokens, repeats, lambda text: print(f"bench: {text}", file=sys.stderr))
@@ -64,6 +66,8 @@ def bench_record(
     from think.config import load_profile
     from think.models import resolve
 
+    # A recording takes long to draw: never write over one, or over the dataset.
+    check_out_path("--out", out, (dataset,), keep_existing=True)
     items = load_items(Path(dataset), limit, seed)
     chosen = load_profile(profile)
     plan = Plan(budget=100, strategy="vote", cot_tokens=cot_tokens, samples=samples,
@@ -107,8 +111,6 @@ def bench_replay(
         print(format_scores(scores, len(recordings), k))
 
 
-
-
 @app.command("accuracy")
 def bench_accuracy(
     dataset: Annotated[str, typer.Argument(
@@ -131,6 +133,7 @@ def bench_accuracy(
     from think.bench.accuracy import (
         Question,
         ascii_curve,
+        check_plotting,
         format_table,
         load_questions,
         plot_png,
@@ -145,6 +148,10 @@ def bench_accuracy(
         chosen.append(f"auto:{value}" if adaptive else value)
     if not chosen:
         raise UsageError(f"--budgets '{budgets}' names no budget", "e.g. 1,2,4,8,auto:20")
+    check_out_path("--out", out, (dataset,))
+    check_out_path("--plot", plot, (dataset,))
+    if plot:
+        check_plotting()
     questions = load_questions(dataset, limit, seed)
 
     def solve(question: Question, budget: int | str) -> Result:

@@ -55,6 +55,22 @@ def int_list(value: str, name: str, most: int | None = None) -> list[int]:
     return numbers
 
 
+def check_out_path(option: str, out: str | None, inputs: tuple[str, ...] = (),
+                   keep_existing: bool = False) -> None:
+    """Refuse an output path before a long run rather than after it: a folder, one of the
+    run's input files, or (keep_existing) a file that already holds something."""
+    if not out:
+        return
+    path = Path(out)
+    hint = f"choose another {option} path"
+    if path.is_dir():
+        raise UsageError(f"{option} {out} is a folder", f"{hint}, a file name")
+    if any(Path(given).exists() and path.resolve() == Path(given).resolve() for given in inputs):
+        raise UsageError(f"{option} {out} is the input file", hint)
+    if keep_existing and path.exists() and path.stat().st_size:
+        raise UsageError(f"{option} {out} exists", f"remove it or {hint}")
+
+
 def write_json(data: object, out: str | None, kind: str) -> str:
     """Write a report's JSON where asked, else into the cache directory; returns the path."""
     from think import paths

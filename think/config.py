@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from think import paths
 from think.errors import ConfigError, UsageError
+from think.shared_files import write_atomically
 
 DEFAULT_PROFILE = "default"
 
@@ -312,7 +313,7 @@ def save_setting(key: str, value: str | None) -> Path:
     settings = {name: chosen for name, chosen in settings.items() if chosen}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(settings, sort_keys=True))
+        write_atomically(path, yaml.safe_dump(settings, sort_keys=True))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
                           "check that the config directory is writable") from None

@@ -14,8 +14,8 @@ from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.download import Progress, download, ensure_folder, hub_url
 from think.errors import ConfigError, ModelError, UsageError
-from think.file_lock import exclusive
 from think.models import entry_path, models_dir
+from think.shared_files import exclusive, write_atomically
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 
@@ -48,9 +48,7 @@ def _save_user_data(data: dict[str, Any]) -> Path:
     path = paths.user_models_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(yaml.safe_dump(data, sort_keys=False))
-        partial.replace(path)
+        write_atomically(path, yaml.safe_dump(data, sort_keys=False))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
                           "check that the config directory is writable") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from think import paths
 from think.config import ModelEntry, ServerEngine, load_registry, load_settings, server_url
 from think.errors import ModelError, UsageError
-from think.file_lock import exclusive
+from think.shared_files import exclusive
 
 
 @dataclass(frozen=True)

@@ -207,15 +207,22 @@ def ascii_curve(report: dict[str, Any], width: int = 40) -> str:
     return "\n".join(lines)
 
 
-def plot_png(report: dict[str, Any], path: Path) -> None:
-    """The accuracy-vs-compute curve as a PNG (needs the `plot` extra: matplotlib)."""
+def check_plotting() -> None:
+    """Refuse --plot before the benchmark runs when matplotlib is missing, not after."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401
     except ImportError:
         raise UsageError("--plot needs matplotlib", "pip install 'think[plot]'") from None
+
+
+def plot_png(report: dict[str, Any], path: Path) -> None:
+    """The accuracy-vs-compute curve as a PNG (needs the `plot` extra: matplotlib)."""
+    check_plotting()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     rows = report["rows"]
     units = [row["units"] for row in rows]
     figure, axes = plt.subplots(figsize=(6, 4))

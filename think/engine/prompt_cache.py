@@ -16,6 +16,7 @@ from pathlib import Path
 
 from think import paths
 from think.hashing import file_sha256
+from think.shared_files import write_atomically
 
 STALE_PARTIAL_SECONDS = 3600
 
@@ -33,7 +34,7 @@ def model_hash(model: Path) -> str:
         known[identity] = file_sha256(model)
         try:
             memo.parent.mkdir(parents=True, exist_ok=True)
-            memo.write_text(json.dumps(known))
+            write_atomically(memo, json.dumps(known))
         except OSError:
             pass  # a read-only cache only costs the hash next time
     return str(known[identity])
@@ -91,7 +92,7 @@ class PromptCache:
         state = self.state_path(tokens)
         state.parent.mkdir(parents=True, exist_ok=True)
         written.replace(state)
-        state.with_suffix(".json").write_text(json.dumps(
+        write_atomically(state.with_suffix(".json"), json.dumps(
             {"sha256": file_sha256(state), "tokens": len(tokens), "version": self.version}))
         self.prune()
 

@@ -1,11 +1,13 @@
-"""One process at a time on a shared file: concurrent `think` runs (`xargs -P 4 think solve`,
-two batches given one --out) must not write the same file at once.
+"""Files that several `think` runs share (`xargs -P 4 think solve`, two batches given one
+--out): locks so only one run writes a file at a time, and writes that readers never see half
+done.
 
 Locks are advisory (flock): they bind think's own runs, which is all that shares these files.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,3 +43,14 @@ def exclusive(target: Path, on_wait: Callable[[], None] | None = None) -> Iterat
                 on_wait()
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield  # closing the handle releases the lock
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace a file's text in one step: a run reading it, or killed while writing it, sees the
+    old text or the new, never a torn file. The temporary name is this process's own."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
