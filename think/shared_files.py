@@ -37,7 +37,13 @@ def exclusive(target: Path, on_wait: Callable[[], None] | None = None) -> Iterat
     The lock file stays behind on purpose: removing it would let a third process lock a new
     file while a second still waits on the old one.
     """
-    with target.with_name(target.name + ".lock").open("a") as handle:
+    try:
+        handle = target.with_name(target.name + ".lock").open("a")
+    except OSError:
+        # An unwritable folder: the write that follows fails and says so in its own words.
+        yield
+        return
+    with handle:
         if not try_lock(handle):
             if on_wait is not None:
                 on_wait()
