@@ -29,6 +29,14 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
     return engine
 
 
+def question_and_out_files(tmp_path: Path, questions: str, out_text: str) -> tuple[Path, Path]:
+    """A questions file and an --out file that already holds out_text."""
+    source, out = tmp_path / "q.txt", tmp_path / "out.jsonl"
+    source.write_text(questions)
+    out.write_text(out_text)
+    return source, out
+
+
 def lines_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -98,11 +106,8 @@ def test_out_must_not_be_a_folder_or_the_questions_file(run_cli, scripted, tmp_p
 
 
 def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> None:
-    source = tmp_path / "q.txt"
-    source.write_text("What is 1+1?\nWhat is 2+2?\n")
-    out = tmp_path / "out.jsonl"
     kept = json.dumps({"id": "1", "answer": "2"}) + "\n"
-    out.write_text(kept)
+    source, out = question_and_out_files(tmp_path, "What is 1+1?\nWhat is 2+2?\n", kept)
     run = run_cli("batch", str(source), "-b", "2", "--out", str(out), "--no-resume")
     assert run.code == 2 and "--no-resume" in one_error_line(run.stderr)
     assert out.read_text() == kept
@@ -114,11 +119,8 @@ def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> 
 def test_a_second_batch_on_the_same_out_file_is_refused(run_cli, scripted, tmp_path) -> None:
     from think.shared_files import try_lock
 
-    source = tmp_path / "q.txt"
-    source.write_text("What is 1+1?\n")
-    out = tmp_path / "out.jsonl"
     kept = json.dumps({"id": "0", "answer": "5"}) + "\n"
-    out.write_text(kept)
+    source, out = question_and_out_files(tmp_path, "What is 1+1?\n", kept)
     with out.open("a") as first_batch:  # holds the file as a running batch does
         assert try_lock(first_batch)
         run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
