@@ -185,6 +185,26 @@ def test_a_pipe_works_end_to_end() -> None:
     assert "think: answer" in run.stderr  # progress went to stderr, not stdout
 
 
+def test_threads_calling_solve_at_once_get_what_they_would_alone() -> None:
+    # A web app on the Python API: calls from several threads share one loaded model.
+    import threading
+
+    questions = [f"What is {n} + {n}?" for n in range(1, 4)]
+
+    def texts(question: str) -> list[str]:
+        return [s.text for s in think.solve(question, budget=3, seed=5).samples]
+
+    alone = {question: texts(question) for question in questions}
+    together: dict[str, list[str]] = {}
+    threads = [threading.Thread(target=lambda q=question: together.update({q: texts(q)}))
+               for question in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert together == alone
+
+
 def test_parallel_first_runs_share_one_assembled_model(tmp_path) -> None:
     # `xargs -P 3 think solve` on a fresh install: every run must answer, not just the one
     # that happened to assemble the packaged model first.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ DEFAULT_BUDGET = 8
 MIN_ANSWER_ROOM = 64  # tokens a question must leave free in the context for any answer
 
 _engines: dict[tuple[object, ...], Engine] = {}
+_loading = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,11 @@ def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFor
 
 def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Engine:
     """The engine for a model: a server's, or llama.cpp's loaded once per process."""
+    with _loading:  # threads asking at once share one engine, not one each
+        return _load_engine(spec, profile, verbose)
+
+
+def _load_engine(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
     if spec.server is not None:
         key: tuple[object, ...] = (spec.server,)
         if key not in _engines:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -168,6 +169,7 @@ class LlamaEngine:
         self.holder: list[int] = []
         self.prompt_cache = PromptCache(path, llama_cpp.__version__, load.prompt_cache_mb << 20)
         self.last_cache_hit = False
+        self.turn = threading.Lock()
 
     # -- text ---------------------------------------------------------------------------
 
@@ -360,6 +362,13 @@ class LlamaEngine:
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
+        # One llama.cpp context serves every call: threads calling think.solve at once take
+        # turns here, since two decodes on one context at once corrupt it and abort.
+        with self.turn:
+            return self._sample(request, on_token, on_done)
+
+    def _sample(self, request: SampleRequest, on_token: TokenCallback | None,
+                on_done: DoneCallback | None) -> SampleResult:
         prompt = self.tokenize(request.prompt)
         if not prompt:
             raise ThinkError("the prompt is empty", "give a question")
@@ -445,7 +454,10 @@ class LlamaEngine:
         A benchmark reference: the llama.cpp batch API alone, which bounds what any sampler
         built on it can reach on this machine. Each step feeds every sequence the same token.
         """
-        tokens = self.tokenize(prompt)
+        with self.turn:
+            return self._decode_only_seconds(self.tokenize(prompt), n, steps)
+
+    def _decode_only_seconds(self, tokens: list[int], n: int, steps: int) -> float:
         # n + 2 sequences, as sample() asks for n samples, so the two share one context.
         self._ensure_context(len(tokens) + n * (steps + 1) + KV_SLACK, n + 2, n)
         batch = llama_cpp.llama_batch_init(max(self.load.n_batch, n), 0, 1)
