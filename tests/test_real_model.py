@@ -220,7 +220,10 @@ def test_parallel_first_runs_share_one_assembled_model(tmp_path) -> None:
     assert not [name for name in files if name.endswith(".partial")]
 
 
-def test_ctrl_c_prints_the_best_answer_so_far_and_exits_130() -> None:
+@pytest.mark.parametrize("stop, status, said", [(signal.SIGINT, 130, "Interrupted."),
+                                                (signal.SIGTERM, 143, "Terminated.")])
+def test_ctrl_c_or_sigterm_prints_the_best_answer_so_far(stop: int, status: int,
+                                                          said: str) -> None:
     process = subprocess.Popen([think_bin(), "solve", Q, "-b", "100", "--no-early-stop",
                                 "--seed", "1"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -230,10 +233,10 @@ def test_ctrl_c_prints_the_best_answer_so_far_and_exits_130() -> None:
         seen.append(line)
         if line.startswith("think: vote: ") and "no answers" not in line:
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, "".join(seen) + err
-    assert "Traceback" not in err and "Interrupted" in err
+    assert process.returncode == status, "".join(seen) + err
+    assert "Traceback" not in err and said in err
     answers = [part.rsplit(" x", 1)[0] for part in seen[-1][len("think: vote: "):].split(", ")]
     assert out.strip() in answers  # the leader of the samples finished so far
 

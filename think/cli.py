@@ -6,8 +6,9 @@ Heavy imports (the API, llama.cpp, pydantic) happen inside commands so `think --
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -294,15 +295,33 @@ def tune(
     print(f"wrote {path}; use it with --profile {chosen} or `think profiles use {chosen}`")
 
 
+class _Stop:
+    """Which signal stopped the run: SIGTERM (`timeout 60 think solve ...`, a service manager)
+    ends it the way Ctrl-C does, best answer first, but with SIGTERM's own exit status."""
+
+    terminated = False
+
+    @classmethod
+    def on_sigterm(cls, signum: int, frame: object) -> None:
+        cls.terminated = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def exit(cls) -> NoReturn:
+        print("Terminated." if cls.terminated else "Interrupted.", file=sys.stderr)
+        sys.exit(143 if cls.terminated else 130)
+
+
 def main() -> None:
     """Console entry point: run the app, turning ThinkErrors into one-line messages."""
+    previous = signal.signal(signal.SIGTERM, _Stop.on_sigterm)
+    _Stop.terminated = False
     try:
         app(prog_name="think")
     except Interrupted as exc:
         if exc.best_answer is not None:
             print(exc.best_answer, flush=True)
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        _Stop.exit()
     except ThinkError as exc:
         if os.environ.get("THINK_DEBUG"):
             raise
@@ -310,8 +329,9 @@ def main() -> None:
         print(f"Error: {exc.message}{hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(130)
+        _Stop.exit()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
