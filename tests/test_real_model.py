@@ -96,7 +96,7 @@ def test_drawing_from_the_leading_logits_picks_what_the_whole_row_would(
 
     request = cot_request(engine, n=6, max_tokens=48)
     shortcut = engine.sample(request)
-    monkeypatch.setattr(llama, "CANDIDATE_MARGIN", -1.0)  # no logit qualifies: whole rows
+    monkeypatch.setattr(llama, "CANDIDATE_MARGINS", ())  # no shortcut: whole rows
     whole_rows = engine.sample(request)
     assert [c.text for c in shortcut.completions] == [c.text for c in whole_rows.completions]
 
