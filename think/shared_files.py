@@ -27,6 +27,8 @@ def try_lock(handle: IO[Any]) -> bool:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError:
+        return True  # a filesystem without locks (some network mounts): go on unlocked
     return True
 
 
