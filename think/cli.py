@@ -309,7 +309,7 @@ class _Stop:
     @classmethod
     def exit(cls) -> NoReturn:
         print("Terminated." if cls.terminated else "Interrupted.", file=sys.stderr)
-        sys.exit(143 if cls.terminated else 130)
+        sys.exit(128 + signal.SIGTERM if cls.terminated else Interrupted.exit_code)
 
 
 def main() -> None:
