@@ -57,6 +57,7 @@ class Tuning:
     batch_width: int
     speeds: Speeds
     thread_trials: dict[int, float] = field(default_factory=dict)
+    buffers: str = ""  # llama.cpp's extra buffer types the speeds were measured with
 
 
 def memory_mb() -> tuple[int, int]:
@@ -116,6 +117,7 @@ def measure(spec: ModelSpec, base: Profile, step: Step) -> Tuning:
                                         "batch_width": max(WIDTHS), "prompt_cache_mb": 0})
     engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
     batch: dict[int, float] = {}
+    buffers = engine.extra_buffers.describe(engine.buffer_types)
     try:
         # Untimed: the widest run sizes the KV cache for every width and leaves the prompt
         # held, so each timed run below is decoding only (a context grown mid-way would
@@ -135,7 +137,7 @@ def measure(spec: ModelSpec, base: Profile, step: Step) -> Tuning:
                     decode_tps=round(decode_tps, 1),
                     batch_tps={w: round(v, 1) for w, v in batch.items()})
     return Tuning(machine, threads, layers, best_width, speeds,
-                  {t: round(v[1], 1) for t, v in trials.items()})
+                  {t: round(v[1], 1) for t, v in trials.items()}, buffers)
 
 
 def default_name() -> str:
@@ -172,6 +174,7 @@ def render_profile(base: Profile, tuning: Tuning, name: str, model: ModelSpec) -
         f"{'fits' if model.path.stat().st_size // 2**20 < machine.available_mb else 'does NOT fit'}"
         f" in free memory).",
         f"# Decode tokens/s by threads: {tuning.thread_trials}; chose {tuning.threads}.",
+        f"# llama.cpp {tuning.buffers or 'extra buffers: not recorded'}.",
         f"# Prompt {tuning.speeds.prompt_tps} tokens/s; one stream {tuning.speeds.decode_tps} "
         f"tokens/s; batched {tuning.speeds.batch_tps} (width: tokens/s); "
         f"chose width {tuning.batch_width}.",

@@ -62,6 +62,7 @@ class SpeedReport:
     gpu_layers: int
     tokens_per_sample: int
     cpu_features: list[str] = field(default_factory=list)  # the kernels the ratios come from
+    buffers: str = ""  # llama.cpp's extra buffer types, on or off, and why
     rows: list[SpeedRow] = field(default_factory=list)
     prefix_tokens: int = 0
     ttft_miss: float = 0.0
@@ -80,20 +81,22 @@ class SpeedReport:
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
               repeats: int, progress: Progress) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
-    from llama_cpp import Llama  # the baseline other tools use
-
+    from think.engine.extra_buffers import baseline_llama
     from think.engine.llama import LlamaEngine, matmul_features, system_info
 
     load = profile.load.model_copy(update={"batch_width": max(widths)})
     engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
     prompt = FEWSHOT + QUESTION
-    baseline = Llama(str(spec.path), n_ctx=engine.count_tokens(prompt) + tokens + 64,
-                     n_batch=load.n_batch, n_threads=engine.threads,
-                     n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
-                     verbose=False)
+    # The baseline other tools use, loaded with the engine's extra buffer types.
+    baseline = baseline_llama(spec.path, engine.extra_buffers,
+                              n_ctx=engine.count_tokens(prompt) + tokens + 64,
+                              n_batch=load.n_batch, n_threads=engine.threads,
+                              n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
+                              verbose=False)
     end_tokens = {baseline.token_eos(): float("-inf")}
     report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens,
-                         matmul_features(system_info()))
+                         matmul_features(system_info()),
+                         engine.extra_buffers.describe(engine.buffer_types))
 
     def sequential(n: int) -> tuple[int, float]:
         start, made = time.perf_counter(), 0
@@ -152,6 +155,7 @@ def format_report(report: SpeedReport) -> str:
     features = " ".join(report.cpu_features) or "no SIMD matrix features"
     lines = [f"model {report.model}, {report.threads} threads, {device} ({features}), "
              f"{report.tokens_per_sample} tokens per sample",
+             f"llama.cpp {report.buffers}" if report.buffers else "llama.cpp buffer types unknown",
              f"{'N':>3}  {'sequential tok/s':>16}  {'batched tok/s':>13}  {'batched/seq':>11}  "
              f"{'decode only tok/s':>17}  {'decode only/seq':>15}"]
     for row in report.rows:

@@ -25,6 +25,7 @@ import llama_cpp
 import numpy as np
 
 from think.config import KV_SLACK, MAX_BATCH_WIDTH, LoadSettings
+from think.engine import extra_buffers
 from think.engine.base import (
     FINISH_CANCELLED,
     FINISH_LENGTH,
@@ -51,11 +52,15 @@ TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32
 
 
 _log_state = {"verbose": False}
+_buffer_types: list[str] = []  # what llama.cpp's load log names ("CPU_REPACK model buffer size")
 
 
 @llama_cpp.llama_log_callback
 def _log_to_stderr(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     # llama.cpp's log is noise to a user unless they ask for it with --verbose.
+    head, found, _ = text.partition(b" model buffer size")
+    if found and head.split():
+        _buffer_types.append(head.split()[-1].decode("utf-8", "replace"))
     if _log_state["verbose"]:
         print(text.decode("utf-8", "replace"), end="", file=sys.stderr, flush=True)
 
@@ -88,9 +93,14 @@ def check_gguf(path: Path) -> None:
     """Refuse a path that does not exist or is not a GGUF file, before llama.cpp sees it."""
     if not path.is_file():
         raise ModelError(f"model file not found: {path}", "give an existing .gguf file")
-    with path.open("rb") as handle:
-        if handle.read(4) != GGUF_MAGIC:
-            raise ModelError(f"{path} is not a GGUF model file", "give a llama.cpp .gguf file")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file {path}: {exc.strerror or exc}",
+                         "check its permissions") from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file", "give a llama.cpp .gguf file")
 
 
 def read_metadata(path: Path) -> dict[str, str]:
@@ -100,6 +110,7 @@ def read_metadata(path: Path) -> dict[str, str]:
     llama_cpp.llama_backend_init()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
+    params.use_extra_bufts = False  # no weights are loaded, so no probe is worth running
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
     if not model:
         raise ModelError(f"llama.cpp could not read {path}", "the file may be damaged")
@@ -155,7 +166,11 @@ class LlamaEngine:
         params = llama_cpp.llama_model_default_params()
         layers = load.n_gpu_layers if gpu_offload_supported() else 0
         params.n_gpu_layers = ALL_LAYERS if layers < 0 else layers
+        self.extra_buffers = extra_buffers.decide(load.extra_buffers, path)
+        extra_buffers.apply(params, self.extra_buffers)
+        _buffer_types.clear()
         self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        self.buffer_types = list(_buffer_types)  # e.g. CPU_Mapped, CPU_REPACK
         if not self.model:
             raise ModelError(f"llama.cpp could not load {path}",
                              "the file may be truncated or of an unsupported architecture")
