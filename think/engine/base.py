@@ -4,7 +4,7 @@ that every engine shares (stop strings, answer cue, budget forcing, token limits
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 FINISH_STOP, FINISH_FORCED, FINISH_LENGTH, FINISH_CANCELLED = (
@@ -68,6 +68,7 @@ class SampleResult:
     prompt_tokens: int  # prompt tokens actually evaluated (cached prefixes excluded)
     generated_tokens: int
     decoded_rows: int | None = None  # batch rows the samples took; agreeing samples share rows
+    errors: list[str] = field(default_factory=list)  # why samples were lost (a server engine)
 
 
 class PromptFormat(Protocol):

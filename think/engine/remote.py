@@ -10,14 +10,19 @@ short request that carries the forced-answer cue.
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import os
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from think.config import ServerEngine
@@ -30,11 +35,51 @@ from think.engine.base import (
     SampleTracker,
     TokenCallback,
 )
+from think.engine.http_stream import (
+    BadReply,
+    Watchdog,
+    choice_deltas,
+    clean_text,
+    event_payloads,
+    open_watched,
+    read_body,
+    served_models,
+    shown_url,
+)
 from think.errors import ModelError, ThinkError
 
 CHAT_PREFIX = "\x00chat:"  # marks a rendered chat prompt: the messages travel as JSON
 FINISH_ERROR = "error"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+# Past the run's deadline (--max-seconds), a sample cut there still gets this long to answer.
+ANSWER_GRACE_S = 5.0
+
+
+class TimeUp(Exception):
+    """The run's deadline passed while a request was streaming (not an error: answer now)."""
+
+
+@dataclass
+class Call:
+    """What one sample() call tracks; kept per call, since threads share the engine."""
+
+    on_done: DoneCallback | None
+    completions: list[Completion] = field(default_factory=list)
+    failures: list[ThinkError] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def finished(self, done: Completion) -> None:
+        with self.lock:
+            self.completions.append(done)
+            if self.stop.is_set():
+                return
+            if self.on_done is not None and not self.on_done(done):
+                self.stop.set()
+
+    def failed(self, error: ThinkError) -> None:
+        with self.lock:
+            self.failures.append(error)
 
 
 class RemoteEngine:
@@ -43,14 +88,22 @@ class RemoteEngine:
     def __init__(self, settings: ServerEngine, prompt_format: str, context: int = 32768,
                  check_model: bool = True) -> None:
         self.settings = settings
-        self.base = settings.url.rstrip("/")
+        self.shown_url = shown_url(settings.url)
+        parts = urllib.parse.urlsplit(settings.url)
+        # user:password@ in the URL is HTTP basic auth; urllib would take it for the host.
+        self.basic_auth = None
+        if parts.username is not None or parts.password is not None:
+            pair = f"{urllib.parse.unquote(parts.username or '')}:" \
+                   f"{urllib.parse.unquote(parts.password or '')}"
+            self.basic_auth = base64.b64encode(pair.encode()).decode()
+            parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        self.base = urllib.parse.urlunsplit(parts).rstrip("/")
         if not self.base.endswith("/v1"):
             self.base += "/v1"
         self.name = settings.model
         self.prompt_format = prompt_format
         self.context = context
         self.supports_n: bool | None = None  # learnt from the first request with n > 1
-        self.errors: list[str] = []
         if check_model:
             self._check_model()
 
@@ -69,172 +122,214 @@ class RemoteEngine:
         key = os.environ.get(self.settings.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        elif self.basic_auth:
+            headers["Authorization"] = f"Basic {self.basic_auth}"
         return headers
 
-    def _open(self, path: str, body: dict[str, Any] | None) -> Any:
-        """One HTTP call with retries and backoff on connection errors, 429 and 5xx."""
+    def _not_answering(self, reason: object) -> ThinkError:
+        return ThinkError(f"the server at {self.shown_url} is not answering ({reason})",
+                          "check that it is running and the URL is right")
+
+    def _bad_reply(self, problem: BadReply) -> ThinkError:
+        return ThinkError(f"the server at {self.shown_url} sent {problem}",
+                          "check that the URL is an OpenAI-compatible server and see its log")
+
+    @contextmanager
+    def _open(self, path: str, body: dict[str, Any] | None,
+              run_deadline: float | None = None) -> Iterator[Any]:
+        """One HTTP call, bounded as a whole by timeout_s (and by run_deadline, past which
+        TimeUp is raised). Connection errors, silence, 429 and 5xx are retried with backoff
+        until a reply arrives; once it is being read, a broken or malformed reply is a
+        ThinkError and nothing is retried (its tokens may have been shown already)."""
         data = json.dumps(body).encode() if body is not None else None
+        timeout = self.settings.timeout_s
         delay = 0.5
         for attempt in range(self.settings.retries + 1):
+            limit = time.monotonic() + timeout
+            cut_by_run = run_deadline is not None and run_deadline < limit
+            watchdog = Watchdog(min(limit, run_deadline or limit) - time.monotonic())
             request = urllib.request.Request(self.base + path, data=data, headers=self._headers())
+            reading = False
             try:
-                return urllib.request.urlopen(request, timeout=self.settings.timeout_s)
+                with open_watched(request, watchdog, timeout) as response:
+                    reading = True
+                    yield response
+                if watchdog.expired:
+                    raise TimeoutError  # the reply ended because its time was up
+                return
             except urllib.error.HTTPError as exc:
                 if exc.code not in RETRY_STATUS or attempt == self.settings.retries:
                     raise self._http_error(exc) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-                if attempt == self.settings.retries:
-                    reason = getattr(exc, "reason", exc)
-                    raise ThinkError(f"the server at {self.settings.url} is not answering "
-                                     f"({reason})", "check that it is running and the URL "
-                                     "is right") from None
+            except BadReply as exc:
+                raise self._bad_reply(exc) from None
+            except (OSError, http.client.HTTPException) as exc:
+                if watchdog.expired and cut_by_run:
+                    raise TimeUp from None
+                self._check_retry(exc, reading, watchdog.expired or isinstance(exc, TimeoutError),
+                                  attempt == self.settings.retries or (
+                                      run_deadline is not None
+                                      and time.monotonic() + delay >= run_deadline))
+            finally:
+                watchdog.cancel()
             time.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
 
+    def _check_retry(self, exc: Exception, reading: bool, timed_out: bool, last: bool) -> None:
+        """Raise the ThinkError for a failed request, unless it is worth another try."""
+        timeout = self.settings.timeout_s
+        if reading:
+            if timed_out:
+                raise ThinkError(f"the server at {self.shown_url} did not finish its reply "
+                                 f"within {timeout:g} s", "raise the profile's "
+                                 "engine.timeout_s, or check the server's log") from None
+            raise ThinkError(f"the server at {self.shown_url} broke off its reply ({exc})",
+                             "check the server's log") from None
+        if isinstance(exc, http.client.HTTPException) \
+                and not isinstance(exc, http.client.RemoteDisconnected):
+            raise self._bad_reply(BadReply(f"a reply that is not HTTP ({exc!r})")) from None
+        if last:
+            reason = f"no reply within {timeout:g} s" if timed_out \
+                else getattr(exc, "reason", exc)
+            raise self._not_answering(reason) from None
+
     def _http_error(self, exc: urllib.error.HTTPError) -> ThinkError:
-        detail = exc.read().decode("utf-8", "replace")[:300]
+        detail = clean_text(exc.read(1200).decode("utf-8", "replace"))[:300].strip()
         if exc.code in (401, 403):
             return ThinkError(f"the server refused the request ({exc.code})",
                               f"set the API key in {self.settings.api_key_env}")
         if exc.code == 404:
-            return ModelError(f"the server has no model '{self.name}' ({detail.strip()})",
+            return ModelError(f"the server has no model '{self.name}' ({detail})",
                               "check the model name the server serves")
-        return ThinkError(f"the server answered {exc.code}: {detail.strip()}",
-                          "check the server's log")
+        return ThinkError(f"the server answered {exc.code}: {detail}", "check the server's log")
 
     def _check_model(self) -> None:
         """Fail early, with the names it serves, when the server lacks the model."""
         with self._open("/models", None) as response:
-            served = [item.get("id") for item in json.load(response).get("data", [])]
+            served = served_models(read_body(response))
         if not self.name and served:
-            self.name = str(served[0])  # no name given: the model the server serves
+            self.name = served[0]  # no name given: the model the server serves
         if served and self.name not in served:
-            raise ModelError(f"the server at {self.settings.url} has no model '{self.name}'",
-                             f"it serves: {', '.join(map(str, served))}")
+            raise ModelError(f"the server at {self.shown_url} has no model '{self.name}'",
+                             f"it serves: {', '.join(served)}")
 
     def _stream(self, prompt: str, request: SampleRequest, n: int, seed: int, max_tokens: int,
-                stop: tuple[str, ...]) -> Iterator[tuple[int, str, str | None]]:
-        """(choice index, text delta, finish reason) as the server streams them."""
+                answer: bool = False) -> Iterator[tuple[int, str, str | None]]:
+        """(choice index, text delta, finish reason) as the server streams them.
+
+        A thinking request ends with TimeUp at the run's deadline; the answer requests of the
+        samples cut there have ANSWER_GRACE_S beyond it.
+        """
         body: dict[str, Any] = {"model": self.name, "max_tokens": max_tokens, "stream": True,
                                 "temperature": request.temperature, "top_p": request.top_p,
                                 "seed": seed, "n": n}
-        if stop:
-            body["stop"] = list(stop)[:4]  # the OpenAI API takes at most four
+        if request.stop:
+            body["stop"] = list(request.stop)[:4]  # the OpenAI API takes at most four
         if prompt.startswith(CHAT_PREFIX):
             body["messages"] = json.loads(prompt[len(CHAT_PREFIX):])
             path = "/chat/completions"
         else:
             body["prompt"] = prompt
             path = "/completions"
-        with self._open(path, body) as response:
-            for raw in response:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    return
-                for choice in json.loads(payload).get("choices", []):
-                    delta = choice.get("text")
-                    if delta is None:
-                        delta = (choice.get("delta") or {}).get("content") or ""
-                    yield choice.get("index", 0), delta, choice.get("finish_reason")
+        deadline = request.deadline
+        if deadline is not None and answer:
+            # One grace period for all of a run's late answers, and a moment for each.
+            deadline = max(deadline + ANSWER_GRACE_S, time.monotonic() + 1.0)
+        with self._open(path, body, deadline) as response:
+            for payload in event_payloads(response):
+                yield from choice_deltas(payload)
 
     # -- sampling -------------------------------------------------------------------
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
-        stop_event = threading.Event()
-        lock = threading.Lock()
-        completions: list[Completion] = []
-        self.errors = []
-
-        def finished(done: Completion) -> None:
-            with lock:
-                completions.append(done)
-                if stop_event.is_set():
-                    return
-                if on_done is not None and not on_done(done):
-                    stop_event.set()
-
+        call = Call(on_done)
         indices = list(range(request.n))
         if request.n > 1 and self.supports_n is not False:
-            indices = self._draw_together(request, indices, on_token, finished, stop_event)
+            indices = self._draw_together(request, indices, on_token, call)
         if indices:
-            self._draw_each(request, indices, on_token, finished, stop_event)
+            self._draw_each(request, indices, on_token, call)
+        completions = call.completions
         done = {completion.index for completion in completions}
         completions += [Completion(i, "", 0, FINISH_CANCELLED, request.seed + i)
                         for i in range(request.n) if i not in done]
         if not any(c.finish not in (FINISH_ERROR, FINISH_CANCELLED) for c in completions) \
-                and self.errors:
-            raise ThinkError(f"every sample failed: {self.errors[0]}", "check the server")
+                and call.failures:
+            first = call.failures[0]
+            raise ThinkError(f"every sample failed: {first.message}", first.hint)
         completions.sort(key=lambda c: c.index)
         prompt_tokens = self.count_tokens(request.prompt) * (1 if self.supports_n else
                                                              max(1, len(completions)))
-        return SampleResult(completions, prompt_tokens, sum(c.tokens for c in completions))
+        return SampleResult(completions, prompt_tokens, sum(c.tokens for c in completions),
+                            errors=[str(failure) for failure in call.failures])
 
     def _draw_together(self, request: SampleRequest, indices: list[int],
-                       on_token: TokenCallback | None, finished: Any,
-                       stop: threading.Event) -> list[int]:
+                       on_token: TokenCallback | None, call: Call) -> list[int]:
         """One request for all samples; returns the indices the server did not produce."""
         trackers = {i: SampleTracker(request) for i in indices}
+        cut = "stop"  # why samples still open when the stream ends are closed
         try:
             for index, delta, reason in self._stream(request.prompt, request, len(indices),
-                                                     request.seed, request.max_tokens,
-                                                     request.stop):
+                                                     request.seed, request.max_tokens):
                 tracker = trackers.get(index)
                 if tracker is None or tracker.finish is not None:
                     continue
                 self._feed(tracker, index, delta, on_token)
                 if tracker.finish is None and reason is not None:
-                    self._close(request, tracker, index, reason, on_token)
+                    self._close(request, tracker, index, reason, on_token, call)
                 if tracker.finish is not None:
-                    finished(self._completion(index, tracker, request))
-                if stop.is_set():
+                    call.finished(self._completion(index, tracker, request))
+                if call.stop.is_set():
                     break  # closing the stream tells the server to stop decoding
+        except TimeUp:
+            cut = "length"  # out of time: each open sample answers now
         except ThinkError as exc:
-            self.errors.append(str(exc))
-            return indices
+            call.failed(exc)
+            return [i for i in indices if trackers[i].finish is None]  # drawn again, alone
         produced = {i for i, t in trackers.items() if t.generated or t.finish}
-        self.supports_n = len(produced) == len(indices)
+        if cut == "stop":
+            self.supports_n = len(produced) == len(indices)
         for index, tracker in trackers.items():
-            if index in produced and tracker.finish is None and not stop.is_set():
-                self._close(request, tracker, index, "stop", on_token)
-                finished(self._completion(index, tracker, request))
-        return [] if self.supports_n or stop.is_set() else [i for i in indices
-                                                            if i not in produced]
+            if (index in produced or cut == "length") and tracker.finish is None \
+                    and not call.stop.is_set():
+                self._close(request, tracker, index, cut, on_token, call)
+                call.finished(self._completion(index, tracker, request))
+        return [] if self.supports_n or cut == "length" or call.stop.is_set() \
+            else [i for i in indices if i not in produced]
 
     def _draw_each(self, request: SampleRequest, indices: list[int],
-                   on_token: TokenCallback | None, finished: Any,
-                   stop: threading.Event) -> None:
+                   on_token: TokenCallback | None, call: Call) -> None:
         """Concurrent single-sample requests, a bounded number in flight."""
 
         def one(index: int) -> None:
-            if stop.is_set():
-                return
+            late = request.deadline is not None and time.monotonic() >= request.deadline
+            if call.stop.is_set() or (late and index > 0):
+                return  # out of time, a request still gets its first sample
             tracker = SampleTracker(request)
             try:
                 last = None
-                for _, delta, reason in self._stream(request.prompt, request, 1,
-                                                     request.seed + index, request.max_tokens,
-                                                     request.stop):
-                    self._feed(tracker, index, delta, on_token)
-                    last = reason or last
-                    if tracker.finish is not None or stop.is_set():
-                        break
-                if tracker.finish is None and not stop.is_set():
+                try:
+                    for _, delta, reason in self._stream(request.prompt, request, 1,
+                                                         request.seed + index,
+                                                         request.max_tokens):
+                        self._feed(tracker, index, delta, on_token)
+                        last = reason or last
+                        if tracker.finish is not None or call.stop.is_set():
+                            break
+                except TimeUp:
+                    last = "length"
+                if tracker.finish is None and not call.stop.is_set():
                     if last is None:
                         raise ThinkError("the server closed the stream before the sample "
                                          "finished", "check the server's log")
-                    self._close(request, tracker, index, last, on_token)
+                    self._close(request, tracker, index, last, on_token, call)
             except ThinkError as exc:
-                self.errors.append(str(exc))
-                finished(Completion(index, tracker.text, tracker.generated, FINISH_ERROR,
-                                    request.seed + index))
+                call.failed(exc)
+                call.finished(Completion(index, tracker.text, tracker.generated, FINISH_ERROR,
+                                         request.seed + index))
                 return
             if tracker.finish is not None:
-                finished(self._completion(index, tracker, request))
+                call.finished(self._completion(index, tracker, request))
 
         with ThreadPoolExecutor(max_workers=max(1, self.settings.max_in_flight)) as pool:
             list(pool.map(one, indices))
@@ -247,7 +342,7 @@ class RemoteEngine:
                 on_token(index, shown)
 
     def _close(self, request: SampleRequest, tracker: SampleTracker, index: int, reason: str,
-               on_token: TokenCallback | None) -> None:
+               on_token: TokenCallback | None, call: Call) -> None:
         """The server stopped this sample; force an answer if it stopped at the cap."""
         cue = request.answer_cue
         if cue and reason == "length" and tracker.answer_start is None:
@@ -266,11 +361,14 @@ class RemoteEngine:
             prompt = CHAT_PREFIX + json.dumps(messages)
         else:
             prompt = prompt + tracker.text
-        for _, delta, _ in self._stream(prompt, request, 1, request.seed + index,
-                                        request.answer_tokens, request.stop):
-            self._feed(tracker, index, delta, on_token)
-            if tracker.finish is not None:
-                return
+        try:
+            for _, delta, _ in self._stream(prompt, request, 1, request.seed + index,
+                                            request.answer_tokens, answer=True):
+                self._feed(tracker, index, delta, on_token)
+                if tracker.finish is not None:
+                    return
+        except TimeUp:
+            pass  # what it wrote in its grace time is its answer
         tracker.end_of_generation()
 
     def _completion(self, index: int, tracker: SampleTracker,
