@@ -32,6 +32,9 @@ def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> N
     # The header names the kernels the ratios come from, as this llama.cpp build reports them.
     assert data["cpu_features"] == matmul_features(system_info())
     assert all(feature in run.stdout.splitlines()[0] for feature in data["cpu_features"])
+    # ... and the buffer types the engine and the Llama baseline both loaded with.
+    assert run.stdout.splitlines()[1] == f"llama.cpp {data['buffers']}"
+    assert data["buffers"].startswith("extra buffers ")
     assert [row["n"] for row in data["rows"]] == [1, 2]
     for row in data["rows"]:
         assert row["batched_tokens"] == row["sequential_tokens"] == 8 * row["n"]
