@@ -13,9 +13,9 @@ import pytest
 import yaml
 from conftest import one_error_line
 from support.bad_server import (
+    GOOD_ANSWER,
     MODELS,
     STREAM_HEAD,
-    GOOD_ANSWER,
     Reply,
     elapsed,
     event,

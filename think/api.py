@@ -55,6 +55,11 @@ def prepare(question: str, profile: str | Profile | None = None, model: str | No
     text = question.strip()
     if not text:
         raise UsageError("the question is empty", "give a question as an argument or on stdin")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, as a shell passes them through
+        raise UsageError("the question is not UTF-8 text", "give the question as UTF-8 text"
+                         ) from None
     if task not in ("auto", *TASKS):
         raise UsageError(f"unknown task '{task}'", f"use one of: auto, {', '.join(TASKS)}")
     chosen = profile if isinstance(profile, Profile) else load_profile(profile)
@@ -191,6 +196,11 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
     adaptive, chosen_budget = parse_budget_spec(budget)
     check_time_limit(max_seconds, adaptive)
+    if tests and adaptive:
+        raise UsageError("--tests works with a fixed budget", "give --budget 1..100")
+    if tests and setup.task != "code":
+        raise UsageError(f"tests were given for a {setup.task} question, and only code is "
+                         "tested", "pass --task code, or leave out --tests")
     if adaptive:
         return solve_adaptive(setup, chosen_budget, engine, seed, on_event, verbose)
     runner = engine or load_engine(setup.model, setup.profile, verbose)

@@ -3,12 +3,13 @@
 Input is JSONL (`{"id", "question", ...}`; other fields are passed through under "input")
 or plain text, one question a line. Each result is written and flushed as it completes, so
 an interrupted batch loses at most the question in flight; a later run with the same output
-file skips the ids already there and appends the rest, never touching existing lines.
+file skips the questions answered there and appends the rest, never touching existing lines.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,17 +17,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from think.bench.datasets import gold_answer
-from think.errors import Interrupted, ThinkError
+from think.errors import Interrupted, ThinkError, UsageError
+from think.json_text import json_line
 from think.result import Result
 from think.shared_files import try_lock
+
+Id = str | int  # ids are kept as the JSON gave them: 7 stays 7, "7" stays "7"
 
 
 @dataclass(frozen=True)
 class Item:
     """One input line."""
 
-    id: str
+    id: Id
     question: str | None
+    line: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # why the line could not be read
 
@@ -34,38 +39,67 @@ class Item:
     def gold(self) -> str | None:
         return gold_answer(self.extra["answer"]) if "answer" in self.extra else None
 
+    @property
+    def key(self) -> str:
+        """The id as resume compares it: 7 and "7" are different ids."""
+        return id_key(self.id)
+
+
+def id_key(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")  # json.loads would take NaN, Infinity
+
 
 def read_items(lines: Iterable[str]) -> list[Item]:
-    """Parse input lines; a malformed line becomes an item carrying its error."""
-    items = []
-    for number, raw in enumerate(lines, 1):
-        line = raw.strip()
-        if not line:
-            continue
-        if not line.startswith("{"):
-            items.append(Item(str(number), line))
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            items.append(Item(str(number), None, error=f"line {number} is not valid JSON: {exc}"))
-            continue
-        question = record.pop("question", None)
-        item_id = str(record.pop("id", number))
-        if not isinstance(question, str) or not question.strip():
-            items.append(Item(item_id, None, record, f"line {number} has no 'question' text"))
-        else:
-            items.append(Item(item_id, question, record))
+    """Parse input lines; a malformed line becomes an item carrying its error.
+
+    A line with no id (or "id": null) is known by its line number. Two lines with one id
+    are refused, naming the lines: resume could only ever answer one of them.
+    """
+    items = [_read_line(number, raw.strip()) for number, raw in enumerate(lines, 1)
+             if raw.strip()]
+    lines_of: dict[str, list[int]] = {}
+    for item in items:
+        lines_of.setdefault(item.key, []).append(item.line)
+    repeated = next(((key, found) for key, found in lines_of.items() if len(found) > 1), None)
+    if repeated:
+        key, found = repeated
+        raise UsageError(f"the questions have id {key} on lines "
+                         f"{', '.join(map(str, found))}", "give every question its own id")
     return items
 
 
-def answered_ids(path: Path) -> set[str]:
-    """Ids already in an output file; a torn line (a killed run) does not count.
+def _read_line(number: int, line: str) -> Item:
+    if not line.startswith("{"):
+        return Item(str(number), line, number)
+    try:
+        record = json.loads(line, parse_constant=_no_constants)
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        return Item(str(number), None, number, error=f"line {number} is not valid JSON: {reason}")
+    question = record.pop("question", None)
+    item_id = record.pop("id", None)
+    if item_id is None:
+        item_id = str(number)
+    if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
+        return Item(str(number), None, number, record,
+                    f"line {number}: 'id' must be a string or a whole number")
+    if not isinstance(question, str) or not question.strip():
+        return Item(item_id, None, number, record, f"line {number} has no 'question' text")
+    return Item(item_id, question, number, record)
 
-    A file that is not think's output (a questions file given by mistake, say) is refused,
-    so results are never appended to it.
+
+def answered_records(path: Path) -> dict[str, dict[str, Any]]:
+    """The last record of each id already in an output file; a torn line (a killed run)
+    does not count.
+
+    A file that is not think's output (a questions file given by mistake, say, or any other
+    JSON lines) is refused, so results are never appended to it.
     """
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -73,19 +107,49 @@ def answered_ids(path: Path) -> set[str]:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise ThinkError(f"cannot read --out file {path}: {reason}",
                          "choose another --out path") from None
-    done = set()
+    found: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
         try:
-            done.add(str(json.loads(line)["id"]))
-        except (ValueError, KeyError, TypeError):
-            if line.strip() and not line.startswith("{"):
-                raise ThinkError(f"--out file {path} is not think's output (line {number} is "
-                                 "not a JSON record)", "choose another --out path") from None
-    return done
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            record = None
+            if line.startswith('{"id": '):
+                continue  # torn by a killed run; it stays as it was
+        if not (isinstance(record, dict) and "id" in record
+                and ("answer" in record or "error" in record)):
+            raise ThinkError(f"--out file {path} is not think's output (line {number} is "
+                             "not a think record)", "choose another --out path")
+        found[id_key(record["id"])] = record
+    return found
 
 
-def open_output(path: Path) -> tuple[TextIO, set[str]]:
-    """The output file opened so new lines follow the old ones, and the ids already in it.
+def to_answer(items: list[Item], answered: dict[str, dict[str, Any]]
+              ) -> tuple[list[Item], list[Item]]:
+    """The items a resumed batch must answer, and those among them whose id was answered
+    for another question (answered again, and worth a word to the user).
+
+    An id counts as answered when its record has an answer for the same question (records
+    from before questions were recorded are taken on their id), or is the same input error
+    again; a question that failed (a server error, say) is tried again.
+    """
+    todo, changed = [], []
+    for item in items:
+        record = answered.get(item.key)
+        if record is None:
+            todo.append(item)
+        elif "answer" in record and item.question is not None:
+            if record.get("question", item.question.strip()) != item.question.strip():
+                todo.append(item)
+                changed.append(item)
+        elif not ("error" in record and item.question is None):
+            todo.append(item)
+    return todo, changed
+
+
+def open_output(path: Path) -> tuple[TextIO, dict[str, dict[str, Any]]]:
+    """The output file opened so new lines follow the old ones, and the records in it.
 
     The file stays locked while the batch runs: a second batch on the same file would answer
     the same questions again and write each of them twice.
@@ -99,7 +163,7 @@ def open_output(path: Path) -> tuple[TextIO, set[str]]:
         if not try_lock(handle):
             raise ThinkError(f"another think batch is writing {path}",
                              "wait for it to finish, or choose another --out path")
-        done = answered_ids(path)
+        done = answered_records(path)
         if path.stat().st_size:
             with path.open("rb") as existing:
                 existing.seek(-1, 2)
@@ -129,7 +193,8 @@ class Tally:
 def record_for(item: Item, result: Result | None, error: str | None) -> dict[str, Any]:
     """The output line of one item."""
     if result is None:
-        return {"id": item.id, "error": error, "input": item.extra}
+        failed: dict[str, Any] = {"id": item.id, "error": error, "input": item.extra}
+        return {**failed, "question": item.question} if item.question is not None else failed
     data: dict[str, Any] = {"id": item.id, **result.to_dict(), "input": item.extra}
     if item.gold is not None:
         data["gold"] = item.gold
@@ -145,7 +210,7 @@ def run_batch(items: list[Item], out: TextIO, solve: Callable[[str], Result],
 
     def write(records: list[dict[str, Any]]) -> None:
         for data in records:
-            out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            out.write(json_line(data) + "\n")
             out.flush()
             tally.done += 1
             tally.errors += "error" in data
@@ -177,5 +242,10 @@ def _answer(item: Item, solve: Callable[[str], Result]) -> Iterator[dict[str, An
         raise
     except ThinkError as exc:
         yield record_for(item, None, str(exc))
+        return
+    except Exception as exc:  # noqa: BLE001 - one question's bug must not end the batch
+        if os.environ.get("THINK_DEBUG"):
+            raise
+        yield record_for(item, None, f"internal error: {type(exc).__name__}: {exc}")
         return
     yield record_for(item, result, None)

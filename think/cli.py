@@ -205,7 +205,7 @@ def batch(
     from pathlib import Path
 
     from think import api
-    from think.batch import open_output, read_items, run_batch
+    from think.batch import open_output, read_items, run_batch, to_answer
     from think.budget import parse_budget_spec
     from think.ui.batch_progress import batch_progress
 
@@ -225,8 +225,11 @@ def batch(
         if resume is False and target.exists() and target.stat().st_size:
             raise UsageError(f"{target} exists and --no-resume was given",
                              "remove it or choose another --out path")
-        handle, done = open_output(target)
-        items = [item for item in items if item.id not in done]
+        handle, answered = open_output(target)
+        items, changed = to_answer(items, answered)
+        for item in changed:
+            print(f"batch: id {item.key} (line {item.line}) was answered for another question "
+                  "in the --out file; answering it again", file=sys.stderr)
     else:
         handle = sys.stdout
 

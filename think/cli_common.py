@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from think.errors import ThinkError, UsageError
+from think.json_text import json_line
 
 ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
@@ -38,7 +39,7 @@ def read_text_file(name: str, what: str) -> str:
 
 
 def print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False))
+    print(json_line(data))
 
 
 def int_list(value: str, name: str, most: int | None = None) -> list[int]:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from think import paths
+from think.engine.http_stream import shown_url
 from think.errors import ConfigError, UsageError
 from think.shared_files import write_atomically
 
@@ -82,7 +83,7 @@ def server_url(url: str) -> str:
     except ValueError:
         usable = False
     if not usable:
-        raise ValueError(f"{url!r} is not an http:// or https:// server URL")
+        raise ValueError(f"{shown_url(url)!r} is not an http:// or https:// server URL")
     return url
 
 
@@ -93,7 +94,8 @@ class ServerEngine(Strict):
     model: str = ""  # the name the server serves; "" = the first it lists
     format: Literal["base", "chat"] = "chat"
     api_key_env: str = "THINK_API_KEY"
-    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    # Each whole request, however the server sends it; a day at most (sockets take no more).
+    timeout_s: Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)] = 60.0
     retries: Annotated[int, Field(ge=0, le=10)] = 3
     max_in_flight: Annotated[int, Field(ge=1, le=256)] = 4
 
@@ -129,9 +131,9 @@ class Speeds(Strict):
     """What `think tune` measured on this machine, for predicting seconds."""
 
     measured: str = ""
-    prompt_tps: Annotated[float, Field(gt=0)]
-    decode_tps: Annotated[float, Field(gt=0)]
-    batch_tps: dict[int, Annotated[float, Field(gt=0)]] = {}
+    prompt_tps: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    decode_tps: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    batch_tps: dict[int, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = {}
 
 
 class Profile(Strict):
@@ -204,6 +206,8 @@ class Registry(Strict):
 
 
 def _read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a YAML file", "remove or rename the folder")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -213,6 +217,8 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML") from None
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read", "fix the YAML") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
@@ -222,10 +228,13 @@ def _read_yaml(path: Path) -> Any:
 
 def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names allowed where an unknown key was found."""
+    keyed = False  # the part is a key of a dict field (an entry's name), not a field name
     for part in loc[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         annotation = model.model_fields[str(part)].annotation
+        keyed = getattr(annotation, "__origin__", None) is dict
         inner = getattr(annotation, "__args__", None) or (annotation,)
         model = next(arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel))
     return [name for name in model.model_fields if name != "source"]
@@ -235,7 +244,7 @@ def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
     """The line of the YAML file where the field at `loc` is written, when it is there."""
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return None
     line = None
     for part in loc:
@@ -301,7 +310,7 @@ def load_profile_file(path: Path) -> Profile:
 def load_settings() -> dict[str, str]:
     """The user's defaults (`think profiles use`, `think models use`): profile and model."""
     path = paths.settings_file()
-    if not path.is_file():
+    if not path.exists():
         return {}
     data = _read_yaml(path) or {}
     if not isinstance(data, dict) or set(data) - {"profile", "model"}:
@@ -349,13 +358,19 @@ def load_registry() -> Registry:
     shipped_file = paths.shipped("models.yaml")
     registry = _validate(Registry, shipped_file, _read_yaml(shipped_file))
     user_file = paths.user_models_file()
-    if user_file.is_file():
+    if user_file.exists():
         data = _read_yaml(user_file) or {}
         if not isinstance(data, dict):
-            raise ConfigError(f"{user_file}: expected a mapping of fields at the top level")
+            raise ConfigError(f"{user_file}: expected a mapping of fields at the top level",
+                              "see the shipped models.yaml for the format")
+        models = data.get("models") or {}
+        if not isinstance(models, dict):
+            raise ConfigError(f"{user_file}: field 'models' must map names to entries, not "
+                              f"be a {type(models).__name__}", "write 'models:' then one "
+                              "'name: {path: ...}' entry per line, as in the shipped models.yaml")
         merged = {
             "default": data.get("default", registry.default),
-            "models": {**registry.model_dump()["models"], **(data.get("models") or {})},
+            "models": {**registry.model_dump()["models"], **models},
         }
         extra = set(data) - {"default", "models"}
         if extra:

@@ -30,8 +30,7 @@ class ModelSpec:
 
 
 def models_dir() -> Path:
-    override = os.environ.get("THINK_MODELS_DIR")
-    return Path(override) if override else paths.data_dir() / "models"
+    return paths.folder_from_env("THINK_MODELS_DIR") or paths.data_dir() / "models"
 
 
 def looks_like_path(value: str) -> bool:

@@ -10,14 +10,29 @@ from pathlib import Path
 
 import platformdirs
 
+from think.errors import UsageError
+
 APP_NAME = "think"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def folder_from_env(variable: str) -> Path | None:
+    """The folder an environment variable names, or None when it is unset; refuses a
+    path that is there but is not a folder, before anything tries to write inside it."""
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{variable}={value} is not a folder",
+                         f"point {variable} at a folder, or unset it")
+    return path
+
+
 def _user_dir(kind: str) -> Path:
-    home = os.environ.get("THINK_HOME")
+    home = folder_from_env("THINK_HOME")
     if home:
-        return Path(home) / kind
+        return home / kind
     finder = {
         "config": platformdirs.user_config_dir,
         "cache": platformdirs.user_cache_dir,
