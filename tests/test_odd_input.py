@@ -221,3 +221,16 @@ def test_an_unreadable_model_file_is_one_line(tmp_path, models_dir, through: str
     line = one_error_line(run.stderr)
     assert run.returncode == 1 and f"cannot read the model file {model}" in line, run.stderr
     assert "Permission denied" in line
+
+
+def test_a_bug_is_one_line_and_thinkdebug_shows_its_traceback(run_cli, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(api, "solve", broken)
+    run = run_cli("solve", "What is 2+2?", "-b", "2")
+    line = one_error_line(run.stderr)
+    assert run.code == 1 and "internal error: ZeroDivisionError: division by zero" in line
+    monkeypatch.setenv("THINK_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        run_cli("solve", "What is 2+2?", "-b", "2")

@@ -333,6 +333,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _Stop.exit()
+    except Exception as exc:  # noqa: BLE001 - a bug still ends in one line, not a traceback
+        if os.environ.get("THINK_DEBUG"):
+            raise
+        print(f"Error: internal error: {type(exc).__name__}: {exc} (a bug in think; "
+              "THINK_DEBUG=1 shows the traceback)", file=sys.stderr)
+        sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
