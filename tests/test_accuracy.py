@@ -10,7 +10,7 @@ import pytest
 from conftest import one_error_line
 
 from think.bench.accuracy import docstring_tests, fit_power_law, wilson
-from think.sandbox import run_untrusted
+from think.strategies.verify import CodeCheck
 
 
 def test_alpha_is_recovered_exactly_from_synthetic_points() -> None:
@@ -38,8 +38,9 @@ def test_docstring_examples_become_tests() -> None:
     prompt = 'def add(a, b):\n    """ Sum.\n    >>> add(1, 2)\n    3\n    """\n'
     tests = docstring_tests(prompt)
     assert "add(1, 2)" in tests
-    assert run_untrusted(f"{prompt}    return a + b\n{tests}").passed
-    assert not run_untrusted(f"{prompt}    return a - b\n{tests}").passed
+    check = CodeCheck(tests, prefix=prompt)
+    assert check.run("    return a + b").passed  # type: ignore[union-attr]
+    assert not check.run("    return a - b").passed  # type: ignore[union-attr]
 
 
 def test_compare_two_reports(run_cli, tmp_path: Path) -> None:

@@ -1,75 +1,98 @@
-"""Untrusted code: hostile programs are stopped or contained, and a code run still answers."""
+"""Test runs of model-written code: verdicts that cannot be faked, limits, modes, and the
+solver voting on test outcomes that arrive from the pool while decoding goes on."""
 
 from __future__ import annotations
 
-import os
+import sys
+import threading
 import time
-from pathlib import Path
 
 import pytest
 
 import think
+from think import sandbox
 from think.engine.base import SampleRequest
 from think.engine.scripted import ScriptedEngine
-from think.sandbox import Limits, run_untrusted
+from think.sandbox import Limits, run_tests
+from think.strategies.verify import CodeCheck
 
-FAST = Limits(seconds=2)
-
-
-def test_a_passing_and_a_failing_program() -> None:
-    assert run_untrusted("assert sum([1, 2]) == 3", FAST).status == "passed"
-    failed = run_untrusted("assert 1 == 2, 'nope'", FAST)
-    assert failed.status == "failed" and "AssertionError: nope" in failed.output
+FAST = Limits(seconds=3)
+ADD = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
+MODE = "bwrap" if sys.platform.startswith("linux") else "sandbox-exec"
 
 
-def test_an_infinite_loop_is_stopped_at_the_time_limit() -> None:
+@pytest.fixture(scope="module", autouse=True)
+def os_sandbox_here() -> None:
+    if sys.platform.startswith("linux") and sandbox.os_sandbox() is None:
+        pytest.fail("bubblewrap is missing or cannot make a sandbox here: apt-get install "
+                    "bubblewrap (CI must run these tests for real)")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the sandbox tests run on Linux")
+
+
+def status(program: str, tests: str = ADD, mode: str = MODE) -> str:
+    return run_tests(program, tests, FAST, mode).status
+
+
+@pytest.mark.parametrize("mode", [MODE, "guard"])
+def test_correct_programs_pass_and_wrong_ones_fail(mode: str) -> None:
+    assert status("def add(a, b):\n    return a + b", mode=mode) == "passed"
+    failed = run_tests("def add(a, b):\n    return a - b", ADD, FAST, mode)
+    assert failed.status == "failed" and "assert add(2, 3) == 5" in failed.output
+    assert "AssertionError" in failed.output
+
+
+@pytest.mark.parametrize("mode", [MODE, "guard"])
+def test_benign_programs_are_judged_right(mode: str) -> None:
+    demo = "def add(a, b):\n    return a + b\n\nif __name__ == '__main__':\n    exit()\n"
+    devnull = ("import os\ndef add(a, b):\n    with open(os.devnull, 'w') as sink:\n"
+               "        sink.write('quiet')\n    return a + b\n")
+    calls_exit = "def add(a, b):\n    return a + b\nquit  # defined, as in a normal python\n"
+    scratch = ("def add(a, b):\n    with open('scratch.txt', 'w') as f:\n        f.write('ok')\n"
+               "    return a + b + int(open('scratch.txt').read() == 'no')\n")
+    tuple_ok = "def pair(a, b):\n    return (a, b), {a: [b]}, {a, b}, b'x', None\n"
+    for program in (demo, devnull, calls_exit, scratch):
+        assert status(program, mode=mode) == "passed", program
+    assert status(tuple_ok, "assert pair(1, 2) == ((1, 2), {1: [2]}, {1, 2}, b'x', None)\n",
+                  mode) == "passed"
+
+
+@pytest.mark.parametrize("program", [
+    "import os\nos._exit(0)",
+    "import sys\nsys.exit(0)",
+    "exit(0)",
+    "import atexit, os\natexit.register(os._exit, 0)\ndef add(a, b):\n    return 0",
+    "import sys, os\nsys.excepthook = lambda *a: os._exit(0)\ndef add(a, b):\n    return 0",
+    "class Yes:\n    def __eq__(self, other):\n        return True\n"
+    "def add(a, b):\n    return Yes()",
+    "class Int(int):\n    def __eq__(self, other):\n        return True\n"
+    "def add(a, b):\n    return Int(0)",
+    "import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, os.urandom(32).hex()"
+    ".encode())\n    except OSError:\n        pass\ndef add(a, b):\n    return 0",
+    "print('All tests pass.')\nimport sys\nsys.stdout.flush()\nimport os\nos._exit(0)",
+    "def add(a, b):\n    raise SystemExit(0)",
+    "def add(a, b):\n    import os\n    os._exit(0)",
+], ids=["os._exit", "sys.exit", "exit", "atexit", "excepthook", "eq-always-true",
+        "int-subclass", "fd-spray", "prints-pass", "systemexit-in-call", "os._exit-in-call"])
+def test_faked_verdicts_fail(program: str) -> None:
+    assert status(program) == "failed"
+
+
+def test_limits_end_runs_with_their_own_status() -> None:
     start = time.monotonic()
-    result = run_untrusted("while True:\n    pass", FAST)
-    assert result.status == "timeout" and time.monotonic() - start < 5
+    assert status("while True:\n    pass") == "timeout"
+    assert time.monotonic() - start < FAST.seconds + 2
+    assert status("data = bytearray(50 * 1024**3)") == "memory"
+    flood = run_tests("while True:\n    print('x' * 1000)", ADD, FAST, MODE)
+    assert flood.status == "output" and len(flood.output) <= 2000
 
 
-@pytest.mark.parametrize("bomb", [
-    "import os\nwhile True:\n    os.fork()",
-    "import subprocess\nsubprocess.run(['sh', '-c', ':(){ :|:& };:'])",
-    "import multiprocessing\nwhile True:\n    multiprocessing.Process(target=print).start()",
-    "import ctypes\nctypes.CDLL(None).fork()",
-])
-def test_fork_bombs_are_contained(bomb: str) -> None:
-    before = len([p for p in os.listdir("/proc") if p.isdigit()])
-    result = run_untrusted(bomb, FAST)
-    assert result.status in ("blocked", "timeout", "failed")
-    after = len([p for p in os.listdir("/proc") if p.isdigit()])
-    assert after <= before + 2  # nothing left running
+def test_modes_resolve_and_none_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert sandbox.resolve("auto") == MODE and sandbox.resolve("guard") == "guard"
+    check = CodeCheck(ADD, sandbox="none")
+    assert not check.runs and check.run("def add(a, b):\n    return a + b") is None
 
 
-def test_a_huge_allocation_fails_inside_the_limit() -> None:
-    result = run_untrusted("data = bytearray(50 * 1024**3)", FAST)
-    assert result.status == "memory"
-
-
-def test_files_outside_its_folder_cannot_be_deleted_or_written(tmp_path: Path) -> None:
-    precious = tmp_path / "precious.txt"
-    precious.write_text("keep me")
-    for program in (f"import os\nos.remove({str(precious)!r})",
-                    f"open({str(precious)!r}, 'w').write('gone')",
-                    f"import shutil\nshutil.rmtree({str(tmp_path)!r})",
-                    f"import os\nos.rename({str(precious)!r}, 'stolen.txt')"):
-        assert run_untrusted(program, FAST).status == "blocked"
-    assert precious.read_text() == "keep me"
-    inside = run_untrusted("open('scratch.txt', 'w').write('ok')\n"
-                           "assert open('scratch.txt').read() == 'ok'", FAST)
-    assert inside.status == "passed"
-
-
-def test_the_callers_environment_stays_secret(monkeypatch) -> None:
-    monkeypatch.setenv("THINK_TEST_SECRET", "hunter2")
-    leak = run_untrusted("import os\nprint(dict(os.environ))", FAST)
-    assert leak.status == "passed" and "hunter2" not in leak.output
-    proc = run_untrusted("import os\nprint(open(f'/proc/{os.getppid()}/environ').read())", FAST)
-    assert proc.status == "blocked" and "hunter2" not in proc.output
-
-
-TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
 QUESTION = "Write a Python function add(a, b) that returns the sum of a and b."
 
 
@@ -77,24 +100,59 @@ def code(body: str) -> str:
     return f" easy.\nFinal answer:\n```python\n{body}\n```"
 
 
-def test_execution_decides_the_vote_and_hostile_candidates_lose(tmp_path: Path) -> None:
+def test_execution_decides_the_vote_and_hostile_candidates_lose() -> None:
     candidates = [
         code("def add(a, b):\n    return a - b"),
         code("def add(a, b):\n    while True:\n        pass"),
-        code("import os\ndef add(a, b):\n    os.fork()\n    return a + b"),
+        code("import os\nos._exit(0)"),
         code("def add(a, b):\n    return a + b"),
         code("def add(a, b):\n    return a - b"),
     ]
     engine = ScriptedEngine(respond=lambda request, i: candidates[i % len(candidates)])
-    result = think.solve(QUESTION, budget=16, engine=engine, seed=1, task="code", tests=TESTS,
+    result = think.solve(QUESTION, budget=16, engine=engine, seed=1, task="code", tests=ADD,
                          early_stop=False)
     statuses = [s.tests for s in result.samples[:5]]
-    assert statuses == ["failed", "timeout", "blocked", "passed", "failed"]
+    assert statuses == ["failed", "timeout", "failed", "passed", "failed"]
     assert result.answer == "def add(a, b):\n    return a + b"
-    assert result.tests_source == "given"
+    assert result.tests_source == "given" and result.to_dict()["sandbox"] == MODE
 
 
-def test_without_tests_the_model_writes_them_and_they_are_marked(tmp_path: Path) -> None:
+def test_tests_run_off_the_decode_loop() -> None:
+    """The engine's on_done returns at once while a slow candidate's tests run."""
+    slow = code("import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b")
+    stalls: list[float] = []
+
+    class Timed(ScriptedEngine):
+        def sample(self, request, on_token=None, on_done=None):  # type: ignore[override]
+            def timed(done):  # type: ignore[no-untyped-def]
+                start = time.monotonic()
+                keep = on_done(done) if on_done else True
+                stalls.append(time.monotonic() - start)
+                return keep
+            return super().sample(request, on_token, timed)
+
+    result = think.solve(QUESTION, budget=16, engine=Timed(respond=lambda r, i: slow), seed=1,
+                         task="code", tests=ADD, early_stop=False)
+    assert max(stalls) < 0.5  # the decode loop never waited for a program
+    assert all(s.tests == "passed" for s in result.samples if s.answer)
+    assert result.vote.counts == {"import time\ntime.sleep(1.5)\ndef add(a, b):\n"
+                                  "    return a + b": result.vote.drawn}
+
+
+def test_without_an_os_sandbox_code_is_voted_on_unrun(capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    sandbox._said.clear()
+    engine = ScriptedEngine(respond=lambda r, i: code("def add(a, b):\n    return a - b"))
+    result = think.solve(QUESTION, budget=16, engine=engine, seed=1, task="code", tests=ADD,
+                         sandbox="none")
+    assert result.answer == "def add(a, b):\n    return a - b"
+    assert all(s.tests is None for s in result.samples)
+    assert result.to_dict()["sandbox"] == "none"
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(lines) == 1 and "install bubblewrap" in lines[0] and "--sandbox guard" in lines[0]
+
+
+def test_without_tests_the_model_writes_them_and_they_are_marked() -> None:
     def respond(request: SampleRequest, index: int) -> str:
         if "Do not solve it" in request.prompt or request.prompt.rstrip().endswith(
                 "Tests that a correct solution must pass.\nFinal answer:"):
@@ -116,7 +174,37 @@ def test_refinement_critiques_code_with_the_test_output() -> None:
         return code("def add(a, b):\n    return a * b")
 
     result = think.solve(QUESTION, budget=12, engine=ScriptedEngine(respond=respond), seed=1,
-                         task="code", tests=TESTS)
+                         task="code", tests=ADD)
     assert result.critiques[0].verdict == "wrong" and "failed" in result.critiques[0].critique
     assert result.critiques[1].verdict == "correct"
     assert result.answer == "def add(a, b):\n    return a + b"
+
+
+def test_parallel_solves_share_a_bounded_number_of_sandboxes() -> None:
+    from think.sandbox import run as runs
+
+    peak, live, lock = [0], [0], threading.Lock()
+    real = runs._run
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        try:
+            return real(*args)
+        finally:
+            with lock:
+                live[0] -= 1
+
+    runs._run = counted  # type: ignore[assignment]
+    try:
+        check = CodeCheck(ADD)
+        threads = [threading.Thread(target=check.run, args=("def add(a, b):\n    return a+b",))
+                   for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        runs._run = real  # type: ignore[assignment]
+    assert 1 <= peak[0] <= runs.MAX_RUNS

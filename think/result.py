@@ -18,7 +18,7 @@ class SampleRecord:
     tokens: int
     finish: str
     seed: int
-    tests: str | None = None  # code tasks: passed, failed, timeout, memory or blocked
+    tests: str | None = None  # code: passed, failed, timeout, memory, output or blocked
 
 
 @dataclass
@@ -96,6 +96,7 @@ class Result:
     vote: VoteSummary = field(default_factory=VoteSummary)
     critiques: list[CritiqueRecord] = field(default_factory=list)
     tests_source: str | None = None  # code tasks: given or model-written
+    sandbox: str | None = None  # code tasks: how code ran (bwrap, sandbox-exec, guard, none)
     steps: list[dict[str, Any]] = field(default_factory=list)  # --budget auto: each step
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,5 +117,6 @@ class Result:
             "profile": self.profile,
             "seed": self.seed,
             "tests_source": self.tests_source,
+            "sandbox": self.sandbox,
             "steps": self.steps,
         }

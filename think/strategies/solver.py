@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
+from think import sandbox
 from think.budget import CUE_TOKENS, Plan
 from think.engine.base import Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import EventHandler, Finished, Progress, Started, VoteUpdated
 from think.result import Compute, Result, SampleRecord, VoteSummary
+from think.sandbox import RunResult
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.prompts import Prompts
 from think.strategies.refine import Refiner
@@ -32,9 +35,11 @@ class Run:
     verifier: Engine | None = None
     deadline: float | None = None  # time.monotonic() by which the run must answer
     check: CodeCheck | None = None  # code tasks: tests that decide the vote and critiques
+    sandbox: str = "auto"  # code tasks: auto | guard | none (think.sandbox)
     samples: list[SampleRecord] = field(default_factory=list)
     best: str | None = None
     asked: int = 0  # vote samples asked for so far: the plan's, then any top-up rounds
+    testing: dict[int, Future[RunResult | None]] = field(default_factory=dict)  # by index
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)
@@ -51,8 +56,12 @@ class Run:
     def solve(self) -> Result:
         """Carry out the plan; Ctrl-C raises Interrupted with the best answer so far."""
         self.emit(Started(self.question, self.task, self.engine.name, self.profile, self.plan))
+        mode = sandbox.resolve(self.check.sandbox if self.check else self.sandbox) \
+            if self.task == "code" else None
         try:
-            if self.task == "code" and self.check is None and (
+            if mode is not None:
+                sandbox.tell(mode)
+            if mode not in (None, "none") and self.check is None and (
                     self.plan.samples > 1 or self.plan.refine_rounds):
                 self.check = self._model_tests()
             if self.plan.strategy == "direct":
@@ -68,7 +77,7 @@ class Run:
             task_detected=self.task_detected, budget=self.plan.budget, plan=self.plan,
             compute=self.compute, model=self.engine.name, profile=self.profile,
             seed=self.seed, samples=self.samples, vote=self.vote, critiques=critiques,
-            tests_source=self.check.source if self.check else None)
+            tests_source=self.check.source if self.check else None, sandbox=mode)
         self.emit(Finished(result))
         return result
 
@@ -76,7 +85,10 @@ class Run:
         records, used = draw(self.engine, direct_request(self.prompts, self.plan, self.seed),
                              self.task, "sample", self.emit, deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
-        self.samples = [self._verified(record) for record in records]
+        self.samples = records
+        for record in records:
+            self._test(record)
+        self._collect(wait=True)
         self._count_votes(stop_early=False)
 
     def _sample_and_vote(self) -> None:
@@ -93,14 +105,20 @@ class Run:
         self.asked += request.n
 
         def keep_going(sample: SampleRecord) -> bool:
-            self.samples.append(self._verified(sample))
+            # Called in the decode loop: the tests run in the pool, the batch decodes on.
+            self.samples.append(sample)
+            self._test(sample)
+            self._collect()
             return not self._count_votes(stop_early=self.plan.early_stop)
 
         records, used = draw(self.engine, request, self.task, "sample", self.emit, keep_going,
                              deadline=self.deadline, first=first)
         self.spend(used.prompt_tokens, used.generated_tokens)
+        self._collect(wait=True)
         verified = {sample.index: sample for sample in self.samples[kept:]}
         self.samples[kept:] = [verified.get(record.index, record) for record in records]
+        if self.testing or self.check is not None:
+            self._count_votes(stop_early=self.plan.early_stop)  # with the late outcomes
         return used.prompt_tokens
 
     def _top_up_size(self, prompt_cost: int) -> int:
@@ -126,10 +144,20 @@ class Run:
             more = min(more, int(left // (prompt_cost / self.plan.samples + per_sample)))
         return max(0, more)
 
-    def _verified(self, sample: SampleRecord) -> SampleRecord:
-        """The sample with the outcome of running its code against the tests."""
-        outcome = self.check.run(sample.answer) if self.check else None
-        return replace(sample, tests=outcome.status) if outcome else sample
+    def _test(self, sample: SampleRecord) -> None:
+        """Hand the sample's code to the test pool (when there are tests to run)."""
+        if self.check is not None and self.check.runs and sample.answer:
+            self.testing[sample.index] = self.check.submit(sample.answer)
+
+    def _collect(self, wait: bool = False) -> None:
+        """Write the test outcomes that are in (with `wait`, all) into their samples."""
+        done = {index: future.result() for index, future in list(self.testing.items())
+                if wait or future.done()}
+        for index in done:
+            del self.testing[index]
+        self.samples = [replace(s, tests=outcome.status)
+                        if (outcome := done.get(s.index)) is not None else s
+                        for s in self.samples]
 
     def _model_tests(self) -> CodeCheck | None:
         """No tests came with the question: the model writes some, marked as its own."""
@@ -138,11 +166,14 @@ class Run:
                              deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
         tests = records[0].answer if records else None
-        return CodeCheck(tests=tests, source="model-written") if tests else None
+        return CodeCheck(tests=tests, source="model-written", sandbox=self.sandbox) \
+            if tests else None
 
     def _tally(self) -> Tally:
         """The vote of the finished samples."""
-        finished = [s for s in self.samples if s.finish != "cancelled"]
+        # A sample whose tests are still running waits to vote until they are done.
+        finished = [s for s in self.samples if s.finish != "cancelled"
+                    and s.index not in self.testing]
         if any(s.tests == "passed" for s in finished):
             # Execution decides: only programs that pass the tests vote.
             return tally([s.answer if s.tests == "passed" else None for s in finished])

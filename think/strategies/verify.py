@@ -1,11 +1,26 @@
 """Code as its own verifier: candidate programs run against tests in the sandbox, and the
-results decide the vote and the refinement critique."""
+results decide the vote and the refinement critique.
+
+Test runs go to a small pool of threads, off the decode loop: a finished sample is handed
+over and decoding goes on; the vote counts outcomes as they come back.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
 
-from think.sandbox import Limits, RunResult, run_untrusted
+from think import sandbox
+from think.sandbox import Limits, RunResult
+
+
+@cache
+def pool() -> ThreadPoolExecutor:
+    """One pool per process: its width is the sandboxes that may run at once."""
+    from think.sandbox.run import MAX_RUNS
+
+    return ThreadPoolExecutor(MAX_RUNS, thread_name_prefix="think-tests")
 
 
 @dataclass(frozen=True)
@@ -16,15 +31,31 @@ class CodeCheck:
     source: str = "given"  # given | model-written
     prefix: str = ""  # code the candidate completes (a HumanEval prompt), if any
     limits: Limits = Limits()
+    sandbox: str = "auto"  # the setting: auto | guard | none
+    mode: str = field(init=False, default="none")  # what runs here: bwrap, guard, none...
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", sandbox.resolve(self.sandbox))
+        sandbox.tell(self.mode)
+
+    @property
+    def runs(self) -> bool:
+        """Whether candidates are run at all (not in mode none)."""
+        return self.mode != "none"
 
     def program(self, candidate: str) -> str:
         """The candidate after its prefix (a body completes it, a full def replaces it)."""
-        return f"{self.prefix}\n{candidate}\n\n{self.tests}\n"
+        return f"{self.prefix}\n{candidate}\n"
 
     def run(self, candidate: str | None) -> RunResult | None:
-        if not candidate:
+        """Run the tests against one candidate now; None when there is nothing to run."""
+        if not candidate or not self.runs:
             return None
-        return run_untrusted(self.program(candidate), self.limits)
+        return sandbox.run_tests(self.program(candidate), self.tests, self.limits, self.mode)
+
+    def submit(self, candidate: str | None) -> Future[RunResult | None]:
+        """Run the tests against one candidate in the pool."""
+        return pool().submit(self.run, candidate)
 
 
 def critique_from(result: RunResult) -> tuple[str, str]:

@@ -1,0 +1,139 @@
+"""Linux: the bubblewrap command lines for one sandbox.
+
+Each sandbox gets new user, PID, network, IPC, UTS and mount namespaces: no network but its
+own loopback, a read-only view of /usr and of the Python that runs it (the interpreter, its
+standard library, libpython; not site-packages, think or the virtualenv), the run's files
+read-only at /sandbox/run, a private size-capped tmpfs at /tmp as its working folder, its own
+/proc (think is not in it) and /dev, an empty environment, a new session (no controlling
+terminal), and uid 65534 with no capabilities. Killing bwrap kills everything inside: the
+namespace's init has --die-with-parent, and its death ends the PID namespace.
+
+RLIMIT_NPROC binds only processes whose real uid is not root outside, so as root think
+makes each run a user namespace that maps uid 65534 to the real uid 65534 (the kernel then
+counts the sandbox's processes against the limit) and joins it with --userns; setpriv, as
+the last step inside, switches to that uid and drops every capability.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+from functools import cache
+from pathlib import Path
+
+LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
+NOBODY = 65534
+MAP = f"0 0 1\n{NOBODY} {NOBODY} 1\n"  # root stays mapped so bwrap can read root's files
+
+
+def python_paths() -> list[str]:
+    """What the interpreter needs: its binary, the standard library and libpython."""
+    paths = [os.path.realpath(sys.executable), sysconfig.get_paths()["stdlib"]]
+    libdir, soname = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
+    if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir and soname:
+        paths.append(os.path.join(libdir, soname))
+    return [path for path in paths if os.path.exists(path) and not path.startswith("/usr/")]
+
+
+def system_binds() -> list[str]:
+    """/usr read-only, and /bin, /lib... as the symlinks or folders they are on this system."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
+def parent_dirs(paths: list[str]) -> list[str]:
+    """The folders above mount points, made searchable (bwrap makes them 0700 otherwise)."""
+    made: list[str] = []
+    for path in paths:
+        for parent in reversed(Path(path).parents[:-1]):  # all but "/"
+            if str(parent) not in made and not str(parent).startswith("/usr"):
+                made.append(str(parent))
+    return [arg for folder in made for arg in ("--perms", "0755", "--dir", folder)]
+
+
+def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None) -> list[str]:
+    """bwrap's options for one sandbox, up to the `--` before the command."""
+    identity = (["--userns", str(userns)] if userns is not None else
+                ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
+                 "--disable-userns", "--cap-drop", "ALL"])
+    args = ["bwrap", *identity, "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--clearenv", "--hostname", "sandbox", *system_binds()]
+    stdlib = sysconfig.get_paths()["stdlib"]
+    paths = python_paths()
+    args += parent_dirs([*paths, "/sandbox/run"])
+    for path in paths:
+        args += ["--ro-bind", path, path]
+    if os.path.isdir(os.path.join(stdlib, "site-packages")):
+        args += ["--tmpfs", os.path.join(stdlib, "site-packages")]  # hide installed packages
+    args += ["--ro-bind", rundir, "/sandbox/run", "--ro-bind", str(LIB), "/sandbox/lib",
+             "--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    if userns is not None:  # root: the last step inside drops to uid 65534, no capabilities
+        args += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all"]
+    return [*args, "--"]
+
+
+def python_command(script: str, *args: str) -> list[str]:
+    """The sandboxed interpreter running one of /sandbox/lib's scripts."""
+    return [os.path.realpath(sys.executable), "-I", "-S", "-B", f"/sandbox/lib/{script}", *args]
+
+
+def private_userns() -> int:
+    """As root: a new user namespace mapping uid 65534 to itself; returns an fd to it.
+
+    A short-lived `unshare` process makes the namespace; the fd keeps it alive after.
+    """
+    own = os.readlink("/proc/self/ns/user")
+    holder = subprocess.Popen(["unshare", "--user", "--", "sleep", "5"], env={},
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        link = f"/proc/{holder.pid}/ns/user"
+        give_up = time.monotonic() + 2
+        while os.readlink(link) == own:
+            if holder.poll() is not None or time.monotonic() > give_up:
+                raise OSError("unshare could not make a user namespace")
+            time.sleep(0.0002)
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{holder.pid}/{name}", "w") as handle:
+                handle.write(MAP)
+        return os.open(link, os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def needs_userns() -> bool:
+    return os.geteuid() == 0
+
+
+@cache
+def works() -> bool:
+    """Whether bwrap is here and can make a sandbox (user namespaces may be off)."""
+    tools = ["bwrap", "prlimit"] + (["unshare", "setpriv"] if needs_userns() else [])
+    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools):
+        return False
+    try:
+        userns = private_userns() if needs_userns() else None
+        try:
+            probe = subprocess.run(
+                [*sandbox_args(str(LIB), 2**20, userns), *python_command("wire.py")],
+                env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
+                pass_fds=() if userns is None else (userns,))
+        finally:
+            if userns is not None:
+                os.close(userns)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0

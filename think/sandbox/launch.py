@@ -1,0 +1,118 @@
+"""How a sandboxed process is started in each mode: under bubblewrap (Linux), sandbox-exec
+(macOS) or, opted into, with only the in-process guard; resource limits in every mode."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from think.sandbox import bwrap, macos
+from think.sandbox.limits import Limits
+
+MIB = 2**20
+
+
+def user_tasks(uid: int) -> int:
+    """Tasks (threads count: RLIMIT_NPROC counts them) that this uid runs now."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def rlimits(limits: Limits, processes: int) -> dict[int, int]:
+    return {resource.RLIMIT_AS: limits.memory_mb * MIB,
+            resource.RLIMIT_CPU: int(limits.seconds) + 1,
+            resource.RLIMIT_FSIZE: limits.file_mb * MIB,
+            resource.RLIMIT_CORE: 0,
+            resource.RLIMIT_NPROC: processes}
+
+
+def prlimit(values: dict[int, int]) -> list[str]:
+    """The limits as a prlimit(1) prefix: set in the child before exec, no Python in between
+    (a preexec_fn is unsafe in a process with threads, as think's decode loop is)."""
+    names = {resource.RLIMIT_AS: "as", resource.RLIMIT_CPU: "cpu",
+             resource.RLIMIT_FSIZE: "fsize", resource.RLIMIT_CORE: "core",
+             resource.RLIMIT_NPROC: "nproc"}
+    return ["prlimit", *(f"--{names[k]}={v}" for k, v in values.items()), "--"]
+
+
+@dataclass
+class Launcher:
+    """Starts the judge and the worker of one run; `mode` names the isolation."""
+
+    mode: str
+    rundir: str  # the run's files: candidate.py, tests.py
+    limits: Limits
+    userns: int | None = None
+    workdirs: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.mode == "bwrap" and bwrap.needs_userns():
+            self.userns = bwrap.private_userns()
+
+    def file(self, name: str) -> str:
+        """Where a run file is seen from inside the sandbox."""
+        return f"/sandbox/run/{name}" if self.mode == "bwrap" else os.path.join(self.rundir, name)
+
+    def start(self, script: str, args: list[str], fds: tuple[int, ...], out: int
+              ) -> subprocess.Popen[bytes]:
+        """One sandboxed interpreter running /sandbox/lib's `script`, its output on `out`."""
+        # As root in bwrap the per-run namespace counts only this run's processes (two
+        # interpreters, and the candidate's); elsewhere the count is per user.
+        own = 2 if self.userns is not None else user_tasks(os.getuid()) + 8
+        limits = rlimits(self.limits, own + self.limits.processes)
+        env: dict[str, str] = {}
+        cwd = None
+        if self.mode == "bwrap":
+            command = [*bwrap.sandbox_args(self.rundir, self.limits.tmp_mb * MIB, self.userns),
+                       *bwrap.python_command(script, *args)]
+            fds += (self.userns,) if self.userns is not None else ()
+        else:
+            cwd = os.path.join(self.rundir, f"work-{script}")
+            os.mkdir(cwd)
+            env = {"PATH": "/usr/bin:/bin", "HOME": cwd, "TMPDIR": cwd, "LANG": "C.UTF-8"}
+            command = [os.path.realpath(sys.executable), "-I", "-S", "-B",
+                       str(bwrap.LIB / script), *args]
+            if self.mode == "guard" and script == "worker.py":
+                command.append("guard")
+            if self.mode == "sandbox-exec":
+                command = macos.command(cwd, self.rundir, command)
+        preexec = None
+        if sys.platform.startswith("linux"):
+            command = [*prlimit(limits), *command]
+        else:  # macOS has no prlimit(1); think's solves there run tests from one thread
+            preexec = lambda: [resource.setrlimit(k, (v, v)) for k, v in limits.items()]  # noqa: E731
+        return subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=out, pass_fds=fds, start_new_session=True,
+                                preexec_fn=preexec)
+
+    def close(self) -> None:
+        if self.userns is not None:
+            os.close(self.userns)
+            self.userns = None
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a sandbox: its process group (bwrap's namespace dies with bwrap)."""
+    try:
+        os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def share_files(path: Path) -> None:
+    """Let uid 65534 in the sandbox read the run's files (they are not secret)."""
+    path.chmod(0o755)
+    for child in path.iterdir():
+        child.chmod(0o644)
