@@ -185,12 +185,14 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
           on_event: EventHandler | None = None, early_stop: bool | None = None,
           engine: Engine | None = None, verbose: bool = False,
           max_seconds: float | None = None, tests: str | None = None,
-          code_prefix: str = "", server: str | None = None) -> Result:
+          code_prefix: str = "", server: str | None = None,
+          sandbox: str | None = None) -> Result:
     """Spend about `budget` times the compute of a direct answer on a question.
 
     `engine` replaces the model (tests and other back ends); `on_event` hears every event;
     `max_seconds` cuts the plan to the predicted time and stops the run when time is up;
-    `tests` (code tasks) are run against each candidate program, after `code_prefix`.
+    `tests` (code tasks) are run against each candidate program, after `code_prefix`;
+    `sandbox` (auto, guard, none; default the profile's) says how code may run.
     """
     started = time.monotonic()
     setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
@@ -201,6 +203,9 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     if tests and setup.task != "code":
         raise UsageError(f"tests were given for a {setup.task} question, and only code is "
                          "tested", "pass --task code, or leave out --tests")
+    if sandbox not in (None, "auto", "guard", "none"):
+        raise UsageError(f"unknown sandbox '{sandbox}'", "use one of: auto, guard, none")
+    code_sandbox = sandbox or setup.profile.sandbox
     if adaptive:
         return solve_adaptive(setup, chosen_budget, engine, seed, on_event, verbose)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
@@ -216,6 +221,6 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
               seed=secrets.randbelow(2**31) if seed is None else seed,
               emit=on_event or (lambda event: None), profile=setup.profile.name,
               deadline=started + max_seconds if max_seconds is not None else None,
-              check=CodeCheck(tests, "given", code_prefix) if tests and setup.task == "code"
-              else None)
+              check=CodeCheck(tests, "given", code_prefix, sandbox=code_sandbox)
+              if tests and setup.task == "code" else None, sandbox=code_sandbox)
     return run.solve()

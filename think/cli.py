@@ -123,6 +123,10 @@ def solve(
     tests: Annotated[str | None, typer.Option(
         "--tests", metavar="FILE", help="Code tasks: Python asserts each candidate must pass.",
         show_default=False)] = None,
+    sandbox: Annotated[str | None, typer.Option(
+        "--sandbox", metavar="MODE", help="Code tasks: auto (run candidates in the OS sandbox, "
+        "else not at all), guard (the weaker in-process guard), none. Default: the profile's.",
+        show_default=False)] = None,
     max_seconds: Annotated[float | None, typer.Option(
         "--max-seconds", metavar="S", help="Cut the plan to fit S seconds (measured speeds from "
         "`think tune`) and answer when time is up.", show_default=False)] = None,
@@ -163,7 +167,7 @@ def solve(
             result = api.solve(text, budget=budget, profile=profile, model=model,
                                task=task, seed=seed, on_event=view, early_stop=early_stop,
                                verbose=verbose, max_seconds=max_seconds, tests=test_code,
-                               server=engine)
+                               server=engine, sandbox=sandbox)
     except Interrupted as stop:
         if not as_json:
             raise

@@ -158,6 +158,9 @@ class Profile(Strict):
     speeds: Speeds | None = None
     engine: ServerEngine | None = None
     auto: AutoSettings = AutoSettings()
+    # Code tasks: auto = run candidates in the OS sandbox where it works, else do not run
+    # them; guard = the weaker in-process guard (opted into); none = never run them.
+    sandbox: Literal["auto", "guard", "none"] = "auto"
     source: str = ""
 
     @field_validator("stages")
