@@ -130,6 +130,20 @@ def marked_processes() -> list[str]:
     return found
 
 
+def sandbox_processes() -> set[str]:
+    """Processes of uid 65534 outside root's per-run namespaces (as root: the sandbox's)."""
+    if os.geteuid() != 0:
+        return set()
+    found = set()
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == 65534:
+                found.add(entry.name)
+        except OSError:
+            pass
+    return found
+
+
 def shm_names() -> set[str]:
     return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
 
@@ -140,6 +154,7 @@ def test_a_hostile_program_is_contained(name: str, world: World) -> None:
     for key, value in world.values().items():
         program = program.replace(key.join("{}"), value)
     before, shm, heard = world.snapshot(), shm_names(), len(world.heard)
+    nobody = sandbox_processes()
     start = time.monotonic()
     result = run_tests(program, IMPOSSIBLE, LIMITS, MODE)
     took = time.monotonic() - start
@@ -153,6 +168,8 @@ def test_a_hostile_program_is_contained(name: str, world: World) -> None:
     assert shm_names() <= shm, "something was left in /dev/shm"
     assert took < LIMITS.seconds + 3
     assert marked_processes() == [], "a process outlived the run"
+    assert sandbox_processes() <= nobody, "a sandboxed process outlived the run"
+    assert "went through" not in result.output
 
 
 def test_memory_stays_bounded_across_the_floods(world: World) -> None:

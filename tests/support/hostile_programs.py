@@ -106,9 +106,14 @@ HOSTILE = {
         "os.killpg(os.getpgid(0), signal.SIGKILL)", "os.kill(-1, signal.SIGTERM)"),
     "tiocsti": attempt(
         "import fcntl, termios\n"
-        "    for fd in (0, 1, 2, os.open('/dev/tty', os.O_RDWR)):\n"
-        "        fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n"
-        "    print('TIOCSTI went through')"),
+        "    for fd in (0, 1, 2, 255):\n"
+        "        try:\n"
+        "            fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n"
+        "            print('TIOCSTI went through on', fd)\n"
+        "        except OSError:\n"
+        "            pass",
+        "fcntl.ioctl(os.open('/dev/tty', os.O_RDWR), termios.TIOCSTI, b'x'); "
+        "print('TIOCSTI went through on /dev/tty')"),
     # Processes that try to outlive the run or hold it up.
     "setsid-daemon": attempt(
         "import subprocess; subprocess.Popen(['sh', '-c', 'sleep 600 # {MARKER}'], "
