@@ -17,6 +17,7 @@ class Stream:
 
     fd: int
     essential: bool  # the run is over when every essential stream has ended
+    enough: int = 0  # it has ended, too, once this many bytes came (0: only at its end)
     tail: bytearray = field(default_factory=bytearray)
 
     def add(self, data: bytes) -> None:
@@ -56,6 +57,8 @@ def read_all(streams: list[Stream], deadline: float, cap: int) -> Reading:
                 stream.add(data)
                 if total > cap:
                     return Reading("output", streams)
+                if stream.enough and len(stream.tail) >= stream.enough:
+                    selector.unregister(stream.fd)  # no need to wait for its writer to exit
     return Reading("done", streams)
 
 

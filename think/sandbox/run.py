@@ -66,8 +66,9 @@ def _run(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
             shutil.rmtree(rundir, ignore_errors=True)
             for fd in (result_r, judge_out_r, worker_out_r):
                 os.close(fd)
-    worker, judge, result = (Stream(worker_out_r, False), Stream(judge_out_r, True),
-                             Stream(result_r, True))
+    # The token ends the run: the judge has nothing left to say after it.
+    worker, judge = Stream(worker_out_r, False), Stream(judge_out_r, False)
+    result = Stream(result_r, True, enough=len(token))
     try:
         reading = read_all([worker, judge, result], start + limits.seconds,
                            limits.output_kb * 1024)

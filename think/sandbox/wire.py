@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from typing import Any
+
+# Type names only: importing typing costs a sandboxed interpreter milliseconds per run.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 SCALARS = (type(None), bool, int, float, str)
 MAX_LINE = 8 * 2**20  # one message; a longer one is refused, not buffered
