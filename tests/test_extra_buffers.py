@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -79,6 +80,14 @@ def test_a_probe_that_exits_0_keeps_extra_buffers_on_silently() -> None:
     assert decision == eb.Decision(True, "AMX probe passed") and notes == []
     assert decision.describe(["CPU_Mapped", "AMX", "CPU_REPACK"]) == \
         "extra buffers on (AMX, CPU_REPACK; AMX probe passed)"
+
+
+def test_a_windows_access_violation_is_a_crash_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # POSIX keeps only an exit status's low byte, so Windows' 0xC0000005 is played back here.
+    monkeypatch.setattr(eb.subprocess, "run", lambda argv, **kwargs: subprocess.CompletedProcess(
+        argv, 0xC0000005, "", ""))
+    verdict = eb.run_probe(MODEL)
+    assert not verdict.works and verdict.cached and "0xc0000005" in verdict.reason
 
 
 def test_a_hung_probe_is_cut_at_its_timeout_and_counts_as_off() -> None:

