@@ -133,7 +133,10 @@ def main() -> None:
     import _sitebuiltins
 
     builtins.exit = builtins.quit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
-    sys.modules["candidate"] = candidate_module(Channel(read_fd, write_fd))
+    try:
+        sys.modules["candidate"] = candidate_module(Channel(read_fd, write_fd))
+    except ImportError as exc:
+        sys.exit(str(exc))
     with open(tests, encoding="utf-8") as handle:
         code = compile(handle.read(), tests, "exec")
     namespace = {"__name__": "__main__", "__file__": tests, "__builtins__": builtins}
@@ -143,6 +146,14 @@ def main() -> None:
     except SystemExit as stop:  # unittest.main() ends this way, passing or not
         if stop.code not in (None, 0, False):
             raise
+    except BaseException as exc:  # noqa: B036 - a failing test, shown from the tests' frames
+        import traceback
+
+        own = [frame for frame in traceback.extract_tb(exc.__traceback__)
+               if frame.filename != __file__]  # the proxies' frames say nothing to a reader
+        print("Traceback (most recent call last):\n", *traceback.format_list(own),
+              *traceback.format_exception_only(type(exc), exc), sep="", end="", file=sys.stderr)
+        sys.exit(1)
     os.write(result_fd, os.read(token_fd, 64))
 
 

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from think.sandbox.launch import Launcher, kill, share_files
@@ -28,59 +29,75 @@ def run_tests(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
         return _run(program, tests, limits, mode)
 
 
-def _run(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
-    start = time.monotonic()
-    token = secrets.token_hex(16).encode()
+class Pipes:
+    """The run's pipe ends that are open in think; each is closed once, whatever happens."""
+
+    def __init__(self) -> None:
+        self.open: set[int] = set()
+
+    def pipe(self) -> tuple[int, int]:
+        read, write = os.pipe()
+        self.open |= {read, write}
+        return read, write
+
+    def close(self, *fds: int) -> None:
+        for fd in fds:
+            if fd in self.open:
+                self.open.discard(fd)
+                os.close(fd)
+
+    def close_all(self) -> None:
+        self.close(*list(self.open))
+
+
+def run_folder(program: str, tests: str) -> Path:
+    """The run's files, readable from inside the sandbox (read-only there)."""
     rundir = Path(tempfile.mkdtemp(prefix="think-run-"))
     (rundir / "candidate.py").write_text(program, encoding="utf-8")
     (rundir / "tests.py").write_text(tests, encoding="utf-8")
     share_files(rundir)
-    token_r, token_w = os.pipe()
-    os.write(token_w, token)
-    os.close(token_w)
-    result_r, result_w = os.pipe()
-    to_worker_r, to_worker_w = os.pipe()
-    to_judge_r, to_judge_w = os.pipe()
-    judge_out_r, judge_out_w = os.pipe()
-    worker_out_r, worker_out_w = os.pipe()
-    launcher = Launcher(mode, str(rundir), limits)
-    started = []
-    try:
+    return rundir
+
+
+def _run(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
+    start = time.monotonic()
+    token = secrets.token_hex(16).encode()
+    with ExitStack() as cleanup:
+        rundir = run_folder(program, tests)
+        cleanup.callback(shutil.rmtree, rundir, True)
+        fds = Pipes()
+        cleanup.callback(fds.close_all)
+        token_r, token_w = fds.pipe()
+        os.write(token_w, token)
+        fds.close(token_w)
+        result_r, result_w = fds.pipe()
+        to_worker_r, to_worker_w = fds.pipe()
+        to_judge_r, to_judge_w = fds.pipe()
+        judge_out_r, judge_out_w = fds.pipe()
+        worker_out_r, worker_out_w = fds.pipe()
+        launcher = Launcher(mode, str(rundir), limits)
+        cleanup.callback(launcher.close)
         judge_fds = (token_r, result_w, to_judge_r, to_worker_w)
-        started.append(launcher.start(
+        judge_process = launcher.start(
             "judge.py", [launcher.file("tests.py"), *map(str, judge_fds)], judge_fds,
-            judge_out_w))
+            judge_out_w)
+        cleanup.callback(kill, judge_process)
         worker_fds = (to_worker_r, to_judge_w)
-        started.append(launcher.start(
+        worker_process = launcher.start(
             "worker.py", [launcher.file("candidate.py"), *map(str, worker_fds)], worker_fds,
-            worker_out_w))
-    finally:
-        # Only the sandboxes hold these now, so their ends close when the sandboxes die.
-        for fd in (token_r, result_w, to_worker_r, to_worker_w, to_judge_r, to_judge_w,
-                   judge_out_w, worker_out_w):
-            os.close(fd)
-        if len(started) < 2:
-            for process in started:
-                kill(process)
-            launcher.close()
-            shutil.rmtree(rundir, ignore_errors=True)
-            for fd in (result_r, judge_out_r, worker_out_r):
-                os.close(fd)
-    # The token ends the run: the judge has nothing left to say after it.
-    worker, judge = Stream(worker_out_r, False), Stream(judge_out_r, False)
-    result = Stream(result_r, True, enough=len(token))
-    try:
+            worker_out_w)
+        cleanup.callback(kill, worker_process)
+        # Only the sandboxes hold these now, so they close when the sandboxes die.
+        fds.close(*judge_fds, *worker_fds, judge_out_w, worker_out_w)
+        # The token ends the run: the judge has nothing left to say after it.
+        worker, judge = Stream(worker_out_r, False), Stream(judge_out_r, False)
+        result = Stream(result_r, True, enough=len(token))
         reading = read_all([worker, judge, result], start + limits.seconds,
                            limits.output_kb * 1024)
-    finally:
-        for process in started:
-            kill(process)
-        launcher.close()
-        drain(worker)
+        kill(judge_process)
+        kill(worker_process)
+        drain(worker)  # what they wrote before they died
         drain(judge)
-        for stream in (worker, judge, result):
-            os.close(stream.fd)
-        shutil.rmtree(rundir, ignore_errors=True)
     text = (bytes(worker.tail) + bytes(judge.tail)).decode("utf-8", "replace")
     status = verdict(reading.over, bytes(result.tail) == token, text, mode)
     return RunResult(status, text[-2000:], time.monotonic() - start)
