@@ -31,6 +31,9 @@ from wire import Channel, WireError, decode, encode  # noqa: E402  (not a packag
 NOT_RAISED_AS_IS = {"SystemExit", "KeyboardInterrupt", "GeneratorExit", "StopAsyncIteration"}
 
 
+NOT_PLAIN = "the candidate returned an object that is not plain data"
+
+
 class CandidateError(Exception):
     """The candidate program failed in a way the tests cannot catch by type."""
 
@@ -85,10 +88,18 @@ class Remote:
         return str(self._ask("str"))
 
     def __bool__(self) -> bool:
-        raise TypeError("the candidate returned an object that is not plain data")
+        raise TypeError(NOT_PLAIN)
 
+    # Comparing it with anything but itself is an error: neither == nor != can pass a test.
     def __eq__(self, other: object) -> bool:
-        return self is other
+        if self is other:
+            return True
+        raise TypeError(NOT_PLAIN)
+
+    def __ne__(self, other: object) -> bool:
+        if self is other:
+            return False
+        raise TypeError(NOT_PLAIN)
 
     def __hash__(self) -> int:
         return id(self)

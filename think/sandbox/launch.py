@@ -7,7 +7,7 @@ import os
 import resource
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from think.sandbox import bwrap, macos
@@ -38,12 +38,23 @@ def rlimits(limits: Limits, processes: int) -> dict[int, int]:
 
 
 def prlimit(values: dict[int, int]) -> list[str]:
-    """The limits as a prlimit(1) prefix: set in the child before exec, no Python in between
-    (a preexec_fn is unsafe in a process with threads, as think's decode loop is)."""
+    """The limits as a prlimit(1) prefix, set in the child before exec (a preexec_fn is
+    unsafe in a process with threads, and think runs tests from a pool of them)."""
     names = {resource.RLIMIT_AS: "as", resource.RLIMIT_CPU: "cpu",
              resource.RLIMIT_FSIZE: "fsize", resource.RLIMIT_CORE: "core",
              resource.RLIMIT_NPROC: "nproc"}
     return ["prlimit", *(f"--{names[k]}={v}" for k, v in values.items()), "--"]
+
+
+def ulimit(values: dict[int, int]) -> list[str]:
+    """The limits set by sh before exec, where there is no prlimit(1) (macOS)."""
+    # One option per ulimit (dash takes only the last of several); dash calls -u -p.
+    processes = values[resource.RLIMIT_NPROC]
+    script = (f"ulimit -t {values[resource.RLIMIT_CPU]}; ulimit -c 0; "
+              f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}; "
+              f"{{ ulimit -u {processes} || ulimit -p {processes}; }} 2>/dev/null; "
+              f"ulimit -v {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; exec \"$@\"")
+    return ["/bin/sh", "-c", script, "sh"]
 
 
 @dataclass
@@ -54,7 +65,6 @@ class Launcher:
     rundir: str  # the run's files: candidate.py, tests.py
     limits: Limits
     userns: int | None = None
-    workdirs: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.mode == "bwrap" and bwrap.needs_userns():
@@ -87,14 +97,10 @@ class Launcher:
                 command.append("guard")
             if self.mode == "sandbox-exec":
                 command = macos.command(cwd, self.rundir, command)
-        preexec = None
-        if sys.platform.startswith("linux"):
-            command = [*prlimit(limits), *command]
-        else:  # macOS has no prlimit(1); think's solves there run tests from one thread
-            preexec = lambda: [resource.setrlimit(k, (v, v)) for k, v in limits.items()]  # noqa: E731
-        return subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=out, pass_fds=fds, start_new_session=True,
-                                preexec_fn=preexec)
+        limiter = prlimit if sys.platform.startswith("linux") else ulimit
+        return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                pass_fds=fds, start_new_session=True)
 
     def close(self) -> None:
         if self.userns is not None:
