@@ -76,3 +76,27 @@ def test_a_hostile_server_answer_is_contained(run_cli, tmp_path: Path,
         listener.accept()  # nothing ever connected
     listener.close()
     assert SECRET not in run.stdout and SECRET not in run.stderr
+
+
+def test_an_unknown_sandbox_mode_is_a_usage_error(run_cli) -> None:
+    run = run_cli("solve", "Write a Python function add(a, b).", "--task", "code",
+                  "--sandbox", "bogus", "--engine", "http://127.0.0.1:9")
+    assert run.code == 2 and "unknown sandbox 'bogus'" in run.stderr
+
+
+def test_the_profile_opts_in_to_the_guard_with_a_warning(capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    import think
+    from think.config import load_profile
+    from think.engine.scripted import ScriptedEngine
+
+    sandbox._said.clear()
+    profile = load_profile(None).model_copy(update={"sandbox": "guard"})
+    reply = " ok.\nFinal answer:\n```python\ndef add(a, b):\n    return a + b\n```"
+    result = think.solve("Write a Python function add(a, b).", budget=16, profile=profile,
+                         engine=ScriptedEngine(respond=lambda r, i: reply), task="code",
+                         tests="assert add(2, 3) == 5\n", seed=1)
+    assert result.to_dict()["sandbox"] == "guard"
+    assert all(s.tests == "passed" for s in result.samples if s.answer)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "--sandbox guard" in warnings[0]
