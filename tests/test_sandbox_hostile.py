@@ -184,3 +184,17 @@ def test_memory_stays_bounded_across_the_floods(world: World) -> None:
 
 def test_the_suite_covers_every_category() -> None:
     assert len(HOSTILE) >= 25
+
+
+def test_the_seccomp_filter_refuses_new_user_namespaces_and_ptrace() -> None:
+    if sandbox.os_sandbox() != "bwrap":
+        pytest.skip("bubblewrap only")
+    probe = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             "print('unshare', libc.unshare(0x10000000), ctypes.get_errno())\n"
+             "print('ptrace', libc.ptrace(0, 0, 0, 0), ctypes.get_errno())\n"
+             "pid = os.fork()\nif pid == 0:\n    os._exit(3)\n"
+             "print('fork', os.waitpid(pid, 0)[1] >> 8)\ndef add(a, b):\n    return a + b\n")
+    result = run_tests(probe, "assert add(1, 2) == 3\n", LIMITS, "bwrap")
+    assert result.passed
+    assert "unshare -1 1" in result.output and "ptrace -1 1" in result.output
+    assert "fork 3" in result.output

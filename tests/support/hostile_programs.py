@@ -49,6 +49,13 @@ HOSTILE = {
     "shell-and-subprocess": attempt(
         "import subprocess; print(subprocess.run(['sh', '-c', 'cat /etc/shadow /etc/passwd; "
         "echo pwned > {CANARY}; env'], capture_output=True, text=True))"),
+    "nested-user-namespace": attempt(
+        "import subprocess; print(subprocess.run(['unshare', '--user', '--map-root-user', "
+        "'sh', '-c', 'mount -t tmpfs x /tmp && echo mounted; echo pwned > {CANARY}'], "
+        "capture_output=True, text=True))",
+        "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+        "print('unshare', libc.unshare(0x10000000), ctypes.get_errno())",
+        "import ctypes; print('ptrace', ctypes.CDLL(None).ptrace(16, 1, 0, 0))"),
     # Writes around a path check.
     "dir-fd-write": attempt(
         "fd = os.open('{CANARY_DIR}', os.O_RDONLY); "

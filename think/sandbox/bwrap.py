@@ -11,7 +11,8 @@ namespace's init has --die-with-parent, and its death ends the PID namespace.
 RLIMIT_NPROC binds only processes whose real uid is not root outside, so as root think
 makes each run a user namespace that maps uid 65534 to the real uid 65534 (the kernel then
 counts the sandbox's processes against the limit) and joins it with --userns; setpriv, as
-the last step inside, switches to that uid and drops every capability.
+the last step inside, switches to that uid and drops every capability. A seccomp filter
+(think/sandbox/seccomp.py) refuses new user namespaces and a few risky syscalls in both.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import sysconfig
 import time
 from functools import cache
 from pathlib import Path
+
+from think.sandbox import seccomp
 
 LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
 NOBODY = 65534
@@ -60,11 +63,15 @@ def parent_dirs(paths: list[str]) -> list[str]:
     return [arg for folder in made for arg in ("--perms", "0755", "--dir", folder)]
 
 
-def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None) -> list[str]:
-    """bwrap's options for one sandbox, up to the `--` before the command."""
+def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None,
+                 filter_fd: int | None = None) -> list[str]:
+    """bwrap's options for one sandbox, up to the `--` before the command; `filter_fd` is a
+    descriptor to read the compiled seccomp filter from."""
     identity = (["--userns", str(userns)] if userns is not None else
                 ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
                  "--disable-userns", "--cap-drop", "ALL"])
+    if filter_fd is not None:
+        identity += ["--seccomp", str(filter_fd)]
     args = ["bwrap", *identity, "--unshare-pid", "--unshare-net", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--clearenv", "--hostname", "sandbox", *system_binds()]
@@ -84,9 +91,22 @@ def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None) -> list[str]:
     return [*args, "--"]
 
 
+def seccomp_fd() -> int | None:
+    """A pipe's read end holding the seccomp filter for one bwrap (it reads it once)."""
+    program = seccomp.program()
+    if program is None:
+        return None
+    read, write = os.pipe()
+    os.write(write, program)  # a few hundred bytes: the pipe holds them
+    os.close(write)
+    return read
+
+
 def python_command(script: str, *args: str) -> list[str]:
     """The sandboxed interpreter running one of /sandbox/lib's scripts."""
-    return [os.path.realpath(sys.executable), "-I", "-S", "-B", f"/sandbox/lib/{script}", *args]
+    # -u: what the candidate prints reaches think even when its sandbox is killed.
+    return [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u", f"/sandbox/lib/{script}",
+            *args]
 
 
 def private_userns() -> int:
@@ -126,14 +146,16 @@ def works() -> bool:
         return False
     try:
         userns = private_userns() if needs_userns() else None
+        filter_fd = seccomp_fd()
+        fds = [fd for fd in (userns, filter_fd) if fd is not None]
         try:
             probe = subprocess.run(
-                [*sandbox_args(str(LIB), 2**20, userns), *python_command("wire.py")],
+                [*sandbox_args(str(LIB), 2**20, userns, filter_fd), *python_command("wire.py")],
                 env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
-                pass_fds=() if userns is None else (userns,))
+                pass_fds=fds)
         finally:
-            if userns is not None:
-                os.close(userns)
+            for fd in fds:
+                os.close(fd)
     except (OSError, subprocess.SubprocessError):
         return False
     return probe.returncode == 0

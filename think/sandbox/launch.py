@@ -83,24 +83,30 @@ class Launcher:
         limits = rlimits(self.limits, own + self.limits.processes)
         env: dict[str, str] = {}
         cwd = None
+        filter_fd = None
         if self.mode == "bwrap":
-            command = [*bwrap.sandbox_args(self.rundir, self.limits.tmp_mb * MIB, self.userns),
-                       *bwrap.python_command(script, *args)]
-            fds += (self.userns,) if self.userns is not None else ()
+            filter_fd = bwrap.seccomp_fd()
+            command = [*bwrap.sandbox_args(self.rundir, self.limits.tmp_mb * MIB, self.userns,
+                                           filter_fd), *bwrap.python_command(script, *args)]
+            fds += tuple(fd for fd in (self.userns, filter_fd) if fd is not None)
         else:
             cwd = os.path.join(self.rundir, f"work-{script}")
             os.mkdir(cwd)
             env = {"PATH": "/usr/bin:/bin", "HOME": cwd, "TMPDIR": cwd, "LANG": "C.UTF-8"}
-            command = [os.path.realpath(sys.executable), "-I", "-S", "-B",
+            command = [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u",
                        str(bwrap.LIB / script), *args]
             if self.mode == "guard" and script == "worker.py":
                 command.append("guard")
             if self.mode == "sandbox-exec":
                 command = macos.command(cwd, self.rundir, command)
         limiter = prlimit if sys.platform.startswith("linux") else ulimit
-        return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                pass_fds=fds, start_new_session=True)
+        try:
+            return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                    pass_fds=fds, start_new_session=True)
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)  # bwrap has its copy
 
     def close(self) -> None:
         if self.userns is not None:
