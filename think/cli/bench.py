@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from think.cli_common import (
+from think.cli.common import (
     ModelOption,
     ProfileOption,
     check_out_path,

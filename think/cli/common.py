@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -85,3 +86,29 @@ def write_json(data: object, out: str | None, kind: str) -> str:
         raise ThinkError(f"cannot write {path}: {exc.strerror}",
                          "choose another --out path") from None
     return str(path)
+
+
+def read_question(argument: str | None) -> str:
+    """The question from the argument, from '-', or from stdin when it is not a terminal."""
+    if argument is not None and argument != "-":
+        return argument
+    stdin = sys.stdin
+    try:
+        interactive = stdin is None or stdin.isatty()
+    except ValueError:  # stdin was closed
+        interactive = True
+    if argument is None and interactive:
+        raise UsageError("no question given", "pass it as an argument, or pipe it on stdin")
+    if stdin is None:
+        raise UsageError("stdin is closed", "pass the question as an argument")
+    try:
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+    except (OSError, ValueError):
+        raise UsageError("stdin could not be read", "pass the question as an argument") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("stdin is not UTF-8 text", "pipe a text question") from None
+    if "\x00" in text:
+        raise UsageError("stdin holds binary data, not a question", "pipe a text question")
+    return text

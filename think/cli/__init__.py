@@ -1,0 +1,95 @@
+"""The `think` command line: this module only wires the commands together and turns typed
+errors into one line each. Each command or group lives in a module of its own; commands only
+parse, call the library and render. Heavy imports (the API, llama.cpp, pydantic) happen
+inside commands so `think --help` is fast.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from think import __version__
+from think.cli.batch import batch
+from think.cli.bench import app as bench_app
+from think.cli.models import app as models_app
+from think.cli.profiles import app as profiles_app
+from think.cli.solve import solve
+from think.cli.tune import tune
+from think.errors import Interrupted, ThinkError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Budgeted solving on a local model: spend N times the compute of one "
+                       "direct answer on a question.")
+app.command()(solve)
+app.command()(batch)
+app.command()(tune)
+app.add_typer(bench_app, name="bench")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(models_app, name="models")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"think {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False
+         ) -> None:
+    """Budgeted solving on consumer hardware."""
+
+
+class _Stop:
+    """Which signal stopped the run: SIGTERM (`timeout 60 think solve ...`, a service manager)
+    ends it the way Ctrl-C does, best answer first, but with SIGTERM's own exit status."""
+
+    terminated = False
+
+    @classmethod
+    def on_sigterm(cls, signum: int, frame: object) -> None:
+        cls.terminated = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def exit(cls) -> NoReturn:
+        print("Terminated." if cls.terminated else "Interrupted.", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM if cls.terminated else Interrupted.exit_code)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning ThinkErrors into one-line messages."""
+    previous = signal.signal(signal.SIGTERM, _Stop.on_sigterm)
+    _Stop.terminated = False
+    try:
+        app(prog_name="think")
+    except Interrupted as exc:
+        if exc.best_answer is not None:
+            print(exc.best_answer, flush=True)
+        _Stop.exit()
+    except ThinkError as exc:
+        if os.environ.get("THINK_DEBUG"):
+            raise
+        hint = f" ({exc.hint})" if exc.hint else ""
+        print(f"Error: {exc.message}{hint}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _Stop.exit()
+    except Exception as exc:  # noqa: BLE001 - a bug still ends in one line, not a traceback
+        if os.environ.get("THINK_DEBUG"):
+            raise
+        print(f"Error: internal error: {type(exc).__name__}: {exc} (a bug in think; "
+              "THINK_DEBUG=1 shows the traceback)", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    main()

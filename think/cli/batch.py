@@ -1,0 +1,89 @@
+"""`think batch`: many questions, one JSON line each, resumable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from think.cli.common import (
+    EngineOption,
+    ModelOption,
+    ProfileOption,
+    read_question,
+    read_text_file,
+)
+from think.errors import Interrupted, UsageError
+
+
+def batch(
+    source: Annotated[str, typer.Argument(
+        metavar="FILE|-", help="JSONL ({\"id\", \"question\", ...}) or one question a line.")],
+    budget: Annotated[str, typer.Option("--budget", "-b", metavar="1..100|auto[:MAX]",
+                                        help="Compute per question.")] = "8",
+    out: Annotated[str | None, typer.Option(
+        metavar="FILE",
+        help="Output JSONL; an existing file is resumed (answered ids are skipped).",
+        show_default=False)] = None,
+    resume: Annotated[bool | None, typer.Option(
+        "--resume/--no-resume", help="Continue the --out file (the default when it exists); "
+        "--no-resume refuses an existing one.", show_default=False)] = None,
+    profile: ProfileOption = None,
+    model: ModelOption = None,
+    engine: EngineOption = None,
+    parallel: Annotated[int, typer.Option(
+        min=1, max=256, help="Questions in flight at once (a server engine only).")] = 1,
+    task: Annotated[str, typer.Option(metavar="KIND", help="auto, math, choice, code or "
+                                      "text.")] = "auto",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for every question.")] = 0,
+) -> None:
+    """Answer many questions: one JSON line each, in input order, resumable."""
+    from pathlib import Path
+
+    from think import api
+    from think.batch import open_output, read_items, run_batch, to_answer
+    from think.budget import parse_budget_spec
+    from think.ui.batch_progress import batch_progress
+
+    parse_budget_spec(budget)  # refuse a bad budget before reading anything
+    if resume and not out:
+        raise UsageError("--resume needs --out FILE", "name the output file to resume")
+    if parallel > 1 and not api.uses_server(profile, engine):
+        raise UsageError("--parallel needs a server engine",
+                         "give --engine URL; one local model decodes one question at a time")
+    lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
+    items = read_items(lines.splitlines())
+    given = len(items)
+    target = Path(out) if out else None
+    if target is not None:
+        if source != "-" and target.resolve() == Path(source).resolve():
+            raise UsageError("--out is the questions file", "choose another --out path")
+        if resume is False and target.exists() and target.stat().st_size:
+            raise UsageError(f"{target} exists and --no-resume was given",
+                             "remove it or choose another --out path")
+        handle, answered = open_output(target)
+        items, changed = to_answer(items, answered)
+        for item in changed:
+            print(f"batch: id {item.key} (line {item.line}) was answered for another question "
+                  "in the --out file; answering it again", file=sys.stderr)
+    else:
+        handle = sys.stdout
+
+    def solve_one(question: str) -> Any:
+        return api.solve(question, budget=budget, profile=profile, model=model,
+                         task=task, seed=seed, server=engine)
+
+    try:
+        if not items:
+            # Nothing to do is not an error in a pipeline, but a person should see why.
+            print("batch: every question is answered already" if given
+                  else "batch: no questions in the input", file=sys.stderr)
+            return
+        with batch_progress(len(items)) as show:
+            run_batch(items, handle, solve_one, show, parallel)
+    except Interrupted:
+        raise Interrupted(None) from None  # stdout may be the JSONL: print no answer
+    finally:
+        if handle is not sys.stdout:
+            handle.close()  # and with it the lock that keeps other batches off the file
