@@ -1,0 +1,93 @@
+"""Reading YAML config files strictly: safe_load, then validation whose errors name the file,
+the line and the field, and list the allowed fields for an unknown key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from think.config.schema import Strict
+from think.errors import ConfigError
+
+
+def read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a YAML file", "remove or rename the folder")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}",
+                          "check the path and permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML") from None
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read", "fix the YAML") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax") from None
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed where an unknown key was found."""
+    keyed = False  # the part is a key of a dict field (an entry's name), not a field name
+    for part in loc[:-1]:
+        if isinstance(part, int) or keyed:
+            keyed = False
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        keyed = getattr(annotation, "__origin__", None) is dict
+        inner = getattr(annotation, "__args__", None) or (annotation,)
+        model = next(arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel))
+    return [name for name in model.model_fields if name != "source"]
+
+
+def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of the YAML file where the field at `loc` is written, when it is there."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _validation_message(model: type[BaseModel], path: Path, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown field; allowed: {', '.join(_allowed_fields(model, first['loc']))}"
+    line = _line_of(path, tuple(first["loc"]))
+    where = f"{path}, line {line}" if line else str(path)
+    return f"{where}: field '{field}': {message}{more}"
+
+
+def validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level",
+                          "see the shipped files for the format")
+    try:
+        return model.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(model, path, exc),
+                          "see the shipped files for the format") from None

@@ -1,0 +1,38 @@
+"""The model registry: the shipped models.yaml with the user's entries layered on top."""
+
+from __future__ import annotations
+
+from think import paths
+from think.config.loader import read_yaml, validate
+from think.config.schema import Registry
+from think.errors import ConfigError
+
+
+def load_registry() -> Registry:
+    """The shipped models.yaml with the user's models.yaml entries layered on top."""
+    shipped_file = paths.shipped("models.yaml")
+    registry = validate(Registry, shipped_file, read_yaml(shipped_file))
+    user_file = paths.user_models_file()
+    if user_file.exists():
+        data = read_yaml(user_file) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{user_file}: expected a mapping of fields at the top level",
+                              "see the shipped models.yaml for the format")
+        models = data.get("models") or {}
+        if not isinstance(models, dict):
+            raise ConfigError(f"{user_file}: field 'models' must map names to entries, not "
+                              f"be a {type(models).__name__}", "write 'models:' then one "
+                              "'name: {path: ...}' entry per line, as in the shipped models.yaml")
+        merged = {
+            "default": data.get("default", registry.default),
+            "models": {**registry.model_dump()["models"], **models},
+        }
+        extra = set(data) - {"default", "models"}
+        if extra:
+            raise ConfigError(f"{user_file}: unknown field '{sorted(extra)[0]}'",
+                              "allowed: default, models")
+        registry = validate(Registry, user_file, merged)
+    if registry.default not in registry.models:
+        raise ConfigError(f"models.yaml: default model '{registry.default}' is not listed",
+                          "name one of the models under 'models'")
+    return registry
