@@ -180,31 +180,42 @@ def test_refinement_critiques_code_with_the_test_output() -> None:
     assert result.answer == "def add(a, b):\n    return a + b"
 
 
-def test_parallel_solves_share_a_bounded_number_of_sandboxes() -> None:
-    from think.sandbox import run as runs
+def test_parallel_solves_share_a_bounded_number_of_sandboxes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from think.sandbox import pair, run
 
     peak, live, lock = [0], [0], threading.Lock()
-    real = runs._run
+    real = pair.Pair.run
 
-    def counted(*args):  # type: ignore[no-untyped-def]
+    def counted(self: pair.Pair, program: str, tests: str) -> sandbox.RunResult:
         with lock:
             live[0] += 1
             peak[0] = max(peak[0], live[0])
         try:
-            return real(*args)
+            return real(self, program, tests)
         finally:
             with lock:
                 live[0] -= 1
 
-    runs._run = counted  # type: ignore[assignment]
-    try:
-        check = CodeCheck(ADD)
-        threads = [threading.Thread(target=check.run, args=("def add(a, b):\n    return a+b",))
-                   for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        runs._run = real  # type: ignore[assignment]
-    assert 1 <= peak[0] <= runs.MAX_RUNS
+    monkeypatch.setattr(pair.Pair, "run", counted)
+    check = CodeCheck(ADD)
+    threads = [threading.Thread(target=check.run, args=("def add(a, b):\n    return a+b",))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= peak[0] <= run.MAX_RUNS
+    spares = sum(len(waiting) for waiting in run._spares.values())
+    assert spares <= run.MAX_RUNS  # and the spares waiting for the next runs are bounded too
+
+
+def test_a_spare_that_died_is_not_used() -> None:
+    from think.sandbox import launch, run
+
+    run.discard_spares()
+    run.warm(MODE, FAST, 2)
+    for spare in run._spares[(MODE, FAST)]:
+        launch.kill(spare.worker)  # as an OOM killer might
+    assert status("def add(a, b):\n    return a + b") == "passed"
+    run.discard_spares()

@@ -14,7 +14,7 @@ import sys
 
 from think.sandbox.limits import Limits, RunResult
 
-__all__ = ["Limits", "RunResult", "SETTINGS", "os_sandbox", "resolve", "run_tests"]
+__all__ = ["Limits", "RunResult", "SETTINGS", "os_sandbox", "resolve", "run_tests", "warm"]
 
 SETTINGS = ("auto", "guard", "none")
 ENABLE = ("think: code answers are not run against their tests (no OS sandbox here); "
@@ -51,6 +51,14 @@ def tell(mode: str) -> None:
     if line and mode not in _said:
         _said.add(mode)
         print(line, file=sys.stderr)
+
+
+def warm(mode: str, limits: Limits) -> None:
+    """Start sandboxes ahead of the runs to come (they wait for their program)."""
+    if mode != "none":
+        from think.sandbox.run import warm as start
+
+        start(mode, limits)
 
 
 def run_tests(program: str, tests: str, limits: Limits, mode: str) -> RunResult:

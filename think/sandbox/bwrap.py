@@ -2,8 +2,9 @@
 
 Each sandbox gets new user, PID, network, IPC, UTS and mount namespaces: no network but its
 own loopback, a read-only view of /usr and of the Python that runs it (the interpreter, its
-standard library, libpython; not site-packages, think or the virtualenv), the run's files
-read-only at /sandbox/run, a private size-capped tmpfs at /tmp as its working folder, its own
+standard library, libpython; not site-packages, think or the virtualenv), the judge's and
+worker's scripts read-only at /sandbox/lib, a private size-capped tmpfs at /tmp as its
+working folder (the program and tests come through pipes, nothing is written outside), its own
 /proc (think is not in it) and /dev, an empty environment, a new session (no controlling
 terminal), and uid 65534 with no capabilities. Killing bwrap kills everything inside: the
 namespace's init has --die-with-parent, and its death ends the PID namespace.
@@ -63,7 +64,7 @@ def parent_dirs(paths: list[str]) -> list[str]:
     return [arg for folder in made for arg in ("--perms", "0755", "--dir", folder)]
 
 
-def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None,
+def sandbox_args(tmp_bytes: int, userns: int | None,
                  filter_fd: int | None = None) -> list[str]:
     """bwrap's options for one sandbox, up to the `--` before the command; `filter_fd` is a
     descriptor to read the compiled seccomp filter from."""
@@ -77,12 +78,12 @@ def sandbox_args(rundir: str, tmp_bytes: int, userns: int | None,
             "--clearenv", "--hostname", "sandbox", *system_binds()]
     stdlib = sysconfig.get_paths()["stdlib"]
     paths = python_paths()
-    args += parent_dirs([*paths, "/sandbox/run"])
+    args += parent_dirs([*paths, "/sandbox/lib"])
     for path in paths:
         args += ["--ro-bind", path, path]
     if os.path.isdir(os.path.join(stdlib, "site-packages")):
         args += ["--tmpfs", os.path.join(stdlib, "site-packages")]  # hide installed packages
-    args += ["--ro-bind", rundir, "/sandbox/run", "--ro-bind", str(LIB), "/sandbox/lib",
+    args += ["--ro-bind", str(LIB), "/sandbox/lib",
              "--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
     if userns is not None:  # root: the last step inside drops to uid 65534, no capabilities
@@ -150,7 +151,7 @@ def works() -> bool:
         fds = [fd for fd in (userns, filter_fd) if fd is not None]
         try:
             probe = subprocess.run(
-                [*sandbox_args(str(LIB), 2**20, userns, filter_fd), *python_command("wire.py")],
+                [*sandbox_args(2**20, userns, filter_fd), *python_command("wire.py")],
                 env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
                 pass_fds=fds)
         finally:

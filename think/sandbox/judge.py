@@ -7,7 +7,9 @@ After the last test the judge copies the run's token from TOKEN_FD to RESULT_FD;
 counts a pass only when it reads that token there. The candidate has no way to either
 descriptor: it runs in another process, in other namespaces. Standard library only.
 
-Usage: python -I -S judge.py TESTS.py TOKEN_FD RESULT_FD READ_FD WRITE_FD
+Like the worker it starts as a spare and reads the tests from SOURCE_FD when the run begins.
+
+Usage: python -I -S judge.py SOURCE_FD TOKEN_FD RESULT_FD READ_FD WRITE_FD
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def candidate_module(channel: Channel) -> types.ModuleType:
     """The module `candidate`: the worker's first message lists the program's names."""
     try:
         names = ask(channel, {})
-    except CandidateError as exc:
-        raise ImportError(f"the candidate program did not load: {exc}") from None
+    except Exception as exc:  # what the candidate raised while loading, or its exit
+        raise ImportError(f"the candidate program did not load: {exc!r}") from None
     module = types.ModuleType("candidate")
     if type(names) is not dict:
         raise ImportError("the candidate's names are not a dict")
@@ -140,17 +142,18 @@ def candidate_module(channel: Channel) -> types.ModuleType:
 
 
 def main() -> None:
-    tests, token_fd, result_fd, read_fd, write_fd = sys.argv[1], *map(int, sys.argv[2:6])
+    source_fd, token_fd, result_fd, read_fd, write_fd = map(int, sys.argv[1:6])
     import _sitebuiltins
 
     builtins.exit = builtins.quit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    with open(source_fd, encoding="utf-8") as handle:
+        tests = handle.read()  # waits here, a spare, until a run begins
     try:
         sys.modules["candidate"] = candidate_module(Channel(read_fd, write_fd))
     except ImportError as exc:
         sys.exit(str(exc))
-    with open(tests, encoding="utf-8") as handle:
-        code = compile(handle.read(), tests, "exec")
-    namespace = {"__name__": "__main__", "__file__": tests, "__builtins__": builtins}
+    code = compile(tests, "tests.py", "exec")
+    namespace = {"__name__": "__main__", "__file__": "tests.py", "__builtins__": builtins}
     exec("from candidate import *", namespace)
     try:
         exec(code, namespace)
@@ -158,12 +161,9 @@ def main() -> None:
         if stop.code not in (None, 0, False):
             raise
     except BaseException as exc:  # noqa: B036 - a failing test, shown from the tests' frames
-        import traceback
+        from failure import show
 
-        own = [frame for frame in traceback.extract_tb(exc.__traceback__)
-               if frame.filename != __file__]  # the proxies' frames say nothing to a reader
-        print("Traceback (most recent call last):\n", *traceback.format_list(own),
-              *traceback.format_exception_only(type(exc), exc), sep="", end="", file=sys.stderr)
+        show(exc, tests, "tests.py")
         sys.exit(1)
     os.write(result_fd, os.read(token_fd, 64))
 

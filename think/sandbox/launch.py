@@ -8,7 +8,6 @@ import resource
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from think.sandbox import bwrap, macos
 from think.sandbox.limits import Limits
@@ -62,17 +61,13 @@ class Launcher:
     """Starts the judge and the worker of one run; `mode` names the isolation."""
 
     mode: str
-    rundir: str  # the run's files: candidate.py, tests.py
     limits: Limits
+    folder: str | None = None  # guard and sandbox-exec: where their working folders go
     userns: int | None = None
 
     def __post_init__(self) -> None:
         if self.mode == "bwrap" and bwrap.needs_userns():
             self.userns = bwrap.private_userns()
-
-    def file(self, name: str) -> str:
-        """Where a run file is seen from inside the sandbox."""
-        return f"/sandbox/run/{name}" if self.mode == "bwrap" else os.path.join(self.rundir, name)
 
     def start(self, script: str, args: list[str], fds: tuple[int, ...], out: int
               ) -> subprocess.Popen[bytes]:
@@ -86,11 +81,12 @@ class Launcher:
         filter_fd = None
         if self.mode == "bwrap":
             filter_fd = bwrap.seccomp_fd()
-            command = [*bwrap.sandbox_args(self.rundir, self.limits.tmp_mb * MIB, self.userns,
-                                           filter_fd), *bwrap.python_command(script, *args)]
+            command = [*bwrap.sandbox_args(self.limits.tmp_mb * MIB, self.userns, filter_fd),
+                       *bwrap.python_command(script, *args)]
             fds += tuple(fd for fd in (self.userns, filter_fd) if fd is not None)
         else:
-            cwd = os.path.join(self.rundir, f"work-{script}")
+            assert self.folder is not None
+            cwd = os.path.join(self.folder, f"work-{script}")
             os.mkdir(cwd)
             env = {"PATH": "/usr/bin:/bin", "HOME": cwd, "TMPDIR": cwd, "LANG": "C.UTF-8"}
             command = [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u",
@@ -98,7 +94,7 @@ class Launcher:
             if self.mode == "guard" and script == "worker.py":
                 command.append("guard")
             if self.mode == "sandbox-exec":
-                command = macos.command(cwd, self.rundir, command)
+                command = macos.command(cwd, command)
         limiter = prlimit if sys.platform.startswith("linux") else ulimit
         try:
             return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
@@ -121,10 +117,3 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()
-
-
-def share_files(path: Path) -> None:
-    """Let uid 65534 in the sandbox read the run's files (they are not secret)."""
-    path.chmod(0o755)
-    for child in path.iterdir():
-        child.chmod(0o644)

@@ -21,7 +21,7 @@ PROFILE = """(version 1)
 (allow signal (target self))
 (allow sysctl-read)
 (allow file-read* (subpath "/usr/lib") (subpath "/System") (subpath "/Library/Apple")
-       (subpath "/private/var/db/dyld") (subpath "{prefix}") (subpath "{rundir}")
+       (subpath "/private/var/db/dyld") (subpath "{prefix}")
        (subpath "{lib}")
        (literal "/dev/null") (literal "/dev/urandom") (literal "/dev/random")
        (literal "/") (literal "/private") (literal "/var"))
@@ -35,8 +35,8 @@ def quoted(path: str) -> str:
     return os.path.realpath(path).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def command(workdir: str, rundir: str, argv: list[str]) -> list[str]:
+def command(workdir: str, argv: list[str]) -> list[str]:
     """`argv` under sandbox-exec, writing only to `workdir`."""
     profile = PROFILE.format(python=quoted(argv[0]), prefix=quoted(sys.base_prefix),
-                             rundir=quoted(rundir), lib=quoted(str(LIB)), workdir=quoted(workdir))
+                             lib=quoted(str(LIB)), workdir=quoted(workdir))
     return ["sandbox-exec", "-p", profile, *argv]

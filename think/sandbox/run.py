@@ -1,116 +1,66 @@
-"""One test run: the candidate program in one sandbox (the worker), its tests in another (the
-judge), joined by two pipes that carry plain data. A pass is the judge's token, read back on
-a pipe only the judge holds; exit codes and printed text decide nothing."""
+"""Test runs, a bounded number at a time, each on a pair of sandboxes started ahead (spares)
+so that a run costs little more than the tests themselves."""
 
 from __future__ import annotations
 
+import atexit
 import os
-import secrets
-import shutil
-import tempfile
 import threading
-import time
-from contextlib import ExitStack
-from pathlib import Path
 
-from think.sandbox.launch import Launcher, kill, share_files
 from think.sandbox.limits import Limits, RunResult
-from think.sandbox.output import Stream, drain, read_all
+from think.sandbox.pair import Pair
 
 # Sandboxes running at once in this process, whatever the number of solving threads: each
 # holds its output tails and two interpreters, so think's memory stays bounded.
 MAX_RUNS = max(2, min(4, (os.cpu_count() or 2) // 2))
 _slots = threading.BoundedSemaphore(MAX_RUNS)
+_spares: dict[tuple[str, Limits], list[Pair]] = {}
+_lock = threading.Lock()
 
 
 def run_tests(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
     """Run `tests` as the main program against `program` (the module `candidate`)."""
     with _slots:
-        return _run(program, tests, limits, mode)
+        pair = _take(mode, limits) or Pair(mode, limits)
+        try:
+            warm(mode, limits, 1)  # the next run's pair starts while this one runs
+        except OSError:
+            pass  # no spare this time; the next run starts its own
+        return pair.run(program, tests)
 
 
-class Pipes:
-    """The run's pipe ends that are open in think; each is closed once, whatever happens."""
-
-    def __init__(self) -> None:
-        self.open: set[int] = set()
-
-    def pipe(self) -> tuple[int, int]:
-        read, write = os.pipe()
-        self.open |= {read, write}
-        return read, write
-
-    def close(self, *fds: int) -> None:
-        for fd in fds:
-            if fd in self.open:
-                self.open.discard(fd)
-                os.close(fd)
-
-    def close_all(self) -> None:
-        self.close(*list(self.open))
+def warm(mode: str, limits: Limits, count: int = MAX_RUNS) -> None:
+    """Start spare pairs for runs to come, up to MAX_RUNS waiting in all."""
+    with _lock:
+        spares = _spares.setdefault((mode, limits), [])
+        wanted = min(count, MAX_RUNS - len(spares))
+    started = [Pair(mode, limits) for _ in range(max(0, wanted))]  # outside the lock
+    with _lock:
+        spares.extend(started)
+        while len(spares) > MAX_RUNS:  # two threads warmed at once
+            spares.pop().discard()
+        # At most MAX_RUNS spares in all: other limits' spares make way, oldest first.
+        for other in [key for key in _spares if key != (mode, limits)]:
+            while _spares[other] and sum(map(len, _spares.values())) > MAX_RUNS:
+                _spares[other].pop(0).discard()
 
 
-def run_folder(program: str, tests: str) -> Path:
-    """The run's files, readable from inside the sandbox (read-only there)."""
-    rundir = Path(tempfile.mkdtemp(prefix="think-run-"))
-    (rundir / "candidate.py").write_text(program, encoding="utf-8")
-    (rundir / "tests.py").write_text(tests, encoding="utf-8")
-    share_files(rundir)
-    return rundir
+def _take(mode: str, limits: Limits) -> Pair | None:
+    with _lock:
+        spares = _spares.get((mode, limits), [])
+        while spares:
+            pair = spares.pop(0)
+            if pair.alive():
+                return pair
+            pair.discard()
+    return None
 
 
-def _run(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
-    start = time.monotonic()
-    token = secrets.token_hex(16).encode()
-    with ExitStack() as cleanup:
-        rundir = run_folder(program, tests)
-        cleanup.callback(shutil.rmtree, rundir, True)
-        fds = Pipes()
-        cleanup.callback(fds.close_all)
-        token_r, token_w = fds.pipe()
-        os.write(token_w, token)
-        fds.close(token_w)
-        result_r, result_w = fds.pipe()
-        to_worker_r, to_worker_w = fds.pipe()
-        to_judge_r, to_judge_w = fds.pipe()
-        judge_out_r, judge_out_w = fds.pipe()
-        worker_out_r, worker_out_w = fds.pipe()
-        launcher = Launcher(mode, str(rundir), limits)
-        cleanup.callback(launcher.close)
-        judge_fds = (token_r, result_w, to_judge_r, to_worker_w)
-        judge_process = launcher.start(
-            "judge.py", [launcher.file("tests.py"), *map(str, judge_fds)], judge_fds,
-            judge_out_w)
-        cleanup.callback(kill, judge_process)
-        worker_fds = (to_worker_r, to_judge_w)
-        worker_process = launcher.start(
-            "worker.py", [launcher.file("candidate.py"), *map(str, worker_fds)], worker_fds,
-            worker_out_w)
-        cleanup.callback(kill, worker_process)
-        # Only the sandboxes hold these now, so they close when the sandboxes die.
-        fds.close(*judge_fds, *worker_fds, judge_out_w, worker_out_w)
-        # The token ends the run: the judge has nothing left to say after it.
-        worker, judge = Stream(worker_out_r, False), Stream(judge_out_r, False)
-        result = Stream(result_r, True, enough=len(token))
-        reading = read_all([worker, judge, result], start + limits.seconds,
-                           limits.output_kb * 1024)
-        kill(judge_process)
-        kill(worker_process)
-        drain(worker)  # what they wrote before they died
-        drain(judge)
-    text = (bytes(worker.tail) + bytes(judge.tail)).decode("utf-8", "replace")
-    status = verdict(reading.over, bytes(result.tail) == token, text, mode)
-    return RunResult(status, text[-2000:], time.monotonic() - start)
-
-
-def verdict(over: str, token_seen: bool, text: str, mode: str) -> str:
-    """The run's status: the token is the only way to `passed`."""
-    if over != "done":
-        return over  # timeout, or output past the cap
-    if token_seen:
-        return "passed"
-    if "MemoryError" in text:
-        return "memory"
-    if mode == "guard" and "sandbox:" in text:
-        return "blocked"
-    return "failed"
+@atexit.register
+def discard_spares() -> None:
+    """Spares die with think anyway (--die-with-parent); this also ends guard-mode ones."""
+    with _lock:
+        for spares in _spares.values():
+            for pair in spares:
+                pair.discard()
+        _spares.clear()

@@ -4,7 +4,10 @@ the judge's requests (call, getattr, iterate...) with plain data, or with handle
 objects that stay here. Nothing this process says can pass a test by itself: the judge, in
 another sandbox, compares the values. Standard library only.
 
-Usage: python -I -S worker.py CANDIDATE.py READ_FD WRITE_FD [guard]
+It starts before the candidate is known (a spare, warmed up while the model decodes) and
+reads the program from SOURCE_FD when the run begins.
+
+Usage: python -I -S worker.py SOURCE_FD READ_FD WRITE_FD [guard]
 """
 
 from __future__ import annotations
@@ -71,36 +74,36 @@ def answer(request: dict[str, Any], objects: Objects) -> dict[str, Any]:
         return {"error": [builtin_name(exc), str(exc)[:500]]}
 
 
-def load(path: str) -> types.ModuleType:
+def load(source: str) -> types.ModuleType:
     """The candidate program run as the module `candidate` (importlib would cost a start-up)."""
     module = types.ModuleType("candidate")
-    module.__file__ = path
+    module.__file__ = "candidate.py"
     sys.modules["candidate"] = module
-    with open(path, encoding="utf-8") as handle:
-        code = compile(handle.read(), path, "exec")
-    exec(code, module.__dict__)
+    exec(compile(source, "candidate.py", "exec"), module.__dict__)
     return module
 
 
 def main() -> None:
-    path, read_fd, write_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    source_fd, read_fd, write_fd = map(int, sys.argv[1:4])
     channel = Channel(read_fd, write_fd)
     import _sitebuiltins
     import builtins
 
     # -S leaves exit() undefined; programs that call it are ordinary.
     builtins.exit = builtins.quit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    with open(source_fd, encoding="utf-8") as handle:
+        source = handle.read()  # waits here, a spare, until a run begins
     if sys.argv[4:] == ["guard"]:
         import guard
 
         guard.install(os.getcwd())
     objects = Objects()
     try:
-        module = load(path)
+        module = load(source)
     except BaseException as exc:  # noqa: B036 - exiting while loading is a failed candidate
-        import traceback
+        from failure import show
 
-        traceback.print_exc()
+        show(exc, source, "candidate.py")
         channel.send({"error": [builtin_name(exc), str(exc)[:500]]})
         return
     names = {name: value for name, value in vars(module).items()

@@ -64,6 +64,8 @@ class Run:
             if mode not in (None, "none") and self.check is None and (
                     self.plan.samples > 1 or self.plan.refine_rounds):
                 self.check = self._model_tests()
+            if self.check is not None:
+                self.check.warm()  # sandboxes start while the model decodes
             if self.plan.strategy == "direct":
                 self._direct()
             else:

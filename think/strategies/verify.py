@@ -38,6 +38,11 @@ class CodeCheck:
         object.__setattr__(self, "mode", sandbox.resolve(self.sandbox))
         sandbox.tell(self.mode)
 
+    def warm(self) -> None:
+        """Start sandboxes now, so the first candidates do not wait for them."""
+        if self.runs:
+            sandbox.warm(self.mode, self.limits)
+
     @property
     def runs(self) -> bool:
         """Whether candidates are run at all (not in mode none)."""
