@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from think.download import download
 from think.errors import ModelError
+from think.models.download import download
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
@@ -163,7 +163,7 @@ def test_two_pulls_of_one_model_download_it_once(server: Server, monkeypatch,
     monkeypatch.setenv("THINK_HUB_URL", server.url)
     monkeypatch.setenv("THINK_MODELS_DIR", str(tmp_path / "models"))
     from think import paths
-    from think.model_store import pull
+    from think.models.store import pull
 
     paths.config_dir().mkdir(parents=True)
     paths.user_models_file().write_text(

@@ -56,6 +56,11 @@ def data_dir() -> Path:
     return _user_dir("data")
 
 
+def models_dir() -> Path:
+    """Registry models and the assembled embedded model (THINK_MODELS_DIR overrides)."""
+    return folder_from_env("THINK_MODELS_DIR") or data_dir() / "models"
+
+
 def user_profiles_dir() -> Path:
     return config_dir() / "profiles"
 

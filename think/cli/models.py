@@ -15,7 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Models: the registry, downloads, l
 @app.command("list")
 def list_models() -> None:
     """Every model think knows: installed or not, size, format and path."""
-    from think.model_store import list_models as rows
+    from think.models.store import list_models as rows
 
     for row in rows():
         mark = "*" if row.is_default else " "
@@ -37,7 +37,7 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
         TransferSpeedColumn,
     )
 
-    from think.model_store import pull as fetch
+    from think.models.store import pull as fetch
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
@@ -61,7 +61,7 @@ def add(
 ) -> None:
     """Register a local GGUF file, reading its context and chat template from its metadata."""
     from think.engine.llama import read_metadata
-    from think.model_store import add as register
+    from think.models.store import add as register
 
     target = Path(file).expanduser()
     if not target.is_file():
@@ -75,7 +75,7 @@ def add(
 @app.command("rm")
 def rm(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
     """Delete a downloaded model file and forget a user entry."""
-    from think.model_store import remove
+    from think.models.store import remove
 
     for line in remove(name):
         print(line)
@@ -93,7 +93,7 @@ def path(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
 def use(name: Annotated[str, typer.Argument(help="Model to use by default.")]) -> None:
     """Make a model the default (THINK_MODEL and --model still win)."""
     from think.config import save_setting
-    from think.model_store import lookup
+    from think.models.store import lookup
 
     lookup(name)
     print(f"default model: {name} (saved in {save_setting('model', name)})")

@@ -1,12 +1,11 @@
 """Model resolution: a models.yaml name or a .gguf path -> a file on disk and how to prompt it.
 
-The embedded default ships as a Python package of chunks; its GGUF file is assembled once
-into the models directory (THINK_MODELS_DIR, else the data directory's models/).
+Registry models live in the models directory (THINK_MODELS_DIR, else the data directory's
+models/); the embedded default is assembled there from its package on first use.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from think import paths
 from think.config import ModelEntry, ServerEngine, load_registry, load_settings, server_url
 from think.errors import ModelError, UsageError
-from think.shared_files import exclusive
+from think.models.packaged import assemble_packaged
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,6 @@ class ModelSpec:
     context: int
     chat_template: str | None = None
     server: ServerEngine | None = None  # decoded by an OpenAI-compatible server
-
-
-def models_dir() -> Path:
-    return paths.folder_from_env("THINK_MODELS_DIR") or paths.data_dir() / "models"
 
 
 def looks_like_path(value: str) -> bool:
@@ -75,43 +70,11 @@ def entry_path(name: str, entry: ModelEntry) -> Path:
         return path
     if entry.package:
         return assemble_packaged(entry.package)
-    path = models_dir() / (entry.file or name)
+    path = paths.models_dir() / (entry.file or name)
     if not path.is_file():
         raise ModelError(f"model '{name}' is not downloaded",
-                         f"download {entry.repo}/{entry.file} into {models_dir()}")
+                         f"download {entry.repo}/{entry.file} into {paths.models_dir()}")
     return path
-
-
-def assemble_packaged(package: str) -> Path:
-    """Join a chunked model package into one GGUF file, once; never a partial file in place."""
-    try:
-        module = importlib.import_module(package)
-    except ImportError:
-        raise ModelError(f"the model package '{package}' is not installed",
-                         f"pip install {package.replace('_', '-')}") from None
-    target = models_dir() / module.MODEL_NAME
-    size = sum(chunk.stat().st_size for chunk in module.chunk_paths())
-
-    def assembled() -> bool:
-        return target.is_file() and target.stat().st_size == size
-
-    if assembled():
-        return target
-    partial = target.with_name(target.name + ".partial")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive(target):
-            if not assembled():  # another run may have assembled it while this one waited
-                module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
-                partial.replace(target)
-    except OSError as exc:
-        raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
-                         "free some disk space or set THINK_MODELS_DIR to a writable folder"
-                         ) from None
-    except ValueError as exc:
-        partial.unlink(missing_ok=True)
-        raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}") from None
-    return target
 
 
 def on_server(url: str, name: str | None, base: ServerEngine | None = None) -> ModelSpec:

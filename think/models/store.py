@@ -12,9 +12,9 @@ import yaml
 
 from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
-from think.download import Progress, download, ensure_folder, hub_url
 from think.errors import ConfigError, ModelError, UsageError
-from think.models import entry_path, models_dir
+from think.models.download import Progress, download, ensure_folder, hub_url
+from think.models.resolve import entry_path
 from think.shared_files import exclusive, write_atomically
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -94,7 +94,7 @@ def pull(name: str, progress: Progress,
         path = entry_path(name, entry)
         return path, ""
     assert entry.repo and entry.file
-    target = models_dir() / entry.file
+    target = paths.models_dir() / entry.file
     if target.is_file():
         return target, ""
     ensure_folder(target.parent)  # the lock file lives beside the model
@@ -138,7 +138,7 @@ def remove(name: str) -> list[str]:
         _save_user_data(data)
         done.append(f"removed '{name}' from {paths.user_models_file()}")
     if entry.repo and entry.file and not entry.path:
-        path = models_dir() / entry.file
+        path = paths.models_dir() / entry.file
         for stale in (path, *(path.with_name(path.name + end) for end in (".partial", ".lock"))):
             if stale.exists():
                 stale.unlink()

@@ -1,0 +1,42 @@
+"""The embedded default model: a Python package of chunks, joined once into one GGUF file."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from think import paths
+from think.errors import ModelError
+from think.shared_files import exclusive
+
+
+def assemble_packaged(package: str) -> Path:
+    """Join a chunked model package into one GGUF file, once; never a partial file in place."""
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        raise ModelError(f"the model package '{package}' is not installed",
+                         f"pip install {package.replace('_', '-')}") from None
+    target = paths.models_dir() / module.MODEL_NAME
+    size = sum(chunk.stat().st_size for chunk in module.chunk_paths())
+
+    def assembled() -> bool:
+        return target.is_file() and target.stat().st_size == size
+
+    if assembled():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive(target):
+            if not assembled():  # another run may have assembled it while this one waited
+                module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
+                partial.replace(target)
+    except OSError as exc:
+        raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
+                         "free some disk space or set THINK_MODELS_DIR to a writable folder"
+                         ) from None
+    except ValueError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}") from None
+    return target
