@@ -1,15 +1,16 @@
 """What the OS sandbox costs: start-up per test run, and a budget-20 code solve with tests.
 
-Start-up: one passing program per run, alternated between the bwrap sandbox, the opt-in
-guard mode (same two-process judge, no OS isolation) and the old single-process audit-hook
-runner, which is loaded from git history (the commit before it was removed), so all three
-run in one process, side by side.
+Start-up: one passing program per run, alternated between the bwrap sandbox started for
+the run ("cold"), bwrap on a spare pair (as solves run: started ahead), the opt-in guard
+mode started for the run (same two-process judge, no OS isolation) and the old
+single-process audit-hook runner,
+which is loaded from git history (the commit before it was removed), all in one process.
 
 Solve: the same seeded `think.solve(..., budget=20, task="code", tests=...)` on the
 embedded model, --no-early-stop (10 samples), alternated between "before" (the old runner,
 called inline in the engine's on_done, as think did) and "after" (bwrap and the test pool).
 
-    python benchmarks/sandbox_overhead.py [--runs 20] [--rounds 3]
+    python benchmarks/sandbox_overhead.py [--runs 20] [--rounds 3] [--repo DIR]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import think
 from think.sandbox import Limits, run_tests
+from think.sandbox.run import discard_spares
 from think.strategies.verify import CodeCheck
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,14 +39,14 @@ TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
 QUESTION = "Write a Python function add(a, b) that returns the sum of a and b."
 
 
-def legacy_runner() -> ModuleType:
+def legacy_runner(repo: Path) -> ModuleType:
     """think/sandbox.py and sandbox_guard.py as they were before the OS sandbox."""
     removed = subprocess.run(
         ["git", "log", "--diff-filter=D", "--format=%H", "-1", "--", "think/sandbox_guard.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
     folder = Path(tempfile.mkdtemp(prefix="think-legacy-"))
     for name in ("sandbox.py", "sandbox_guard.py"):
-        source = subprocess.run(["git", "show", f"{removed}^:think/{name}"], cwd=ROOT,
+        source = subprocess.run(["git", "show", f"{removed}^:think/{name}"], cwd=repo,
                                 capture_output=True, text=True, check=True).stdout
         (folder / name).write_text(source)
     spec = importlib.util.spec_from_file_location("legacy_sandbox", folder / "sandbox.py")
@@ -57,19 +59,23 @@ def legacy_runner() -> ModuleType:
 
 def startup(runs: int, legacy: ModuleType) -> None:
     kinds: dict[str, Callable[[], Any]] = {
+        "bwrap cold": lambda: run_tests(PROGRAM, TESTS, Limits(), "bwrap"),
         "bwrap": lambda: run_tests(PROGRAM, TESTS, Limits(), "bwrap"),
-        "guard": lambda: run_tests(PROGRAM, TESTS, Limits(), "guard"),
+        "guard cold": lambda: run_tests(PROGRAM, TESTS, Limits(), "guard"),
         "old guard": lambda: legacy.run_untrusted(f"{PROGRAM}\n{TESTS}"),
     }
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(runs):
         for kind, run in kinds.items():
+            if kind.endswith("cold"):
+                discard_spares()
+                time.sleep(0.05)  # the discarded namespaces are torn down
             start = time.perf_counter()
             assert run().status == "passed", kind
             times[kind].append(time.perf_counter() - start)
     print(f"start-up of one passing test run, {runs} runs each, alternated:")
     for kind, seconds in times.items():
-        print(f"  {kind:>9}: median {statistics.median(seconds) * 1000:6.1f} ms, "
+        print(f"  {kind:>10}: median {statistics.median(seconds) * 1000:6.1f} ms, "
               f"mean {statistics.mean(seconds) * 1000:6.1f} ms, "
               f"max {max(seconds) * 1000:6.1f} ms")
 
@@ -112,8 +118,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="start-up runs per kind")
     parser.add_argument("--rounds", type=int, default=3, help="solves per kind")
+    parser.add_argument("--repo", type=Path, default=ROOT,
+                        help="the git checkout to take the old runner from")
     args = parser.parse_args()
-    legacy = legacy_runner()
+    legacy = legacy_runner(args.repo)
     startup(args.runs, legacy)
     solves(args.rounds, legacy)
     sys.stdout.flush()
