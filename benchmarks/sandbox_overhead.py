@@ -3,8 +3,8 @@
 Start-up: one passing program per run, alternated between the bwrap sandbox started for
 the run ("cold"), bwrap on a spare pair (as solves run: started ahead), the opt-in guard
 mode started for the run (same two-process judge, no OS isolation) and the old
-single-process audit-hook runner,
-which is loaded from git history (the commit before it was removed), all in one process.
+single-process audit-hook runner, loaded from git history (the commit before it was
+removed), all in one process.
 
 Solve: the same seeded `think.solve(..., budget=20, task="code", tests=...)` on the
 embedded model, --no-early-stop (10 samples), alternated between "before" (the old runner,
