@@ -5,6 +5,7 @@ THINK_HOME, when set, replaces all three user directories (tests point it at a t
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -13,7 +14,6 @@ import platformdirs
 from think.errors import UsageError
 
 APP_NAME = "think"
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def folder_from_env(variable: str) -> Path | None:
@@ -74,6 +74,5 @@ def user_models_file() -> Path:
 
 
 def shipped(name: str) -> Path:
-    """A file shipped with think: inside the installed package, or at the checkout's top."""
-    inside = PACKAGE_DIR / name
-    return inside if inside.exists() else PACKAGE_DIR.parent / name
+    """A file or folder shipped inside the package (think/data): profiles, models.yaml."""
+    return Path(str(importlib.resources.files("think") / "data" / name))
