@@ -5,7 +5,7 @@ alternates the three in every round (so they share the machine's noise): prompt 
 one stream's decode tokens/s, and 8 sequences decoded together. Also times the rule itself
 (deciding `auto`, which on a CPU without AMX reads /proc/cpuinfo and runs no probe).
 
-    python benchmarks/extra_buffers.py [--rounds 5] [--tokens 64] [--width 8]
+    python -m scripts.extra_buffers [--rounds 5] [--tokens 64] [--width 8]
 """
 
 from __future__ import annotations

@@ -1,19 +1,18 @@
 """Does the live view slow decoding? The same seeded run with the live view on a terminal
 and with --quiet, alternated side by side; prints wall seconds and the ratio.
 
-    python benchmarks/live_overhead.py [--budget 20] [--rounds 3]
+    python -m scripts.live_overhead [--budget 20] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_terminal import Q, run_on_terminal  # noqa: E402  (the pty harness of the tests)
+from tests.support.terminal import run_on_terminal
+
+Q = "Sara has 5 cookies and eats 2. How many cookies are left?"
 
 
 def main() -> None:

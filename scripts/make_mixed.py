@@ -1,7 +1,7 @@
 """Write a mixed set of easy and hard questions for `think bench accuracy`: seeded one-step
 sums (easy) and a seeded slice of a GSM8K-format file (hard).
 
-    python benchmarks/make_mixed.py GSM8K_TEST.jsonl mixed.jsonl [--easy 10] [--hard 10]
+    python -m scripts.make_mixed GSM8K_TEST.jsonl mixed.jsonl [--easy 10] [--hard 10]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Solve: the same seeded `think.solve(..., budget=20, task="code", tests=...)` on 
 embedded model, --no-early-stop (10 samples), alternated between "before" (the old runner,
 called inline in the engine's on_done, as think did) and "after" (bwrap and the test pool).
 
-    python benchmarks/sandbox_overhead.py [--runs 20] [--rounds 3] [--repo DIR]
+    python -m scripts.sandbox_overhead [--runs 20] [--rounds 3] [--repo DIR]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Throughput of `think batch` against an OpenAI-compatible server: 1 vs N questions in flight,
 alternated side by side. Starts llama-cpp-python's server on loopback with the embedded model.
 
-    python benchmarks/server_batch.py [--questions 8] [--budget 2] [--parallel 4] [--rounds 2]
+    python -m scripts.server_batch [--questions 8] [--budget 2] [--parallel 4] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_remote import free_port, start_server  # noqa: E402  (the tests' server fixture)
+from tests.support.servers import free_port, start_server
 
 
 def main() -> None:

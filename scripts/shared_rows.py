@@ -5,7 +5,7 @@ takes fall below its tokens when samples agree. This draws N samples of the few-
 chain-of-thought prompt for each question and each seed on the embedded model and prints the
 share of tokens that needed no row of their own.
 
-    python benchmarks/shared_rows.py [--samples 10] [--tokens 256] [--seeds 4] ["question" ...]
+    python -m scripts.shared_rows [--samples 10] [--tokens 256] [--seeds 4] ["question" ...]
 """
 
 from __future__ import annotations

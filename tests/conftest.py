@@ -42,14 +42,6 @@ class _TtyStdin(io.StringIO):
         return True
 
 
-def one_error_line(stderr: str) -> str:
-    """The single `Error: ...` line a refused command prints (no traceback), to check its words."""
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
-    assert "Traceback" not in stderr
-    return lines[0]
-
-
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """Run `think ARGS` in this process, with stdin bytes (or a terminal when None)."""

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import one_error_line
+from support.errors import one_error_line
 
 from think.bench.accuracy import docstring_tests, fit_power_law, wilson
 from think.strategies.verify import CodeCheck

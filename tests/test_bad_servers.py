@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_error_line
 from support.bad_server import (
     GOOD_ANSWER,
     MODELS,
@@ -26,6 +25,7 @@ from support.bad_server import (
     trickle,
     well_behaved,
 )
+from support.errors import one_error_line
 
 from think import paths
 from think.config import ServerEngine

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import one_error_line
+from support.errors import one_error_line
 
 from think import api
 from think.engine.scripted import ScriptedEngine

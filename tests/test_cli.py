@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import one_error_line
+from support.errors import one_error_line
 
 from think import api
 from think.engine.base import SampleRequest

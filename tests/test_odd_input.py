@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_error_line
+from support.errors import one_error_line
 
 from think import api, paths
 from think.batch import run_batch

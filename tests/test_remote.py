@@ -6,48 +6,19 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from support.servers import free_port, start_server
 
 from think.config import ServerEngine
 from think.engine.base import SampleRequest
 from think.engine.remote import RemoteEngine
 from think.errors import ThinkError
-from think.models import resolve
 
 Q = "Sara has 5 cookies and eats 2. How many cookies are left?"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    model = resolve().path
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias",
-         "gemma3-270m", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
-         "--interrupt_requests", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("the llama-cpp-python server did not start") from None
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the llama-cpp-python server did not answer in time")
 
 
 @pytest.fixture(scope="module")
