@@ -14,12 +14,12 @@ import argparse
 import statistics
 import time
 
-from think.bench.fewshot import FEWSHOT, QUESTION
 from think.config import LoadSettings
 from think.engine import extra_buffers
 from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine, system_info
 from think.models import resolve
+from think.tasks.fewshot import FEWSHOT, QUESTION
 
 SETTINGS = ("on", "off", "auto")
 

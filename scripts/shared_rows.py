@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 
-from think.bench.fewshot import FEWSHOT
 from think.config import LoadSettings
 from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine
 from think.models import resolve
+from think.tasks.fewshot import FEWSHOT
 
 QUESTIONS = [
     "A pen costs 2 dollars. How much do 4 pens cost?",

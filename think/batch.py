@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from think.bench.datasets import gold_answer
 from think.errors import Interrupted, ThinkError, UsageError
 from think.json_text import json_line
 from think.result import Result
 from think.shared_files import try_lock
+from think.tasks.grading import gold_answer
 
 Id = str | int  # ids are kept as the JSON gave them: 7 stays 7, "7" stays "7"
 

@@ -19,13 +19,13 @@ from typing import Any
 import yaml
 
 from think import paths
-from think.bench.fewshot import FEWSHOT, QUESTION
 from think.budget import PromptCosts
 from think.config import LoadSettings, Profile, Speeds, load_profile_file
 from think.engine.base import SampleRequest
 from think.errors import ConfigError, UsageError
 from think.models import ModelSpec
 from think.predict import timed_plan
+from think.tasks.fewshot import FEWSHOT, QUESTION
 
 WIDTHS = (4, 8, 16)
 DECODE_TOKENS = 32

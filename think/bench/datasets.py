@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think.errors import UsageError
-from think.strategies.extract import extract
+from think.tasks.grading import gold_answer
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,6 @@ class Item:
     id: str
     question: str
     gold: str | None
-
-
-def gold_answer(raw: object, task: str = "math") -> str | None:
-    """The normalised gold answer: GSM8K's text after '####', else the whole field."""
-    text = str(raw) if raw is not None else ""
-    if "####" in text:
-        text = text.rsplit("####", 1)[1]
-    return extract(task, f"Final answer: {text.strip()}")
 
 
 def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item]:

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from think.bench.fewshot import FEWSHOT, QUESTION
 from think.config import Profile
 from think.engine.base import SampleRequest
 from think.models import ModelSpec
+from think.tasks.fewshot import FEWSHOT, QUESTION
 
 Progress = Callable[[str], None]
 
