@@ -28,7 +28,7 @@ from support.bad_server import (
 from support.errors import one_error_line
 
 from think import paths
-from think.config import ServerEngine
+from think.config import ServerSettings
 from think.engine.base import SampleRequest
 from think.engine.remote import RemoteEngine
 from think.errors import ThinkError
@@ -158,7 +158,7 @@ def test_threads_sharing_one_server_engine_keep_their_own_failures() -> None:
         return [0.1, *well_behaved(path, body)]
 
     with serving(replies) as server:
-        engine = RemoteEngine(ServerEngine(url=server.url, max_in_flight=4), "base")
+        engine = RemoteEngine(ServerSettings(url=server.url, max_in_flight=4), "base")
         engine.supports_n = False  # one request per sample, so the calls interleave
         outcomes: dict[str, object] = {}
 

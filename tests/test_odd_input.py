@@ -116,7 +116,7 @@ def test_resume_answers_what_failed_or_changed_and_skips_what_was_answered(
 
 
 def test_a_question_that_raises_a_bug_becomes_its_error_record() -> None:
-    from think.batch import Item
+    from think.batch import BatchQuestion
 
     def solve(question: str):
         if "bug" in question:
@@ -132,7 +132,8 @@ def test_a_question_that_raises_a_bug_becomes_its_error_record() -> None:
             pass
 
     out = Out()
-    items = [Item("1", "What is 2+2?", 1), Item("2", "a bug?", 2), Item("3", "What is 4?", 3)]
+    items = [BatchQuestion("1", "What is 2+2?", 1), BatchQuestion("2", "a bug?", 2),
+             BatchQuestion("3", "What is 4?", 3)]
     tally = run_batch(items, out, solve, lambda record, tally: None)
     rows = [json.loads(line) for line in out]
     assert tally.done == 3 and tally.errors == 1

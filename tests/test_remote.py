@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from support.servers import free_port, start_server
 
-from think.config import ServerEngine
+from think.config import ServerSettings
 from think.engine.base import SampleRequest
 from think.engine.remote import RemoteEngine
 from think.errors import ThinkError
@@ -31,7 +31,7 @@ def server(models_dir) -> Iterator[str]:
 
 
 def engine_for(url: str, **settings) -> RemoteEngine:
-    return RemoteEngine(ServerEngine(url=url, model="gemma3-270m", **settings), "base")
+    return RemoteEngine(ServerSettings(url=url, model="gemma3-270m", **settings), "base")
 
 
 def cot(n: int, max_tokens: int = 48) -> SampleRequest:
@@ -118,7 +118,7 @@ def test_a_silent_server_hits_the_timeout() -> None:
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     start = time.monotonic()
     with pytest.raises(ThinkError) as error:
-        RemoteEngine(ServerEngine(url=url, timeout_s=0.5, retries=1), "base")
+        RemoteEngine(ServerSettings(url=url, timeout_s=0.5, retries=1), "base")
     assert "not answering" in error.value.message and time.monotonic() - start < 10
     listener.close()
 
@@ -158,7 +158,7 @@ def test_n_choices_in_one_request_when_the_server_supports_it() -> None:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StubOpenAI)
     httpd.requests = []  # type: ignore[attr-defined]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    engine = RemoteEngine(ServerEngine(url=f"http://127.0.0.1:{httpd.server_address[1]}"),
+    engine = RemoteEngine(ServerSettings(url=f"http://127.0.0.1:{httpd.server_address[1]}"),
                           "base")
     assert engine.name == "stub"  # no name given: the model the server serves
     result = engine.sample(cot(5))

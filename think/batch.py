@@ -26,7 +26,7 @@ Id = str | int  # ids are kept as the JSON gave them: 7 stays 7, "7" stays "7"
 
 
 @dataclass(frozen=True)
-class Item:
+class BatchQuestion:
     """One input line."""
 
     id: Id
@@ -53,7 +53,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")  # json.loads would take NaN, Infinity
 
 
-def read_items(lines: Iterable[str]) -> list[Item]:
+def read_items(lines: Iterable[str]) -> list[BatchQuestion]:
     """Parse input lines; a malformed line becomes an item carrying its error.
 
     A line with no id (or "id": null) is known by its line number. Two lines with one id
@@ -72,26 +72,27 @@ def read_items(lines: Iterable[str]) -> list[Item]:
     return items
 
 
-def _read_line(number: int, line: str) -> Item:
+def _read_line(number: int, line: str) -> BatchQuestion:
     if not line.startswith("{"):
-        return Item(str(number), line, number)
+        return BatchQuestion(str(number), line, number)
     try:
         record = json.loads(line, parse_constant=_no_constants)
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        return Item(str(number), None, number, error=f"line {number} is not valid JSON: {reason}")
+        return BatchQuestion(str(number), None, number,
+                             error=f"line {number} is not valid JSON: {reason}")
     question = record.pop("question", None)
     item_id = record.pop("id", None)
     if item_id is None:
         item_id = str(number)
     if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
-        return Item(str(number), None, number, record,
+        return BatchQuestion(str(number), None, number, record,
                     f"line {number}: 'id' must be a string or a whole number")
     if not isinstance(question, str) or not question.strip():
-        return Item(item_id, None, number, record, f"line {number} has no 'question' text")
-    return Item(item_id, question, number, record)
+        return BatchQuestion(item_id, None, number, record, f"line {number} has no 'question' text")
+    return BatchQuestion(item_id, question, number, record)
 
 
 def answered_records(path: Path) -> dict[str, dict[str, Any]]:
@@ -125,8 +126,8 @@ def answered_records(path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def to_answer(items: list[Item], answered: dict[str, dict[str, Any]]
-              ) -> tuple[list[Item], list[Item]]:
+def to_answer(items: list[BatchQuestion], answered: dict[str, dict[str, Any]]
+              ) -> tuple[list[BatchQuestion], list[BatchQuestion]]:
     """The items a resumed batch must answer, and those among them whose id was answered
     for another question (answered again, and worth a word to the user).
 
@@ -176,7 +177,7 @@ def open_output(path: Path) -> tuple[TextIO, dict[str, dict[str, Any]]]:
 
 
 @dataclass
-class Tally:
+class BatchCounts:
     """Running counts for the progress display."""
 
     total: int
@@ -190,7 +191,7 @@ class Tally:
         return self.correct / self.graded if self.graded else None
 
 
-def record_for(item: Item, result: Result | None, error: str | None) -> dict[str, Any]:
+def record_for(item: BatchQuestion, result: Result | None, error: str | None) -> dict[str, Any]:
     """The output line of one item."""
     if result is None:
         failed: dict[str, Any] = {"id": item.id, "error": error, "input": item.extra}
@@ -202,11 +203,12 @@ def record_for(item: Item, result: Result | None, error: str | None) -> dict[str
     return data
 
 
-def run_batch(items: list[Item], out: TextIO, solve: Callable[[str], Result],
-              on_record: Callable[[dict[str, Any], Tally], None], parallel: int = 1) -> Tally:
+def run_batch(items: list[BatchQuestion], out: TextIO, solve: Callable[[str], Result],
+              on_record: Callable[[dict[str, Any], BatchCounts], None],
+              parallel: int = 1) -> BatchCounts:
     """Answer the items, `parallel` at a time, writing each line in input order as soon as
     it and every line before it are known, and flushing it."""
-    tally = Tally(total=len(items))
+    tally = BatchCounts(total=len(items))
 
     def write(records: list[dict[str, Any]]) -> None:
         for data in records:
@@ -232,7 +234,7 @@ def run_batch(items: list[Item], out: TextIO, solve: Callable[[str], Result],
     return tally
 
 
-def _answer(item: Item, solve: Callable[[str], Result]) -> Iterator[dict[str, Any]]:
+def _answer(item: BatchQuestion, solve: Callable[[str], Result]) -> Iterator[dict[str, Any]]:
     if item.error or item.question is None:
         yield record_for(item, None, item.error)
         return

@@ -13,7 +13,7 @@ from think.tasks.grading import gold_answer
 
 
 @dataclass(frozen=True)
-class Item:
+class DatasetQuestion:
     """One question with its normalised gold answer."""
 
     id: str
@@ -21,7 +21,7 @@ class Item:
     gold: str | None
 
 
-def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item]:
+def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[DatasetQuestion]:
     """Read a JSONL file of questions; with a limit, a seeded random sample of that size."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -40,7 +40,7 @@ def load_items(path: Path, limit: int | None = None, seed: int = 0) -> list[Item
         except (ValueError, KeyError, TypeError):
             raise UsageError(f"{path} line {number} is not a JSON object with a 'question'",
                              "one JSON object per line, with 'question' and 'answer'") from None
-        items.append(Item(str(record.get("id", number)), question, gold_answer(
+        items.append(DatasetQuestion(str(record.get("id", number)), question, gold_answer(
             record.get("answer"))))
     if not items:
         raise UsageError(f"{path} holds no questions",

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from think.bench.datasets import Item
+from think.bench.datasets import DatasetQuestion
 from think.budget import Plan
 from think.engine.base import Engine
 from think.strategies.cot import cot_request, record
 from think.strategies.prompts import Prompts
 
 
-def record_samples(engine: Engine, items: list[Item], plan: Plan, seed: int, out: TextIO,
+def record_samples(engine: Engine, items: list[DatasetQuestion], plan: Plan, seed: int, out: TextIO,
                    progress: Callable[[str], None]) -> None:
     """Write one JSON line per question: its gold answer and K answers in drawing order."""
     for number, item in enumerate(items, 1):

@@ -18,7 +18,7 @@ from think.engine.base import SampleRequest
 from think.models import ModelSpec
 from think.tasks.fewshot import FEWSHOT, QUESTION
 
-Progress = Callable[[str], None]
+StatusLine = Callable[[str], None]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class SpeedReport:
 
 
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
-              repeats: int, progress: Progress) -> SpeedReport:
+              repeats: int, progress: StatusLine) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
     from think.engine.extra_buffers import baseline_llama
     from think.engine.llama import LlamaEngine, matmul_features, system_info

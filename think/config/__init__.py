@@ -20,7 +20,7 @@ from think.config.schema import (
     ModelEntry,
     Profile,
     Registry,
-    ServerEngine,
+    ServerSettings,
     Speeds,
     Stage,
     Strict,
@@ -31,7 +31,7 @@ from think.config.settings import active_profile_name, load_settings, save_setti
 __all__ = [
     "DEFAULT_AUTO_STEPS", "DEFAULT_PROFILE", "KV_SLACK", "MAX_BATCH_WIDTH", "AutoSettings",
     "AutoStep", "EarlyStop", "LoadSettings", "ModelEntry", "Profile", "Registry",
-    "ServerEngine", "Speeds", "Stage", "Strict", "active_profile_name", "load_profile",
+    "ServerSettings", "Speeds", "Stage", "Strict", "active_profile_name", "load_profile",
     "load_profile_file", "load_registry", "load_settings", "profile_dirs", "profile_files",
     "save_setting", "server_url",
 ]

@@ -79,7 +79,7 @@ def server_url(url: str) -> str:
     return url
 
 
-class ServerEngine(Strict):
+class ServerSettings(Strict):
     """An OpenAI-compatible server that decodes for think (llama-server, vLLM, SGLang...)."""
 
     url: str
@@ -148,7 +148,7 @@ class Profile(Strict):
     verifier: str | None = None
     load: LoadSettings = LoadSettings()
     speeds: Speeds | None = None
-    engine: ServerEngine | None = None
+    engine: ServerSettings | None = None
     auto: AutoSettings = AutoSettings()
     # Code tasks: auto = run candidates in the OS sandbox where it works, else do not run
     # them; guard = the weaker in-process guard (opted into); none = never run them.

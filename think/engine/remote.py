@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from think.config import ServerEngine
+from think.config import ServerSettings
 from think.engine.base import (
     FINISH_CANCELLED,
     Completion,
@@ -85,7 +85,7 @@ class Call:
 class RemoteEngine:
     """Samples through an OpenAI-compatible HTTP API."""
 
-    def __init__(self, settings: ServerEngine, prompt_format: str, context: int = 32768,
+    def __init__(self, settings: ServerSettings, prompt_format: str, context: int = 32768,
                  check_model: bool = True) -> None:
         self.settings = settings
         self.shown_url = shown_url(settings.url)

@@ -21,7 +21,7 @@ DEFAULT_HUB = "https://huggingface.co"
 TIMEOUT_S = 30
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
-Progress = Callable[[int, int | None], None]  # bytes done, total bytes (None if unknown)
+ByteProgress = Callable[[int, int | None], None]  # bytes done, total bytes (None if unknown)
 
 
 def hub_url(repo: str, file: str) -> str:
@@ -49,7 +49,7 @@ def ensure_folder(folder: Path) -> None:
                          "set THINK_MODELS_DIR to a writable folder") from None
 
 
-def download(url: str, target: Path, sha256: str | None, progress: Progress,
+def download(url: str, target: Path, sha256: str | None, progress: ByteProgress,
              retries: int = 3) -> str:
     """Fetch url to target, resuming a previous partial file; returns the file's SHA-256."""
     partial = target.with_name(target.name + ".partial")
@@ -72,7 +72,7 @@ def download(url: str, target: Path, sha256: str | None, progress: Progress,
     return digest
 
 
-def _fetch(url: str, partial: Path, progress: Progress) -> None:
+def _fetch(url: str, partial: Path, progress: ByteProgress) -> None:
     start = partial.stat().st_size if partial.exists() else 0
     with urllib.request.urlopen(_request(url, start), timeout=TIMEOUT_S) as response:
         if start and response.status != 206:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
-from think.config import ModelEntry, ServerEngine, load_registry, load_settings, server_url
+from think.config import ModelEntry, ServerSettings, load_registry, load_settings, server_url
 from think.errors import ModelError, UsageError
 from think.models.packaged import assemble_packaged
 
@@ -25,7 +25,7 @@ class ModelSpec:
     format: str
     context: int
     chat_template: str | None = None
-    server: ServerEngine | None = None  # decoded by an OpenAI-compatible server
+    server: ServerSettings | None = None  # decoded by an OpenAI-compatible server
 
 
 def looks_like_path(value: str) -> bool:
@@ -51,7 +51,7 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
         raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
     entry = registry.models[name]
     if entry.base_url:
-        server = ServerEngine(url=entry.base_url, model=entry.served_name or name,
+        server = ServerSettings(url=entry.base_url, model=entry.served_name or name,
                               format=entry.format)
         return ModelSpec(name=name, path=Path(name), format=entry.format,
                          context=entry.context, server=server)
@@ -77,7 +77,7 @@ def entry_path(name: str, entry: ModelEntry) -> Path:
     return path
 
 
-def on_server(url: str, name: str | None, base: ServerEngine | None = None) -> ModelSpec:
+def on_server(url: str, name: str | None, base: ServerSettings | None = None) -> ModelSpec:
     """A model decoded by the server at url: registry format and context when it is known."""
     try:
         server_url(url)
@@ -87,7 +87,7 @@ def on_server(url: str, name: str | None, base: ServerEngine | None = None) -> M
     registry = load_registry()
     entry = registry.models.get(name or "")
     chat = entry.format if entry else (guess_format(Path(name)) if name else "chat")
-    settings = (base or ServerEngine(url=url)).model_copy(
+    settings = (base or ServerSettings(url=url)).model_copy(
         update={"url": url, "model": (entry.served_name if entry else None) or name or "",
                 "format": chat})
     return ModelSpec(name=name or "server", path=Path(name or "server"), format=chat,

@@ -13,7 +13,7 @@ import yaml
 from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.errors import ConfigError, ModelError, UsageError
-from think.models.download import Progress, download, ensure_folder, hub_url
+from think.models.download import ByteProgress, download, ensure_folder, hub_url
 from think.models.resolve import entry_path
 from think.shared_files import exclusive, write_atomically
 
@@ -82,7 +82,7 @@ def lookup(name: str) -> ModelEntry:
     return registry.models[name]
 
 
-def pull(name: str, progress: Progress,
+def pull(name: str, progress: ByteProgress,
          on_wait: Callable[[], None] | None = None) -> tuple[Path, str]:
     """Download a registry model into the models directory; returns its path and SHA-256.
 

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from think.batch import Tally
+from think.batch import BatchCounts
 
-Show = Callable[[dict[str, Any], Tally], None]
+Show = Callable[[dict[str, Any], BatchCounts], None]
 
 
-def _accuracy(tally: Tally) -> str:
+def _accuracy(tally: BatchCounts) -> str:
     return f", accuracy {tally.accuracy:.0%} of {tally.graded}" if tally.accuracy is not None \
         else ""
 
@@ -40,7 +40,7 @@ def batch_progress(total: int) -> Iterator[Show]:
                       console=console) as bar:
             task = bar.add_task("batch", total=total, rate="", accuracy="")
 
-            def update(data: dict[str, Any], tally: Tally) -> None:
+            def update(data: dict[str, Any], tally: BatchCounts) -> None:
                 rate = tally.done / max(1e-9, time.monotonic() - started) * 60
                 bar.update(task, completed=tally.done, rate=f"{rate:.1f}/min",
                            accuracy=_accuracy(tally).lstrip(", "))
@@ -48,7 +48,7 @@ def batch_progress(total: int) -> Iterator[Show]:
             yield update
         return
 
-    def line(data: dict[str, Any], tally: Tally) -> None:
+    def line(data: dict[str, Any], tally: BatchCounts) -> None:
         elapsed = time.monotonic() - started
         left = elapsed / tally.done * (tally.total - tally.done)
         outcome = f"error: {data['error']}" if "error" in data else f"answer {data['answer']}"
