@@ -228,7 +228,7 @@ def test_a_bug_is_one_line_and_thinkdebug_shows_its_traceback(run_cli, monkeypat
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(api, "solve", broken)
+    monkeypatch.setattr(api, "run", broken)
     run = run_cli("solve", "What is 2+2?", "-b", "2")
     line = one_error_line(run.stderr)
     assert run.code == 1 and "internal error: ZeroDivisionError: division by zero" in line

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from think.budget import Plan, PromptCosts, parse_budget_spec
+from think.budget import Budget, Plan, PromptCosts
 from think.config import Profile, load_profile
 from think.engine.base import Engine, PromptFormat, TextEstimator
 from think.engine.remote import RemoteEngine
@@ -107,15 +107,58 @@ def plan_for(setup: Setup, budget: int, engine: PromptFormat | None = None,
     return timed_plan(setup.profile, budget, costs, context, early_stop)
 
 
-def check_time_limit(max_seconds: float | None, adaptive: bool) -> None:
+def check_time_limit(max_seconds: float | None, budget: Budget) -> None:
     """Refuse a --max-seconds no run can keep: not a finite time above 0, or with auto."""
     if max_seconds is None:
         return
     if not math.isfinite(max_seconds) or max_seconds <= 0:
         raise UsageError(f"--max-seconds {max_seconds:g} is not a positive time",
                          "give a number of seconds above 0")
-    if adaptive:
+    if budget.adaptive:
         raise UsageError("--max-seconds works with a fixed budget", "give --budget 1..100")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A solve checked before any model loads: its setup, budget and limits. `--plan` and
+    the run both start from one, so they plan alike and refuse alike."""
+
+    setup: Setup
+    budget: Budget
+    max_seconds: float | None = None
+    early_stop: bool | None = None
+    tests: str | None = None
+    sandbox: str = "auto"
+
+
+def prepare_run(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
+                profile: str | Profile | None = None, model: str | None = None,
+                task: str = "auto", server: str | None = None,
+                max_seconds: float | None = None, early_stop: bool | None = None,
+                tests: str | None = None, sandbox: str | None = None,
+                locate_model: bool = True) -> RunRequest:
+    """Check everything about a solve that needs no model: the one path into a run."""
+    chosen = Budget.of(budget)
+    check_time_limit(max_seconds, chosen)
+    if sandbox not in (None, "auto", "guard", "none"):
+        raise UsageError(f"unknown sandbox '{sandbox}'", "use one of: auto, guard, none")
+    setup = prepare(question, profile, model, task, locate_model=locate_model, server=server)
+    if tests and chosen.adaptive:
+        raise UsageError("--tests works with a fixed budget", "give --budget 1..100")
+    if tests and setup.task != "code":
+        raise UsageError(f"tests were given for a {setup.task} question, and only code is "
+                         "tested", "pass --task code, or leave out --tests")
+    return RunRequest(setup, chosen, max_seconds, early_stop, tests,
+                      sandbox or setup.profile.sandbox)
+
+
+def plan_run(request: RunRequest, engine: PromptFormat | None = None) -> Plan:
+    """The plan of a fixed-budget run: cut to --max-seconds when one is given. With no
+    engine, prompt sizes are estimated from their text (`--plan` loads no model)."""
+    setup, units = request.setup, request.budget.units
+    if request.max_seconds is not None:
+        return fit_to_time(setup, units, request.max_seconds, engine, request.early_stop)
+    return plan_for(setup, units, engine, request.early_stop)
 
 
 def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFormat | None = None,
@@ -180,10 +223,10 @@ def solve_adaptive(setup: Setup, budget: int, engine: Engine | None, seed: int |
                     emit=on_event or (lambda event: None)).solve()
 
 
-def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Profile | None = None,
-          model: str | None = None, task: str = "auto", seed: int | None = None,
-          on_event: EventHandler | None = None, early_stop: bool | None = None,
-          engine: Engine | None = None, verbose: bool = False,
+def solve(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
+          profile: str | Profile | None = None, model: str | None = None, task: str = "auto",
+          seed: int | None = None, on_event: EventHandler | None = None,
+          early_stop: bool | None = None, engine: Engine | None = None, verbose: bool = False,
           max_seconds: float | None = None, tests: str | None = None,
           code_prefix: str = "", server: str | None = None,
           sandbox: str | None = None) -> Result:
@@ -195,32 +238,27 @@ def solve(question: str, budget: int | str = DEFAULT_BUDGET, profile: str | Prof
     `sandbox` (auto, guard, none; default the profile's) says how code may run.
     """
     started = time.monotonic()
-    setup = prepare(question, profile, model, task, locate_model=engine is None, server=server)
-    adaptive, chosen_budget = parse_budget_spec(budget)
-    check_time_limit(max_seconds, adaptive)
-    if tests and adaptive:
-        raise UsageError("--tests works with a fixed budget", "give --budget 1..100")
-    if tests and setup.task != "code":
-        raise UsageError(f"tests were given for a {setup.task} question, and only code is "
-                         "tested", "pass --task code, or leave out --tests")
-    if sandbox not in (None, "auto", "guard", "none"):
-        raise UsageError(f"unknown sandbox '{sandbox}'", "use one of: auto, guard, none")
-    code_sandbox = sandbox or setup.profile.sandbox
-    if adaptive:
-        return solve_adaptive(setup, chosen_budget, engine, seed, on_event, verbose)
+    request = prepare_run(question, budget, profile, model, task, server, max_seconds,
+                          early_stop, tests, sandbox, locate_model=engine is None)
+    return run(request, started, engine, seed, on_event, verbose, code_prefix)
+
+
+def run(request: RunRequest, started: float, engine: Engine | None = None,
+        seed: int | None = None, on_event: EventHandler | None = None, verbose: bool = False,
+        code_prefix: str = "") -> Result:
+    """Carry out a prepared request; `started` is when its --max-seconds began to count."""
+    setup = request.setup
+    if request.budget.adaptive:
+        return solve_adaptive(setup, request.budget.units, engine, seed, on_event, verbose)
     runner = engine or load_engine(setup.model, setup.profile, verbose)
     verifier = runner
     if setup.profile.verifier and engine is None:
         verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
-    if max_seconds is not None:
-        plan = fit_to_time(setup, chosen_budget, max_seconds, runner, early_stop)
-    else:
-        plan = plan_for(setup, chosen_budget, runner, early_stop)
-    run = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
-              plan=plan, engine=runner, verifier=verifier,
-              seed=secrets.randbelow(2**31) if seed is None else seed,
-              emit=on_event or (lambda event: None), profile=setup.profile.name,
-              deadline=started + max_seconds if max_seconds is not None else None,
-              check=CodeCheck(tests, "given", code_prefix, sandbox=code_sandbox)
-              if tests and setup.task == "code" else None, sandbox=code_sandbox)
-    return run.solve()
+    limit = request.max_seconds
+    return Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
+               plan=plan_run(request, runner), engine=runner, verifier=verifier,
+               seed=secrets.randbelow(2**31) if seed is None else seed,
+               emit=on_event or (lambda event: None), profile=setup.profile.name,
+               deadline=started + limit if limit is not None else None,
+               check=CodeCheck(request.tests, "given", code_prefix, sandbox=request.sandbox)
+               if request.tests else None, sandbox=request.sandbox).solve()

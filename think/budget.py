@@ -64,14 +64,28 @@ class Plan:
 AUTO = "auto"
 
 
-def parse_budget_spec(value: str | int) -> tuple[bool, int]:
-    """A fixed budget, or `auto[:MAX]` (adaptive, MAX 100 by default): (adaptive, budget)."""
-    text = str(value).strip().lower()
-    if text == AUTO:
-        return True, MAX_BUDGET
-    if text.startswith(AUTO + ":"):
-        return True, parse_budget(text[len(AUTO) + 1:])
-    return False, parse_budget(value)
+@dataclass(frozen=True)
+class Budget:
+    """A budget as the user gave it, read once: `units` (1..100) and whether it is adaptive
+    (`auto[:MAX]`, which escalates while the answer is unsettled, never past MAX units)."""
+
+    units: int
+    adaptive: bool = False
+
+    @classmethod
+    def of(cls, value: Budget | str | int) -> Budget:
+        """A Budget from `8`, `"8"`, `"auto"` or `"auto:20"`; bad values are UsageErrors."""
+        if isinstance(value, Budget):
+            return value
+        text = str(value).strip().lower()
+        if text == AUTO:
+            return cls(MAX_BUDGET, adaptive=True)
+        if text.startswith(AUTO + ":"):
+            return cls(parse_budget(text[len(AUTO) + 1:]), adaptive=True)
+        return cls(parse_budget(value))
+
+    def __str__(self) -> str:
+        return f"{AUTO}:{self.units}" if self.adaptive else str(self.units)
 
 
 def parse_budget(value: str | int) -> int:
@@ -99,8 +113,8 @@ def plan_cost(prompt: int, solution: int, samples: int, rounds: int, critique: i
 
 def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
               early_stop: bool | None = None) -> Plan:
-    """Turn a budget into a plan under a profile, for prompts of the given sizes."""
-    parse_budget(budget)
+    """Turn a budget (1..100, read by Budget.of) into a plan under a profile, for prompts of
+    the given sizes."""
     stage = profile.stage_for(budget)
     total = budget * profile.unit_tokens
     answer, critique = profile.answer_tokens, profile.critique_tokens

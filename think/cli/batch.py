@@ -43,10 +43,10 @@ def batch(
 
     from think import api
     from think.batch import open_output, read_items, run_batch, to_answer
-    from think.budget import parse_budget_spec
+    from think.budget import Budget
     from think.ui.batch_progress import batch_progress
 
-    parse_budget_spec(budget)  # refuse a bad budget before reading anything
+    chosen = Budget.of(budget)  # refuse a bad budget before reading anything
     if resume and not out:
         raise UsageError("--resume needs --out FILE", "name the output file to resume")
     if parallel > 1 and not api.uses_server(profile, engine):
@@ -71,7 +71,7 @@ def batch(
         handle = sys.stdout
 
     def solve_one(question: str) -> Any:
-        return api.solve(question, budget=budget, profile=profile, model=model,
+        return api.solve(question, budget=chosen, profile=profile, model=model,
                          task=task, seed=seed, server=engine)
 
     try:

@@ -139,13 +139,13 @@ def bench_accuracy(
         plot_png,
         run_accuracy,
     )
-    from think.budget import parse_budget_spec
+    from think.budget import Budget
     from think.result import Result
 
     chosen: list[int | str] = []
     for spec in (part.strip() for part in budgets.split(",") if part.strip()):
-        adaptive, value = parse_budget_spec(spec)
-        chosen.append(f"auto:{value}" if adaptive else value)
+        parsed = Budget.of(spec)
+        chosen.append(str(parsed) if parsed.adaptive else parsed.units)
     if not chosen:
         raise UsageError(f"--budgets '{budgets}' names no budget", "e.g. 1,2,4,8,auto:20")
     check_out_path("--out", out, (dataset,))

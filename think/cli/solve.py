@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
@@ -86,26 +87,23 @@ def solve(
 ) -> None:
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
-    from think.budget import parse_budget_spec
     from think.ui.describe import describe_plan
 
+    started = time.monotonic()  # --max-seconds counts from here, as api.solve's does
     text = read_question(question)
     test_code = read_text_file(tests, "tests file") if tests else None
-    adaptive, chosen_budget = parse_budget_spec(budget)
-    api.check_time_limit(max_seconds, adaptive)
+    request = api.prepare_run(text, budget, profile, model, task, engine, max_seconds,
+                              early_stop, test_code, sandbox, locate_model=not plan_only)
     if plan_only:
-        setup = api.prepare(text, profile, model, task, locate_model=False, server=engine)
-        if adaptive:
-            print_plan_ladder(setup.profile, chosen_budget, as_json)
+        if request.budget.adaptive:
+            print_plan_ladder(request.setup.profile, request.budget.units, as_json)
             return
-        if max_seconds is not None:
-            plan = api.fit_to_time(setup, chosen_budget, max_seconds, early_stop=early_stop)
-        else:
-            plan = api.plan_for(setup, chosen_budget, early_stop=early_stop)
+        plan = api.plan_run(request)
+        setup = request.setup
         if as_json:
-            print_json({"budget": chosen_budget, "task": setup.task, "model": setup.model.name,
-                         "profile": setup.profile.name, "plan": plan.to_dict(),
-                         "planned_units": round(plan.planned_units, 2)})
+            print_json({"budget": plan.budget, "task": setup.task, "model": setup.model.name,
+                        "profile": setup.profile.name, "plan": plan.to_dict(),
+                        "planned_units": round(plan.planned_units, 2)})
         else:
             print(describe_plan(plan))
             for note in plan.notes:
@@ -114,10 +112,7 @@ def solve(
     view = make_view(quiet, verbose)
     try:
         with view:
-            result = api.solve(text, budget=budget, profile=profile, model=model,
-                               task=task, seed=seed, on_event=view, early_stop=early_stop,
-                               verbose=verbose, max_seconds=max_seconds, tests=test_code,
-                               server=engine, sandbox=sandbox)
+            result = api.run(request, started, seed=seed, on_event=view, verbose=verbose)
     except Interrupted as stop:
         if not as_json:
             raise
