@@ -10,7 +10,7 @@ import think
 from think.config import load_profile
 from think.engine.scripted import ScriptedEngine
 from think.strategies.adaptive import Adaptive
-from think.strategies.prompts import Prompts
+from think.tasks.prompts import Prompts
 
 Q = "Sara has 5 cookies and eats 2. How many cookies are left?"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from think.budget import CUE_TOKENS, PromptCosts, make_plan, parse_budget
 from think.config import load_profile, profile_files
 from think.errors import UsageError
+from think.planning.budget import CUE_TOKENS, PromptCosts, make_plan, parse_budget
 
 TYPICAL = PromptCosts(direct=120, cot=190, round_overhead=260)
 SHORT = PromptCosts(direct=40, cot=110, round_overhead=200)

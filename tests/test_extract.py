@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from think.strategies.extract import detect_task, extract
+from think.tasks.extract import detect_task, extract
 
 
 @pytest.mark.parametrize("text", ["Final answer: 1,000", "so 1000.0 in all\nFinal answer: 1000.0",

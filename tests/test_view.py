@@ -6,7 +6,6 @@ import io
 
 from rich.console import Console
 
-from think.budget import Plan
 from think.events import (
     CritiqueDone,
     Finished,
@@ -17,6 +16,7 @@ from think.events import (
     Token,
     VoteUpdated,
 )
+from think.planning.budget import Plan
 from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
 from think.strategies.vote import tally
 from think.ui.plain import PlainView

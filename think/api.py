@@ -13,20 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from think.budget import Budget, Plan, PromptCosts
 from think.config import Profile, load_profile
 from think.engine.base import Engine, PromptFormat, TextEstimator
 from think.engine.remote import RemoteEngine
 from think.errors import UsageError
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
-from think.predict import timed_plan
+from think.planning.budget import Budget, Plan, PromptCosts
+from think.planning.predict import timed_plan
 from think.result import Result
 from think.strategies.adaptive import Adaptive
-from think.strategies.extract import TASKS, detect_task
-from think.strategies.prompts import Prompts
 from think.strategies.solver import Run
 from think.strategies.verify import CodeCheck
+from think.tasks.extract import TASKS, detect_task
+from think.tasks.prompts import Prompts
 
 DEFAULT_BUDGET = 8
 MIN_ANSWER_ROOM = 64  # tokens a question must leave free in the context for any answer

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from think.budget import Plan
+    from think.planning.budget import Plan
     from think.result import CritiqueRecord, Result, SampleRecord
     from think.strategies.vote import Tally
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from think.budget import Plan
+from think.planning.budget import Plan
 
 
 @dataclass

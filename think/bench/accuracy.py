@@ -21,8 +21,8 @@ import numpy as np
 from think.bench.datasets import load_items
 from think.errors import UsageError
 from think.result import Result
-from think.strategies.extract import detect_task, extract
 from think.strategies.verify import CodeCheck
+from think.tasks.extract import detect_task, extract
 
 HUMANEVAL = "humaneval"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TextIO
 
 from think.bench.datasets import DatasetQuestion
-from think.budget import Plan
 from think.engine.base import Engine
+from think.planning.budget import Plan
 from think.strategies.cot import cot_request, record
-from think.strategies.prompts import Prompts
+from think.tasks.prompts import Prompts
 
 
 def record_samples(engine: Engine, items: list[DatasetQuestion], plan: Plan, seed: int, out: TextIO,

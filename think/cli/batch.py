@@ -43,7 +43,7 @@ def batch(
 
     from think import api
     from think.batch import open_output, read_items, run_batch, to_answer
-    from think.budget import Budget
+    from think.planning.budget import Budget
     from think.ui.batch_progress import batch_progress
 
     chosen = Budget.of(budget)  # refuse a bad budget before reading anything

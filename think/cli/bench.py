@@ -62,9 +62,9 @@ def bench_record(
     from think import api
     from think.bench.datasets import load_items
     from think.bench.record import open_output, record_samples
-    from think.budget import Plan
     from think.config import load_profile
     from think.models import resolve
+    from think.planning.budget import Plan
 
     # A recording takes long to draw: never write over one, or over the dataset.
     check_out_path("--out", out, (dataset,), keep_existing=True)
@@ -139,7 +139,7 @@ def bench_accuracy(
         plot_png,
         run_accuracy,
     )
-    from think.budget import Budget
+    from think.planning.budget import Budget
     from think.result import Result
 
     chosen: list[int | str] = []

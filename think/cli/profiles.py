@@ -39,8 +39,8 @@ def list_profiles() -> None:
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="Profile name or YAML file.")]) -> None:
     """The profile's YAML and the plans it gives for a few budgets."""
-    from think.budget import make_plan
     from think.config import load_profile
+    from think.planning.budget import make_plan
     from think.tune import TYPICAL_PROMPTS
     from think.ui.describe import describe_plan
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from think.budget import Plan, PromptCosts, make_plan
 from think.config import Profile, Speeds
+from think.planning.budget import Plan, PromptCosts, make_plan
 
 
 def batch_speed(speeds: Speeds, width: int) -> float:

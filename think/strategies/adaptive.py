@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from think.budget import Plan, plan_cost
 from think.config import AutoSettings, AutoStep, Profile
 from think.engine.base import Engine
 from think.errors import Interrupted
 from think.events import Event, EventHandler, Finished
+from think.planning.budget import Plan, plan_cost
 from think.result import Compute, Result, SampleRecord, VoteSummary
 from think.strategies.solver import Run
 from think.strategies.vote import Tally, tally

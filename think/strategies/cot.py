@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from think.budget import Plan
 from think.engine.base import Completion, Engine, SampleRequest, SampleResult
 from think.events import EventHandler, SampleDone, StepStarted, Token
+from think.planning.budget import Plan
 from think.result import SampleRecord
-from think.strategies.extract import FINAL_CUE, extract
-from think.strategies.prompts import Prompts
+from think.tasks.extract import FINAL_CUE, extract
+from think.tasks.prompts import Prompts
 
 CODE_ANSWER_END = "\n```"
 

@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from think.budget import Plan
 from think.engine.base import Engine, SampleRequest
 from think.events import CritiqueDone, EventHandler
+from think.planning.budget import Plan
 from think.result import CritiqueRecord, SampleRecord
 from think.strategies.cot import cot_request, draw
-from think.strategies.prompts import VERDICT_CUE, Prompts
 from think.strategies.verify import CodeCheck, critique_from
+from think.tasks.prompts import VERDICT_CUE, Prompts
 
 VERDICT_TOKENS = 4
 REVISE_STOP = "\nRevised solution:"

@@ -7,17 +7,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
-from think.budget import CUE_TOKENS, Plan
 from think.engine.base import Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import EventHandler, Finished, Progress, Started, VoteUpdated
+from think.planning.budget import CUE_TOKENS, Plan
 from think.result import Compute, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
-from think.strategies.prompts import Prompts
 from think.strategies.refine import Refiner
 from think.strategies.verify import CodeCheck
 from think.strategies.vote import Tally, settled, tally
+from think.tasks.prompts import Prompts
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""What a kind of question needs: fixed few-shot text and grading against gold answers."""
+"""What a kind of question needs: detection and answer extraction (extract), prompts
+(prompts), grading against gold answers (grading) and fixed few-shot text (fewshot)."""

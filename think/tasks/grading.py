@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from think.strategies.extract import extract
+from think.tasks.extract import extract
 
 
 def gold_answer(raw: object, task: str = "math") -> str | None:

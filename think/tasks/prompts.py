@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from think.engine.base import PromptFormat
-from think.strategies.extract import FINAL_CUE
+from think.tasks.extract import FINAL_CUE
 
 VERDICT_CUE = "Verdict:"
 QUESTION_STOP = "\nQuestion:"

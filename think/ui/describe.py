@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from think.budget import Plan
+from think.planning.budget import Plan
 
 STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
                   "refine": "chain of thought + refinement", "vote": "self-consistency vote",

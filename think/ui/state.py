@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from think.budget import Plan
 from think.events import (
     CritiqueDone,
     Event,
@@ -16,6 +15,7 @@ from think.events import (
     Token,
     VoteUpdated,
 )
+from think.planning.budget import Plan
 from think.result import CritiqueRecord, Result
 from think.strategies.vote import Tally
 
