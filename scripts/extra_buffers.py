@@ -15,9 +15,9 @@ import statistics
 import time
 
 from think.config import LoadSettings
-from think.engine import extra_buffers
 from think.engine.base import SampleRequest
-from think.engine.llama import LlamaEngine, system_info
+from think.engine.llama import LlamaEngine, extra_buffers
+from think.engine.llama.system import system_info
 from think.models import resolve
 from think.tasks.fewshot import FEWSHOT, QUESTION
 

@@ -14,7 +14,8 @@ import think
 from think import api
 from think.config import LoadSettings, load_profile
 from think.engine.base import SampleRequest
-from think.engine.llama import LlamaEngine, matmul_features, system_info
+from think.engine.llama import LlamaEngine
+from think.engine.llama.system import matmul_features, system_info
 from think.errors import ThinkError
 from think.models import resolve
 

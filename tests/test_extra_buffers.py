@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from think import paths
-from think.engine import extra_buffers as eb
+from think.engine.llama import extra_buffers as eb
 from think.errors import ConfigError
 
 MODEL = Path("model.gguf")
@@ -211,6 +211,6 @@ def test_the_probe_child_is_this_module_with_extra_buffers_forced_on(
     monkeypatch.setenv(eb.ENV, "off")
     monkeypatch.setattr(eb.subprocess, "run", run)
     verdict = eb.run_probe(MODEL)
-    assert seen["argv"] == [sys.executable, "-m", "think.engine.extra_buffers", str(MODEL)]
+    assert seen["argv"] == [sys.executable, "-m", "think.engine.llama.amx_probe", str(MODEL)]
     assert seen["env"][eb.ENV] == "on" and seen["timeout"] == eb.PROBE_TIMEOUT_S  # type: ignore[index]
     assert not verdict.works and not verdict.cached

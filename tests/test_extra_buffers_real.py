@@ -11,9 +11,10 @@ import pytest
 
 from think import api, paths
 from think.config import LoadSettings
-from think.engine import extra_buffers as eb
 from think.engine.base import SampleRequest
-from think.engine.llama import LlamaEngine, system_info
+from think.engine.llama import LlamaEngine
+from think.engine.llama import extra_buffers as eb
+from think.engine.llama.system import system_info
 from think.models import resolve
 
 pytestmark = pytest.mark.real
@@ -85,7 +86,7 @@ def test_solve_on_an_amx_cpu_whose_probe_crashes_prints_one_note_and_answers(
 
 
 def test_the_benchmark_baseline_llama_gets_the_same_setting() -> None:
-    from think.engine import llama as module
+    from think.engine.llama import system as module
 
     spec = resolve()
     module.set_verbose(False)  # think's log hook, which records the buffer types loaded

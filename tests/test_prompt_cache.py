@@ -12,9 +12,9 @@ from think import api
 from think.config import load_profile
 from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine
-from think.engine.prompt_cache import PromptCache
+from think.engine.llama.prompt_cache import PromptCache
 from think.models import resolve
-from think.strategies.prompts import Prompts
+from think.tasks.prompts import Prompts
 
 Q = "A pen costs 2 dollars. How much do 4 pens cost?"
 

@@ -20,7 +20,7 @@ from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine
 from think.models import resolve
 from think.result import Result
-from think.strategies.prompts import Prompts
+from think.tasks.prompts import Prompts
 
 pytestmark = pytest.mark.real
 
@@ -92,11 +92,11 @@ def test_same_seed_same_samples(engine: LlamaEngine) -> None:
 
 def test_drawing_from_the_leading_logits_picks_what_the_whole_row_would(
         engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from think.engine import llama
+    from think.engine.llama import sampling
 
     request = cot_request(engine, n=6, max_tokens=48)
     shortcut = engine.sample(request)
-    monkeypatch.setattr(llama, "CANDIDATE_MARGINS", ())  # no shortcut: whole rows
+    monkeypatch.setattr(sampling, "CANDIDATE_MARGINS", ())  # no shortcut: whole rows
     whole_rows = engine.sample(request)
     assert [c.text for c in shortcut.completions] == [c.text for c in whole_rows.completions]
 

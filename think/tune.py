@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 
 from think import paths
-from think.budget import PromptCosts
 from think.config import LoadSettings, Profile, Speeds, load_profile_file
 from think.engine.base import SampleRequest
 from think.errors import ConfigError, UsageError
 from think.models import ModelSpec
-from think.predict import timed_plan
+from think.planning.budget import PromptCosts
+from think.planning.predict import timed_plan
 from think.tasks.fewshot import FEWSHOT, QUESTION
 
 WIDTHS = (4, 8, 16)
@@ -72,7 +72,7 @@ def memory_mb() -> tuple[int, int]:
 
 
 def probe() -> Machine:
-    from think.engine.llama import gpu_offload_supported, physical_cores, system_info
+    from think.engine.llama.system import gpu_offload_supported, physical_cores, system_info
 
     info = system_info()
     backends = [name for name in ("CUDA", "Metal", "Vulkan", "HIP", "SYCL")

@@ -81,8 +81,10 @@ class SpeedReport:
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
               repeats: int, progress: StatusLine) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
-    from think.engine.extra_buffers import baseline_llama
-    from think.engine.llama import LlamaEngine, matmul_features, system_info
+    from think.bench.decode_only import decode_only_seconds
+    from think.engine.llama import LlamaEngine
+    from think.engine.llama.extra_buffers import baseline_llama
+    from think.engine.llama.system import matmul_features, system_info
 
     load = profile.load.model_copy(update={"batch_width": max(widths)})
     engine = LlamaEngine(spec.path, spec.name, spec.format, load, context=spec.context)
@@ -121,7 +123,7 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
         for _ in range(repeats):
             seq_runs.append(sequential(n))
             bat_runs.append(batched(n))
-            raw_runs.append(engine.decode_only_seconds(prompt, n, tokens))
+            raw_runs.append(decode_only_seconds(engine, prompt, n, tokens))
         seq = min(seq_runs, key=lambda run: run[1])
         bat = min(bat_runs, key=lambda run: run[1])
         report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1], min(raw_runs)))

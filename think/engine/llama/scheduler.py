@@ -1,0 +1,207 @@
+"""One sample() call's decoding loop: samples take sequence slots as slots free up, and each
+step decodes one batch for all live samples, draws their next tokens and retires the finished.
+
+Samples whose tokens so far are identical share one batch row tagged with all their sequences
+(batch_rows works out a step's rows): the model computes it once and each sample draws from it
+with its own sampler and seed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from think.config import KV_SLACK, MAX_BATCH_WIDTH
+from think.engine.base import (
+    FINISH_CANCELLED,
+    FINISH_LENGTH,
+    Completion,
+    DoneCallback,
+    SampleRequest,
+    SampleTracker,
+    TokenCallback,
+)
+from think.engine.llama import sampling
+from think.engine.llama.batch_rows import FRESH, Group, Slot, group_rows, pad_rows
+from think.engine.llama.context import Context
+from think.engine.llama.model import Model
+from think.engine.llama.prefix_cache import Holder
+from think.errors import ThinkError
+
+
+@dataclass(frozen=True)
+class BatchShape:
+    """How a request's samples fit the KV cells allowed: `width` sequences decode at once."""
+
+    width: int
+    cells: int  # the holder's cells, padding room, and each live sample's own
+    seqs: int  # the holder, the samples and the padding sequence
+    rows: int  # the widest step: every sample reads its cue, plus padding
+
+
+def fit_batch(request: SampleRequest, prompt: int, cue: int, context: int, max_cells: int,
+              batch_width: int) -> BatchShape:
+    """The batch for a prompt of `prompt` tokens and an answer cue of `cue` tokens."""
+    most = request.most_tokens(cue)
+    if prompt + most > context:
+        raise ThinkError(
+            f"the prompt ({prompt} tokens) and its answer do not fit the model's "
+            f"context of {context} tokens", "shorten the question or lower the budget")
+    per_sample = most + 1  # a sample's own cells: the last prompt token, then its tokens
+    held = prompt - 1 + KV_SLACK  # the holder's cells, and room for padding rows
+    # Fit the batch to the KV cells allowed: fewer sequences at once, never an abort.
+    room = (max_cells - held) // per_sample
+    if room < 1:
+        raise ThinkError(f"the profile's n_ctx of {max_cells} cells cannot hold the "
+                         f"prompt and one answer ({held + per_sample} cells)",
+                         "raise load.n_ctx in the profile or lower the budget")
+    width = max(1, min(request.n, batch_width, room, MAX_BATCH_WIDTH))
+    return BatchShape(width, held + width * per_sample, width + 2, width * (cue + 1) + 2)
+
+
+class Scheduler:
+    """The slots of one request's samples, advanced one decode step at a time."""
+
+    def __init__(self, model: Model, context: Context, holder: Holder, request: SampleRequest,
+                 prompt: list[int], cue: list[int], width: int, seq_context: int,
+                 on_token: TokenCallback | None, on_done: DoneCallback | None) -> None:
+        self.model, self.context, self.holder = model, context, holder
+        self.request, self.prompt, self.cue, self.width = request, prompt, cue, width
+        self.seq_context, self.on_token, self.on_done = seq_context, on_token, on_done
+        self.pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
+        self.pad = not model.gpu_layers  # a GPU has no odd-row penalty to pad away
+        self.end_tokens = model.end_tokens()
+        self.slots: dict[int, Slot] = {}
+        self.completions: list[Completion] = []
+        self.next_index, self.cancelled, self.late = 0, False, False
+        self.histories, self.prompt_side, self.decoded = FRESH, 0, 0
+
+    def run(self, batch: Any) -> list[Completion]:
+        """Step until every sample is done, cancelled, or out of time; completions by index."""
+        try:
+            while self.slots or self._more_to_start():
+                if not self.step(batch):
+                    break
+        finally:
+            self.release()
+        return sorted(self.completions, key=lambda c: c.index)
+
+    def _more_to_start(self) -> bool:
+        return self.next_index < self.request.n and not self.cancelled and not self.late
+
+    def step(self, batch: Any) -> bool:
+        """One decode for every live sample, then each draws; False when nothing was left."""
+        self.check_deadline()
+        self.fill_slots()
+        entries, rows, prompt_side = group_rows(self.slots, self.histories)
+        if not entries:  # out of time between samples: nothing left to decode
+            return False
+        self.histories += len(rows)
+        self.prompt_side += prompt_side
+        self.decoded += len(entries)
+        padded = self.pad and pad_rows(entries, len(rows), self.pad_seq)
+        self.context.decode(batch, entries)
+        if padded:
+            self.context.drop(self.pad_seq)
+        self.advance_rows(rows)
+        return True
+
+    def check_deadline(self) -> None:
+        """Past the request's deadline: no new samples, and the live ones answer now."""
+        deadline = self.request.deadline
+        if deadline and not self.late and time.monotonic() >= deadline:
+            self.late = True
+            for slot in self.slots.values():
+                self.force_now(slot)
+
+    def fill_slots(self) -> None:
+        """Start samples on the free sequences while the request has samples to start."""
+        for seq in range(1, self.width + 1):
+            if seq in self.slots or not self._may_start():
+                continue
+            self.slots[seq] = slot = self.start_slot(seq, self.next_index)
+            if self.late:
+                self.force_now(slot)
+            self.next_index += 1
+
+    def _may_start(self) -> bool:
+        # Out of time, a request still gets its first sample, told to answer now.
+        return (self.next_index < self.request.n and not self.cancelled
+                and (not self.late or self.next_index == 0))
+
+    def start_slot(self, seq: int, index: int) -> Slot:
+        """Sample `index` on sequence `seq`, branched from the prompt with its own seed."""
+        self.holder.branch(seq)
+        sampler = sampling.new_sampler(self.request, self.request.seed + index,
+                                       self.end_tokens, self.model.n_vocab)
+        return Slot(index=index, tracker=SampleTracker(self.request), sampler=sampler,
+                    pos=len(self.prompt) - 1, pending=[self.prompt[-1]])
+
+    def advance_rows(self, rows: list[Group]) -> None:
+        """Each group's samples draw from their row; finished ones give up their slot."""
+        for seqs, row, history in rows:
+            for seq in seqs:
+                slot = self.slots.get(seq)
+                if slot is None:  # stopped by a settled vote earlier in this step
+                    continue
+                slot.pos += len(slot.pending)
+                slot.history = history
+                self.advance(slot, row)
+                if slot.tracker.finish is not None:
+                    self.retire(seq)
+
+    def advance(self, slot: Slot, row: int) -> None:
+        """Sample the slot's next token from batch row `row` and queue what it must read next."""
+        tracker = slot.tracker
+        token = sampling.draw(slot.sampler, self.context.ctx, row, tracker.request,
+                              self.model.n_vocab)
+        if self.model.is_end(token):
+            tracker.end_of_generation()
+            return
+        was_forced = tracker.forced
+        shown = tracker.feed(slot.decoder.decode(self.model.piece(token)))
+        if self.on_token is not None and shown:
+            self.on_token(slot.index, shown)
+        slot.pending = [token] + (self.cue if tracker.forced and not was_forced else [])
+        if tracker.finish is None and slot.pos + len(slot.pending) >= self.seq_context:
+            tracker.finish = FINISH_LENGTH
+
+    def force_now(self, slot: Slot) -> None:
+        """Budget forcing ahead of the cap: the sample reads the answer cue next."""
+        tracker = slot.tracker
+        if tracker.answer_start is not None or not tracker.request.answer_cue:
+            return
+        cue = tracker.force_answer()
+        slot.pending = slot.pending + self.cue
+        if self.on_token is not None:
+            self.on_token(slot.index, cue)
+
+    def retire(self, seq: int) -> None:
+        """A finished sample's completion; cancel the rest when on_done says the vote is in."""
+        done = self._finish(seq, self.slots.pop(seq))
+        self.completions.append(done)
+        if self.on_done is not None and not self.on_done(done):
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop every sequence still decoding, at once."""
+        self.cancelled = True
+        for seq in list(self.slots):
+            self.slots[seq].tracker.cancel()
+            self.completions.append(self._finish(seq, self.slots.pop(seq)))
+
+    def _finish(self, seq: int, slot: Slot) -> Completion:
+        self._free(seq, slot)
+        tracker = slot.tracker
+        return Completion(slot.index, tracker.text, tracker.generated,
+                          tracker.finish or FINISH_CANCELLED, self.request.seed + slot.index)
+
+    def _free(self, seq: int, slot: Slot) -> None:
+        sampling.free_sampler(slot.sampler)
+        self.context.drop(seq)
+
+    def release(self) -> None:
+        """Free what live samples hold (after an error, or a break out of time)."""
+        for seq, slot in self.slots.items():
+            self._free(seq, slot)
