@@ -36,17 +36,17 @@ def adaptive(engines, budget: int) -> Adaptive:
 def test_a_settled_answer_takes_one_cheap_step() -> None:
     result = think.solve(Q, budget="auto:100", engine=agreeing(), seed=1)
     assert result.answer == "3" and len(result.steps) == 1
-    assert result.steps[0]["settled"] and result.steps[0]["samples"] == 3
+    assert result.steps[0].settled and result.steps[0].samples == 3
     assert result.compute.used < 5 and result.plan.strategy == "auto"
 
 
 def test_disagreeing_answers_escalate_up_to_max_and_stop_there() -> None:
     result = think.solve(Q, budget="auto:20", engine=disagreeing(), seed=1)
-    taken = [step for step in result.steps if step["samples"]]
-    assert len(taken) >= 2 and not any(step["settled"] for step in result.steps)
-    assert [step["samples"] for step in taken][:2] == [3, 4]
+    taken = [step for step in result.steps if step.samples]
+    assert len(taken) >= 2 and not any(step.settled for step in result.steps)
+    assert [step.samples for step in taken][:2] == [3, 4]
     ladder = len(load_profile().auto.steps)
-    assert "stopped" in result.steps[-1]["reason"] or len(taken) == ladder  # MAX or the top
+    assert "stopped" in result.steps[-1].reason or len(taken) == ladder  # MAX or the top
     assert result.compute.used <= 20
     assert all("escalating" in step["reason"] for step in taken)
 
@@ -55,9 +55,9 @@ def test_an_unsettled_small_model_hands_over_to_the_larger_one() -> None:
     small, big = disagreeing("small"), agreeing()
     big.name = "big"
     result = adaptive([small, big], budget=40).solve()
-    models = [step["model"] for step in result.steps]
+    models = [step.model for step in result.steps]
     assert models[0] == "small" and models[-1] == "big"
-    assert result.answer == "3" and result.steps[-1]["settled"] and result.model == "big"
+    assert result.answer == "3" and result.steps[-1].settled and result.model == "big"
     assert result.compute.used <= 40
 
 
@@ -90,6 +90,6 @@ def test_budget_auto_on_the_command_line(run_cli, monkeypatch) -> None:
 @pytest.mark.real
 def test_real_model_auto_20_reports_steps_within_the_cap() -> None:
     result = think.solve(Q, budget="auto:20", seed=2)
-    assert result.steps and all("reason" in step for step in result.steps)
+    assert result.steps and all(step.reason for step in result.steps)
     assert result.compute.used <= 1.25 * 20
-    assert sum(step["samples"] for step in result.steps) == len(result.samples)
+    assert sum(step.samples for step in result.steps) == len(result.samples)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from think.planning.budget import Plan
+
+if TYPE_CHECKING:
+    from think.strategies.vote import Tally
 
 
 @dataclass
@@ -67,6 +70,14 @@ class VoteSummary:
     early_stopped: bool = False
     topped_up: int = 0  # samples asked beyond the plan, paid by budget the plan left unspent
 
+    @classmethod
+    def of(cls, current: Tally, planned: int, drawn: int, topped_up: int = 0,
+           early_stopped: bool = False) -> VoteSummary:
+        """The summary of a vote whose tally is `current`."""
+        return cls(counts=dict(current.counts), leader=current.leader, tied=list(current.tied),
+                   confidence=round(current.confidence, 4), planned=planned, drawn=drawn,
+                   early_stopped=early_stopped, topped_up=topped_up)
+
     @property
     def asked(self) -> int:
         """Samples asked for: the plan's and any the unspent budget bought."""
@@ -76,6 +87,22 @@ class VoteSummary:
     def saved(self) -> int:
         """Samples asked for but not drawn: the vote settled first."""
         return self.asked - self.drawn
+
+
+@dataclass
+class StepRecord:
+    """One step of an adaptive (--budget auto) run, and why the run went on or stopped."""
+
+    model: str
+    step: int
+    cot_tokens: int
+    samples: int
+    refine_rounds: int
+    units_used: float  # all steps so far
+    leader: str | None
+    confidence: float
+    settled: bool
+    reason: str
 
 
 @dataclass
@@ -97,7 +124,7 @@ class Result:
     critiques: list[CritiqueRecord] = field(default_factory=list)
     tests_source: str | None = None  # code tasks: given or model-written
     sandbox: str | None = None  # code tasks: how code ran (bwrap, sandbox-exec, guard, none)
-    steps: list[dict[str, Any]] = field(default_factory=list)  # --budget auto: each step
+    steps: list[StepRecord] = field(default_factory=list)  # --budget auto: each step
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `think solve --json` prints."""
@@ -118,5 +145,5 @@ class Result:
             "seed": self.seed,
             "tests_source": self.tests_source,
             "sandbox": self.sandbox,
-            "steps": self.steps,
+            "steps": [asdict(step) for step in self.steps],
         }

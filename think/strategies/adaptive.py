@@ -6,7 +6,7 @@ is unsettled and MAX allows. Every step taken is recorded with the reason for th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from think.config import AutoSettings, AutoStep, Profile
@@ -14,28 +14,12 @@ from think.engine.base import Engine
 from think.errors import Interrupted
 from think.events import Event, EventHandler, Finished
 from think.planning.budget import Plan, plan_cost
-from think.result import Compute, Result, SampleRecord, VoteSummary
+from think.result import Compute, Result, SampleRecord, StepRecord, VoteSummary
 from think.strategies.solver import Run
 from think.strategies.vote import Tally, tally
 
 EngineFactory = Callable[[], Engine]
 MIN_STEP_SAMPLES = 1
-
-
-@dataclass
-class StepRecord:
-    """One step of an adaptive run."""
-
-    model: str
-    step: int
-    cot_tokens: int
-    samples: int
-    refine_rounds: int
-    units_used: float  # all steps so far
-    leader: str | None
-    confidence: float
-    settled: bool
-    reason: str
 
 
 def step_plan(step: AutoStep, profile: Profile, budget: int, prompt_tokens: int,
@@ -163,13 +147,12 @@ class Adaptive:
                     critique_tokens=self.profile.critique_tokens,
                     unit_tokens=self.profile.unit_tokens,
                     planned_tokens=self.budget * self.profile.unit_tokens)
-        vote = VoteSummary(counts=current.counts, leader=current.leader, tied=list(current.tied),
-                           confidence=round(current.confidence, 4), planned=plan.samples,
-                           drawn=len([s for s in samples if s.finish != "cancelled"]))
+        vote = VoteSummary.of(current, plan.samples,
+                              drawn=sum(s.finish != "cancelled" for s in samples))
         result = Result(question=self.question, answer=answer, task=self.task,
                         task_detected=self.task_detected, budget=self.budget, plan=plan,
                         compute=compute, model=model, profile=self.profile.name, seed=self.seed,
                         samples=samples, vote=vote, critiques=critiques,
-                        steps=[asdict(record) for record in records])
+                        steps=records)
         self.emit(Finished(result))
         return result

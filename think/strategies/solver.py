@@ -188,10 +188,8 @@ class Run:
         asked = max(self.asked, self.plan.samples)
         done = stop_early and drawn < asked and settled(
             current, self.plan.early_stop_threshold, self.plan.early_stop_min_samples)
-        self.vote = VoteSummary(
-            counts=current.counts, leader=current.leader, tied=list(current.tied),
-            confidence=round(current.confidence, 4), planned=self.plan.samples,
-            topped_up=asked - self.plan.samples, drawn=drawn, early_stopped=done)
+        self.vote = VoteSummary.of(current, self.plan.samples, drawn,
+                                   topped_up=asked - self.plan.samples, early_stopped=done)
         self.best = current.leader if current.leader is not None else self.best
         self.emit(VoteUpdated(current, drawn, asked, done))
         return done
