@@ -48,7 +48,7 @@ def test_disagreeing_answers_escalate_up_to_max_and_stop_there() -> None:
     ladder = len(load_profile().auto.steps)
     assert "stopped" in result.steps[-1].reason or len(taken) == ladder  # MAX or the top
     assert result.compute.used <= 20
-    assert all("escalating" in step["reason"] for step in taken)
+    assert all("escalating" in step.reason for step in taken)
 
 
 def test_an_unsettled_small_model_hands_over_to_the_larger_one() -> None:
