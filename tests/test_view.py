@@ -7,9 +7,9 @@ import io
 from rich.console import Console
 
 from think.events import (
+    ComputeSpent,
     CritiqueDone,
     Finished,
-    Progress,
     SampleDone,
     Started,
     StepStarted,
@@ -116,7 +116,7 @@ def test_critique_panel() -> None:
 
 def test_compute_meter_counts_units_tokens_and_time() -> None:
     state = voting_state()
-    state.apply(Progress(prompt_tokens=200, generated_tokens=312, used_units=2.0, seconds=9.0))
+    state.apply(ComputeSpent(prompt_tokens=200, generated_tokens=312, used_units=2.0, seconds=9.0))
     text = screen(state)
     assert "2.0 / 20 units" in text and "512 tokens" in text and "10.0 s" in text
     assert "s left" in text

@@ -69,7 +69,7 @@ class CritiqueDone:
 
 
 @dataclass(frozen=True)
-class Progress:
+class ComputeSpent:
     """Compute spent so far."""
 
     prompt_tokens: int
@@ -85,6 +85,6 @@ class Finished:
     result: Result
 
 
-Event = (Started | StepStarted | Token | SampleDone | VoteUpdated | CritiqueDone | Progress
+Event = (Started | StepStarted | Token | SampleDone | VoteUpdated | CritiqueDone | ComputeSpent
          | Finished)
 EventHandler = Callable[[Event], None]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from think import sandbox
 from think.engine.base import Engine, SampleRequest
 from think.errors import Interrupted
-from think.events import EventHandler, Finished, Progress, Started, VoteUpdated
+from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
 from think.planning.budget import CUE_TOKENS, Plan
 from think.result import Compute, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
@@ -50,7 +50,7 @@ class Run:
     def spend(self, prompt_tokens: int, generated_tokens: int) -> None:
         self.compute.add(prompt_tokens, generated_tokens)
         self.compute.seconds = time.perf_counter() - self.started
-        self.emit(Progress(self.compute.prompt_tokens, self.compute.generated_tokens,
+        self.emit(ComputeSpent(self.compute.prompt_tokens, self.compute.generated_tokens,
                            self.compute.used, self.compute.seconds))
 
     def solve(self) -> Result:

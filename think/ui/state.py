@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from think.events import (
+    ComputeSpent,
     CritiqueDone,
     Event,
     Finished,
-    Progress,
     SampleDone,
     Started,
     StepStarted,
@@ -95,7 +95,7 @@ class ViewState:
                         line.finish = "cancelled"
         elif isinstance(event, CritiqueDone):
             self.critiques.append(event.critique)
-        elif isinstance(event, Progress):
+        elif isinstance(event, ComputeSpent):
             self.spent_tokens = event.prompt_tokens + event.generated_tokens
             self.live_tokens = 0
         elif isinstance(event, Finished):
