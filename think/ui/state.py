@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import singledispatchmethod
 
 from think.events import (
     ComputeSpent,
@@ -64,42 +65,59 @@ class ViewState:
     result: Result | None = None
     full_texts: list[str] = field(default_factory=list)  # finished texts not yet printed
 
+    @singledispatchmethod
     def apply(self, event: Event) -> None:
-        """Update the state from one event."""
-        if isinstance(event, Started):
-            self.question, self.model, self.profile = event.question, event.model, event.profile
-            self.task, self.plan = event.task, event.plan
-        elif isinstance(event, StepStarted):
-            self.step, self.round, self.lines = event.kind, event.round, {}
-            self.step_cap = event.max_tokens
-            if event.kind == "sample":
-                self.asked = event.first + event.n
-        elif isinstance(event, Token):
-            line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
-            line.tokens += 1
-            line.tail = (line.tail + event.text)[-TAIL_CHARS:]
-            self.live_tokens += 1
-        elif isinstance(event, SampleDone):
-            sample = event.sample
-            line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap()))
-            line.tokens, line.answer, line.finish = sample.tokens, sample.answer, sample.finish
-            if event.kind == "sample":
-                self.finished_samples += 1
-                self.forced_samples += sample.finish == "budget-forced"
-            self.full_texts.append(f"[{event.kind} {sample.index + 1}] {sample.text.strip()}")
-        elif isinstance(event, VoteUpdated):
-            self.tally, self.drawn, self.settled = event.tally, event.drawn, event.settled
-            if event.settled:
-                for line in self.lines.values():
-                    if line.live:
-                        line.finish = "cancelled"
-        elif isinstance(event, CritiqueDone):
-            self.critiques.append(event.critique)
-        elif isinstance(event, ComputeSpent):
-            self.spent_tokens = event.prompt_tokens + event.generated_tokens
-            self.live_tokens = 0
-        elif isinstance(event, Finished):
-            self.result = event.result
+        """Update the state from one event; each kind of event has its own method below."""
+
+    @apply.register(Started)
+    def _started(self, event: Started) -> None:
+        self.question, self.model, self.profile = event.question, event.model, event.profile
+        self.task, self.plan = event.task, event.plan
+
+    @apply.register(StepStarted)
+    def _step_started(self, event: StepStarted) -> None:
+        self.step, self.round, self.lines = event.kind, event.round, {}
+        self.step_cap = event.max_tokens
+        if event.kind == "sample":
+            self.asked = event.first + event.n
+
+    @apply.register(Token)
+    def _token(self, event: Token) -> None:
+        line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
+        line.tokens += 1
+        line.tail = (line.tail + event.text)[-TAIL_CHARS:]
+        self.live_tokens += 1
+
+    @apply.register(SampleDone)
+    def _sample_done(self, event: SampleDone) -> None:
+        sample = event.sample
+        line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap()))
+        line.tokens, line.answer, line.finish = sample.tokens, sample.answer, sample.finish
+        if event.kind == "sample":
+            self.finished_samples += 1
+            self.forced_samples += sample.finish == "budget-forced"
+        self.full_texts.append(f"[{event.kind} {sample.index + 1}] {sample.text.strip()}")
+
+    @apply.register(VoteUpdated)
+    def _vote_updated(self, event: VoteUpdated) -> None:
+        self.tally, self.drawn, self.settled = event.tally, event.drawn, event.settled
+        if event.settled:
+            for line in self.lines.values():
+                if line.live:
+                    line.finish = "cancelled"
+
+    @apply.register(CritiqueDone)
+    def _critique_done(self, event: CritiqueDone) -> None:
+        self.critiques.append(event.critique)
+
+    @apply.register(ComputeSpent)
+    def _compute_spent(self, event: ComputeSpent) -> None:
+        self.spent_tokens = event.prompt_tokens + event.generated_tokens
+        self.live_tokens = 0
+
+    @apply.register(Finished)
+    def _finished(self, event: Finished) -> None:
+        self.result = event.result
 
     def _cap(self) -> int:
         return self.step_cap
