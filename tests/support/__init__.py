@@ -1,0 +1,1 @@
+"""Harnesses the tests (and scripts/) share: loopback servers, a pty runner, error checks."""
