@@ -61,3 +61,14 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         return CliRun(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def use_engine():
+    """Select an engine (or a loader) through the engine registry for the rest of a test."""
+    from contextlib import ExitStack
+
+    from think.engine import registry
+
+    with ExitStack() as stack:
+        yield lambda engine: stack.enter_context(registry.use(engine))

@@ -87,13 +87,12 @@ def test_accuracy_on_humaneval_runs_the_tests(run_cli, tmp_path: Path) -> None:
 
 
 def test_bad_output_paths_are_refused_before_any_model_loads(run_cli, tmp_path: Path,
-                                                              monkeypatch) -> None:
-    from think import api
+                                                              monkeypatch, use_engine) -> None:
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded before the output paths were checked")
 
-    monkeypatch.setattr(api, "load_engine", no_model)
+    use_engine(no_model)
     data = tmp_path / "gsm.jsonl"
     data.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")
     recording = tmp_path / "rec.jsonl"

@@ -74,10 +74,9 @@ def test_the_big_model_is_loaded_only_when_needed() -> None:
     assert loaded == []
 
 
-def test_budget_auto_on_the_command_line(run_cli, monkeypatch) -> None:
-    from think import api
+def test_budget_auto_on_the_command_line(run_cli, use_engine) -> None:
 
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: agreeing())
+    use_engine(agreeing())
     run = run_cli("solve", Q, "--budget", "auto:20", "--json")
     data = json.loads(run.stdout)
     assert run.code == 0 and data["answer"] == "3" and data["steps"][0]["settled"]

@@ -14,18 +14,17 @@ from pathlib import Path
 import pytest
 from support.errors import one_error_line
 
-from think import api
 from think.engine.scripted import ScriptedEngine
 
 
 @pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
+def scripted(use_engine) -> ScriptedEngine:
     def respond(request, index):
         number = request.prompt.rsplit("What is ", 1)[1].split("?")[0]
         return f" so.\nFinal answer: {eval(number)}"  # noqa: S307 - the tests' own arithmetic
 
     engine = ScriptedEngine(respond=respond)
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    use_engine(engine)
     return engine
 
 

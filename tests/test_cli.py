@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from support.errors import one_error_line
 
-from think import api
 from think.engine.base import SampleRequest
 from think.engine.scripted import ScriptedEngine
 
@@ -18,9 +17,9 @@ Q = "Sara has 5 cookies and eats 2. How many are left?"
 
 
 @pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
+def scripted(use_engine) -> ScriptedEngine:
     engine = ScriptedEngine(respond=lambda request, i: " 5 - 2 = 3.\nFinal answer: 3")
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    use_engine(engine)
     return engine
 
 
@@ -105,11 +104,11 @@ def test_a_file_that_is_not_gguf_is_refused(run_cli, tmp_path: Path) -> None:
     assert run.code == 1 and "not a GGUF" in one_error_line(run.stderr)
 
 
-def test_plan_shows_the_plan_without_loading_a_model(run_cli, monkeypatch) -> None:
+def test_plan_shows_the_plan_without_loading_a_model(run_cli, use_engine) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("--plan must not load a model")
 
-    monkeypatch.setattr(api, "load_engine", refuse)
+    use_engine(refuse)
     run = run_cli("solve", Q, "--budget", "20", "--plan", "--json")
     data = json.loads(run.stdout)
     assert run.code == 0 and data["plan"]["strategy"] == "vote"
@@ -118,14 +117,14 @@ def test_plan_shows_the_plan_without_loading_a_model(run_cli, monkeypatch) -> No
     assert "refinement" in text and "planned" in text
 
 
-def test_ctrl_c_prints_the_best_answer_and_exits_130(run_cli, monkeypatch) -> None:
+def test_ctrl_c_prints_the_best_answer_and_exits_130(run_cli, use_engine) -> None:
     def respond(request: SampleRequest, index: int) -> str:
         if index == 2:
             raise KeyboardInterrupt
         return " so.\nFinal answer: 4"
 
     engine = ScriptedEngine(respond=respond)
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    use_engine(engine)
     run = run_cli("solve", Q, "--budget", "20", "--no-early-stop")
     assert run.code == 130 and run.stdout == "4\n" and "Interrupted" in run.stderr
     # With --json, stdout stays one JSON object a script can parse.
@@ -133,9 +132,9 @@ def test_ctrl_c_prints_the_best_answer_and_exits_130(run_cli, monkeypatch) -> No
     assert run.code == 130 and json.loads(run.stdout) == {"answer": "4", "interrupted": True}
 
 
-def test_a_run_with_no_readable_answer_exits_1(run_cli, monkeypatch) -> None:
+def test_a_run_with_no_readable_answer_exits_1(run_cli, use_engine) -> None:
     engine = ScriptedEngine(respond=lambda request, i: " no idea")
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    use_engine(engine)
     run = run_cli("solve", Q, "--budget", "2")
     assert run.code == 1 and "no answer" in run.stderr
 

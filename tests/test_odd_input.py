@@ -20,9 +20,9 @@ from think.engine.scripted import ScriptedEngine
 
 
 @pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
+def scripted(use_engine) -> ScriptedEngine:
     engine = ScriptedEngine(respond=lambda request, index: " so.\nFinal answer: 4")
-    monkeypatch.setattr(api, "load_engine", lambda *args, **kwargs: engine)
+    use_engine(engine)
     return engine
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import math
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
 from think.config import Profile, load_profile
+from think.engine import registry
 from think.engine.base import Engine, PromptFormat, TextEstimator
-from think.engine.remote import RemoteEngine
 from think.errors import UsageError
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
@@ -31,8 +30,6 @@ from think.tasks.prompts import Prompts
 DEFAULT_BUDGET = 8
 MIN_ANSWER_ROOM = 64  # tokens a question must leave free in the context for any answer
 
-_engines: dict[tuple[object, ...], Engine] = {}
-_loading = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -180,25 +177,8 @@ def fit_to_time(setup: Setup, budget: int, max_seconds: float, engine: PromptFor
 
 
 def load_engine(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Engine:
-    """The engine for a model: a server's, or llama.cpp's loaded once per process."""
-    with _loading:  # threads asking at once share one engine, not one each
-        return _load_engine(spec, profile, verbose)
-
-
-def _load_engine(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
-    if spec.server is not None:
-        key: tuple[object, ...] = (spec.server,)
-        if key not in _engines:
-            _engines[key] = RemoteEngine(spec.server, spec.format, spec.context)
-        return _engines[key]
-    from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
-
-    key = (spec, profile.load, verbose)
-    if key not in _engines:
-        _engines[key] = LlamaEngine(spec.path, spec.name, spec.format, profile.load,
-                                    context=spec.context, verbose=verbose,
-                                    chat_template=spec.chat_template)
-    return _engines[key]
+    """The engine for a model, through the engine registry (loaded once per process)."""
+    return registry.load(spec, profile, verbose)
 
 
 def solve_adaptive(setup: Setup, budget: int, engine: Engine | None, seed: int | None,
