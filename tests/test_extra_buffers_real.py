@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from think import api, paths
+from think import paths
 from think.config import LoadSettings
+from think.engine import registry
 from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine
 from think.engine.llama import extra_buffers as eb
@@ -68,19 +69,19 @@ def test_solve_on_an_amx_cpu_whose_probe_crashes_prints_one_note_and_answers(
         run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(eb, "this_cpu", lambda: PRETEND_AMX)
     monkeypatch.setattr(eb, "_default_probe", lambda model: eb.run_probe(model, command=CRASH))
-    monkeypatch.setattr(api, "_engines", {})
+    monkeypatch.setattr(registry, "_engines", {})
     run = run_cli("solve", "What is 2 + 3?", "--budget", "1", "--json")
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["answer"] is not None
     notes = [line for line in run.stderr.splitlines() if line.startswith("note: ")]
     assert notes == [eb.crash_note("AMX probe crashed (SIGSEGV)")]
     assert "Traceback" not in run.stderr
-    (engine,) = api._engines.values()
+    (engine,) = registry._engines.values()
     assert not engine.extra_buffers.enabled and "CPU_REPACK" not in engine.buffer_types
     # The next run reads the verdict: no probe, no note.
     monkeypatch.setattr(eb, "_decided", {})
     monkeypatch.setattr(eb, "_default_probe", lambda model: pytest.fail("probed again"))
-    monkeypatch.setattr(api, "_engines", {})
+    monkeypatch.setattr(registry, "_engines", {})
     again = run_cli("solve", "What is 2 + 3?", "--budget", "1")
     assert again.code == 0 and "note: llama.cpp" not in again.stderr
 
