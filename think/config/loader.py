@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from think.config.schema import Strict
 from think.errors import ConfigError
+from think.shared_files import write_atomically
 
 
 def read_yaml(path: Path) -> Any:
@@ -91,3 +92,14 @@ def validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
     except ValidationError as exc:
         raise ConfigError(_validation_message(model, path, exc),
                           "see the shipped files for the format") from None
+
+
+def write_yaml(path: Path, data: dict[str, Any], sort_keys: bool = True) -> Path:
+    """Write a user config file atomically (parallel runs read it); a failure says where."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, yaml.safe_dump(data, sort_keys=sort_keys))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          "check that the config directory is writable") from None
+    return path

@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from think import paths
-from think.config.loader import read_yaml
+from think.config.loader import read_yaml, write_yaml
 from think.config.schema import DEFAULT_PROFILE
 from think.errors import ConfigError
-from think.shared_files import write_atomically
 
 
 def load_settings() -> dict[str, str]:
@@ -30,13 +27,7 @@ def save_setting(key: str, value: str | None) -> Path:
     path = paths.settings_file()
     settings = {**load_settings(), key: value}
     settings = {name: chosen for name, chosen in settings.items() if chosen}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, yaml.safe_dump(settings, sort_keys=True))
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
-                          "check that the config directory is writable") from None
-    return path
+    return write_yaml(path, settings)
 
 
 def active_profile_name(explicit: str | None = None) -> str:

@@ -12,10 +12,11 @@ import yaml
 
 from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
+from think.config.loader import write_yaml
 from think.errors import ConfigError, ModelError, UsageError
 from think.models.download import ByteProgress, download, ensure_folder, hub_url
 from think.models.resolve import entry_path
-from think.shared_files import exclusive, write_atomically
+from think.shared_files import exclusive
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 
@@ -45,14 +46,7 @@ def _user_data() -> dict[str, Any]:
 
 
 def _save_user_data(data: dict[str, Any]) -> Path:
-    path = paths.user_models_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, yaml.safe_dump(data, sort_keys=False))
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
-                          "check that the config directory is writable") from None
-    return path
+    return write_yaml(paths.user_models_file(), data, sort_keys=False)
 
 
 def known_file(name: str, entry: ModelEntry) -> Path | None:
