@@ -23,6 +23,7 @@ from think.config.schema import (
     ServerSettings,
     Speeds,
     Stage,
+    StageSettings,
     Strict,
     server_url,
 )
@@ -31,7 +32,7 @@ from think.config.settings import active_profile_name, load_settings, save_setti
 __all__ = [
     "DEFAULT_AUTO_STEPS", "DEFAULT_PROFILE", "KV_SLACK", "MAX_BATCH_WIDTH", "AutoSettings",
     "AutoStep", "EarlyStop", "LoadSettings", "ModelEntry", "Profile", "Registry",
-    "ServerSettings", "Speeds", "Stage", "Strict", "active_profile_name", "load_profile",
-    "load_profile_file", "load_registry", "load_settings", "profile_dirs", "profile_files",
-    "save_setting", "server_url",
+    "ServerSettings", "Speeds", "Stage", "StageSettings", "Strict", "active_profile_name",
+    "load_profile", "load_profile_file", "load_registry", "load_settings", "profile_dirs",
+    "profile_files", "save_setting", "server_url",
 ]

@@ -4,10 +4,10 @@ the line and the field, and list the allowed fields for an unknown key."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from think.config.schema import Strict
 from think.errors import ConfigError
@@ -35,18 +35,36 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax") from None
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def _allowed_fields(model: type[Strict], loc: tuple[Any, ...], data: Any) -> list[str]:
     """The field names allowed where an unknown key was found."""
     keyed = False  # the part is a key of a dict field (an entry's name), not a field name
     for part in loc[:-1]:
+        data = _child(data, part)
         if isinstance(part, int) or keyed:
             keyed = False
             continue
         annotation = model.model_fields[str(part)].annotation
-        keyed = getattr(annotation, "__origin__", None) is dict
-        inner = getattr(annotation, "__args__", None) or (annotation,)
-        model = next(arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel))
-    return [name for name in model.model_fields if name != "source"]
+        keyed = get_origin(annotation) is dict
+        model = _model_in(annotation) or model
+    # A stage's fields are those of its strategy's settings, picked by the data.
+    return [name for name in model.variant_for(data).model_fields if name != "source"]
+
+
+def _model_in(annotation: Any) -> type[Strict] | None:
+    """The config model a field holds: itself, or inside a list, dict, Optional or Annotated."""
+    if get_origin(annotation) is None and isinstance(annotation, type) \
+            and issubclass(annotation, Strict):
+        return annotation
+    return next(filter(None, map(_model_in, get_args(annotation))), None)
+
+
+def _child(data: Any, part: Any) -> Any:
+    """The value at one step of an error's location in the data read (None if not there)."""
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        return data[part]
+    return None
 
 
 def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
@@ -71,13 +89,15 @@ def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _validation_message(model: type[BaseModel], path: Path, exc: ValidationError) -> str:
+def _validation_message(model: type[Strict], path: Path, data: Any,
+                        exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "(top level)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = f"unknown field; allowed: {', '.join(_allowed_fields(model, first['loc']))}"
+        allowed = _allowed_fields(model, tuple(first["loc"]), data)
+        message = f"unknown field; allowed: {', '.join(allowed)}"
     line = _line_of(path, tuple(first["loc"]))
     where = f"{path}, line {line}" if line else str(path)
     return f"{where}: field '{field}': {message}{more}"
@@ -87,10 +107,11 @@ def validate(model: type[Strict], path: Path, data: Any, **extra: Any) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top level",
                           "see the shipped files for the format")
+    data = {**data, **extra}
     try:
-        return model.model_validate({**data, **extra})
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_validation_message(model, path, exc),
+        raise ConfigError(_validation_message(model, path, data, exc),
                           "see the shipped files for the format") from None
 
 

@@ -4,11 +4,20 @@ values frozen), with the ranges each field may take."""
 from __future__ import annotations
 
 import urllib.parse
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
 
 from think.engine.http_stream import shown_url
+from think.errors import ConfigError
 
 DEFAULT_PROFILE = "default"
 
@@ -18,17 +27,50 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @classmethod
+    def variant_for(cls, data: Any) -> type[Strict]:
+        """The model that validates `data` here: itself, unless it picks one by the data."""
+        return cls
 
-class Stage(Strict):
-    """How a range of budgets is spent; applies from `from_budget` up to the next stage."""
+
+class StageSettings(Strict):
+    """How a range of budgets is spent; applies from `from_budget` up to the next stage.
+
+    Each strategy subclasses this with its own fields; a profile's stage is validated by the
+    model its strategy registers."""
 
     from_budget: Annotated[int, Field(ge=1, le=100)]
-    strategy: Literal["direct", "cot", "refine", "vote"]
-    # cot: thinking cap at from_budget, doubling per budget step; refine/vote: target length.
-    cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 256
-    max_cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 2048
-    max_rounds: Annotated[int, Field(ge=1, le=20)] = 3
-    max_samples: Annotated[int, Field(ge=2, le=256)] = 64
+    strategy: str
+
+    @field_validator("strategy")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from think.strategies import registry  # entry points load when a profile is read
+
+        try:
+            registry.get(name)
+        except ConfigError as error:
+            raise ValueError(f"{error.message}; {error.hint}") from None
+        return name
+
+    @classmethod
+    def variant_for(cls, data: Any) -> type[Strict]:
+        """The settings model of the stage's strategy (itself for an unknown one)."""
+        from think.strategies import registry
+
+        name = data.get("strategy") if isinstance(data, dict) else None
+        return registry.settings_for(name) if isinstance(name, str) else cls
+
+
+def _by_strategy(value: Any) -> Any:
+    """A stage mapping validated by its strategy's settings model; anything else is left to
+    StageSettings, which names what is wrong (no mapping, no or an unknown strategy)."""
+    model = StageSettings.variant_for(value)
+    return model.model_validate(value) if model is not StageSettings else value
+
+
+# SerializeAsAny: a dumped profile (think tune writes one) keeps each stage's own fields.
+Stage = Annotated[SerializeAsAny[StageSettings], BeforeValidator(_by_strategy)]
 
 
 class EarlyStop(Strict):
@@ -157,7 +199,7 @@ class Profile(Strict):
 
     @field_validator("stages")
     @classmethod
-    def _stages_in_order(cls, stages: list[Stage]) -> list[Stage]:
+    def _stages_in_order(cls, stages: list[StageSettings]) -> list[StageSettings]:
         budgets = [stage.from_budget for stage in stages]
         if not budgets or budgets[0] != 1:
             raise ValueError("the first stage must have from_budget: 1")
@@ -165,7 +207,7 @@ class Profile(Strict):
             raise ValueError("from_budget must increase from one stage to the next")
         return stages
 
-    def stage_for(self, budget: int) -> Stage:
+    def stage_for(self, budget: int) -> StageSettings:
         """The stage that covers this budget."""
         return [stage for stage in self.stages if stage.from_budget <= budget][-1]
 

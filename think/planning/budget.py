@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from think.config import Profile, Stage
+from think.config import Profile
 from think.errors import UsageError
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
@@ -111,70 +111,91 @@ def plan_cost(prompt: int, solution: int, samples: int, rounds: int, critique: i
     return prompt + samples * solution + rounds * round_cost(solution, critique, overhead)
 
 
+@dataclass(frozen=True)
+class Knobs:
+    """What a strategy's planner chose for a budget; make_plan costs it and makes the Plan."""
+
+    prompt: int  # tokens of the prompt the plan sends (once, however many samples share it)
+    cot_tokens: int = 0  # 0: no chain of thought
+    samples: int = 1
+    refine_rounds: int = 0
+    answer_tokens: int | None = None  # None: the profile's answer_tokens
+    top_up_to: int = 0  # a vote may grow to this many samples with unspent budget (0: never)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """What a strategy plans for: a budget under a profile, prompts of these sizes, and the
+    model's context."""
+
+    profile: Profile
+    budget: int
+    prompts: PromptCosts
+    context: int
+
+    @property
+    def total(self) -> int:
+        """The tokens the budget may spend."""
+        return self.budget * self.profile.unit_tokens
+
+    def chains(self, samples: int = 1, rounds: int = 0, limit: int | None = None,
+               top_up_to: int = 0) -> Knobs:
+        """`samples` chains of thought on the CoT prompt, then `rounds` of refinement, their
+        thinking as long as spends the budget, within the context and `limit`."""
+        profile, prompts = self.profile, self.prompts
+        answer, critique = profile.answer_tokens, profile.critique_tokens
+        notes: list[str] = []
+        cot = _fill_cot(self.total, prompts.cot, samples, rounds, answer, critique,
+                        prompts.round_overhead)
+        cot = cot if limit is None else min(cot, limit)
+        cap = _context_cap(self.context, prompts.cot, answer, rounds, critique,
+                           prompts.round_overhead)
+        if cot > cap:
+            cot = cap
+            notes.append(f"chain of thought capped at {cap} tokens by the model's context "
+                         f"({self.context} tokens)")
+        if cot < MIN_COT_TOKENS:
+            cot = MIN_COT_TOKENS
+            notes.append("the prompt leaves little of the budget; thinking kept at its minimum")
+        return Knobs(prompt=prompts.cot, cot_tokens=cot, samples=samples, refine_rounds=rounds,
+                     top_up_to=top_up_to, notes=tuple(notes))
+
+
 def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
               early_stop: bool | None = None) -> Plan:
     """Turn a budget (1..100, read by Budget.of) into a plan under a profile, for prompts of
     the given sizes."""
+    return sized_plan(profile, budget, prompts, context, early_stop)[0]
+
+
+def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
+               early_stop: bool | None = None) -> tuple[Plan, int]:
+    """The plan for a budget, with the tokens of the prompt it sends: the stage's strategy
+    sizes the knobs, and the cost and the rest of the plan follow from them."""
+    from think.strategies import registry  # entry points are read when a plan is made
+
     stage = profile.stage_for(budget)
+    knobs = registry.get(stage.strategy).plan(stage, Sizing(profile, budget, prompts, context))
     total = budget * profile.unit_tokens
-    answer, critique = profile.answer_tokens, profile.critique_tokens
-    notes: list[str] = []
+    answer = profile.answer_tokens if knobs.answer_tokens is None else knobs.answer_tokens
+    samples, rounds, cot = knobs.samples, knobs.refine_rounds, knobs.cot_tokens
     stop = profile.early_stop.enabled if early_stop is None else early_stop
-
-    if stage.strategy == "direct":
-        # The answer may use what the prompt leaves of the budget; it stops at a newline.
-        reply = min(max(profile.direct_tokens, total - prompts.direct), context - prompts.direct)
-        samples, rounds, cot, prompt = 1, 0, 0, prompts.direct
-        answer = reply
-    else:
-        prompt = prompts.cot
-        samples, rounds = _integer_knobs(stage, total, prompt, answer, critique,
-                                         prompts.round_overhead)
-        cot = _fill_cot(total, prompt, samples, rounds, answer, critique, prompts.round_overhead)
-        cap = _context_cap(stage, context, prompt, answer, rounds, critique,
-                           prompts.round_overhead)
-        if stage.strategy == "cot":
-            # The thinking cap starts at cot_tokens and doubles with each budget step.
-            growth = stage.cot_tokens * 2 ** (budget - stage.from_budget)
-            cot = min(cot, growth)
-            cap = min(cap, stage.max_cot_tokens)
-        if cot > cap:
-            cot = cap
-            if cap < stage.max_cot_tokens or stage.strategy != "cot":
-                notes.append(f"chain of thought capped at {cap} tokens by the model's context "
-                             f"({context} tokens)")
-        if cot < MIN_COT_TOKENS:
-            cot = MIN_COT_TOKENS
-            notes.append("the prompt leaves little of the budget; thinking kept at its minimum")
-
-    planned = plan_cost(prompt, cot + answer if cot else answer, samples, rounds, critique,
-                        prompts.round_overhead)
+    planned = plan_cost(knobs.prompt, cot + answer if cot else answer, samples, rounds,
+                        profile.critique_tokens, prompts.round_overhead)
+    notes = list(knobs.notes)
     if planned > total * 1.25 or planned < total * 0.75:
         notes.append(f"planned {planned / profile.unit_tokens:.1f} units for a budget of {budget}")
-    return Plan(
+    plan = Plan(
         budget=budget, strategy=stage.strategy, cot_tokens=cot, samples=samples,
         refine_rounds=rounds, temperature=profile.temperature if samples > 1 or rounds else 0.0,
-        answer_tokens=answer, critique_tokens=critique, unit_tokens=profile.unit_tokens,
-        planned_tokens=planned, early_stop=stop and samples > 1,
+        answer_tokens=answer, critique_tokens=profile.critique_tokens,
+        unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
         early_stop_threshold=profile.early_stop.threshold,
         early_stop_min_samples=profile.early_stop.min_samples,
-        top_up_to=stage.max_samples if stage.strategy == "vote" and profile.top_up else 0,
-        notes=tuple(notes),
+        top_up_to=knobs.top_up_to, notes=tuple(notes),
     )
-
-
-def _integer_knobs(stage: Stage, total: int, prompt: int, answer: int, critique: int,
-                   overhead: int) -> tuple[int, int]:
-    """Samples and refinement rounds for a stage, rounded to the nearest that fits."""
-    solution = stage.cot_tokens + answer
-    spare = total - prompt - solution
-    if stage.strategy == "refine":
-        rounds = round(spare / round_cost(solution, critique, overhead))
-        return 1, max(1, min(stage.max_rounds, rounds))
-    if stage.strategy == "vote":
-        samples = round((total - prompt) / solution)
-        return max(2, min(stage.max_samples, samples)), 0
-    return 1, 0
+    return plan, knobs.prompt
 
 
 def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, critique: int,
@@ -184,8 +205,8 @@ def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, c
     return spare // (samples + 2 * rounds) - answer
 
 
-def _context_cap(stage: Stage, context: int, prompt: int, answer: int, rounds: int,
-                 critique: int, overhead: int) -> int:
+def _context_cap(context: int, prompt: int, answer: int, rounds: int, critique: int,
+                 overhead: int) -> int:
     """The longest thinking one sequence can hold in the model's context."""
     answer += CUE_TOKENS  # a forced sample reads the answer cue before its answer
     if rounds:

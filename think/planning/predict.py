@@ -6,7 +6,7 @@ import math
 from dataclasses import replace
 
 from think.config import Profile, Speeds
-from think.planning.budget import Plan, PromptCosts, make_plan
+from think.planning.budget import Plan, PromptCosts, sized_plan
 
 
 def batch_speed(speeds: Speeds, width: int) -> float:
@@ -43,9 +43,8 @@ def predict_seconds(plan: Plan, speeds: Speeds, width: int, prompt_tokens: int) 
 def timed_plan(profile: Profile, budget: int, costs: PromptCosts, context: int,
                early_stop: bool | None = None) -> Plan:
     """The plan for a budget, with its predicted seconds when the profile has measured speeds."""
-    plan = make_plan(profile, budget, costs, context, early_stop=early_stop)
+    plan, prompt = sized_plan(profile, budget, costs, context, early_stop=early_stop)
     if profile.speeds is None:
         return plan
-    prompt = costs.direct if plan.strategy == "direct" else costs.cot
     seconds = predict_seconds(plan, profile.speeds, profile.load.batch_width, prompt)
     return replace(plan, predicted_seconds=round(seconds, 1))

@@ -1,16 +1,24 @@
-"""Direct answers and chains of thought with budget forcing, turned into sample records."""
+"""Chains of thought with budget forcing (and direct answers), turned into sample records;
+and the cot strategy: one chain whose thinking cap doubles with each budget step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
 
 from think.engine.base import Completion, Engine, SampleRequest, SampleResult
 from think.events import EventHandler, SampleDone, StepStarted, Token
-from think.planning.budget import Plan
+from think.planning.budget import Knobs, Plan, Sizing
 from think.result import SampleRecord
+from think.strategies.base import ChainStage, Strategy
 from think.tasks.extract import FINAL_CUE, extract
 from think.tasks.prompts import Prompts
+
+if TYPE_CHECKING:
+    from think.strategies.solver import Run
 
 CODE_ANSWER_END = "\n```"
 
@@ -85,3 +93,29 @@ def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: Eve
     records += [replace(record(c, task, first), answer=None)
                 for c in result.completions if c.index + first not in finished]
     return sorted(records, key=lambda r: r.index), result
+
+
+class CotStage(ChainStage):
+    """One chain of thought: its cap is cot_tokens at from_budget, doubling per budget step."""
+
+    max_cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 2048
+
+
+class Cot:
+    """One chain of thought, forced to answer at its cap."""
+
+    name = "cot"
+    settings = CotStage
+    words = "chain of thought"
+
+    def plan(self, stage: CotStage, sizing: Sizing) -> Knobs:
+        """A chain as long as the budget pays for, within the doubling cap."""
+        growth = stage.cot_tokens * 2 ** (sizing.budget - stage.from_budget)
+        return sizing.chains(limit=min(growth, stage.max_cot_tokens))
+
+    def run(self, run: Run) -> None:
+        """Draw the chain; its answer is the one vote."""
+        run.sample_and_vote()
+
+
+strategy: Strategy[CotStage] = Cot()

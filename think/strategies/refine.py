@@ -1,19 +1,27 @@
 """Iterative refinement: a verifier critiques the current solution, the solver revises it,
-for up to R rounds, stopping as soon as the verifier accepts."""
+for up to R rounds, stopping as soon as the verifier accepts; and the refine strategy: one
+chain of thought, then as many rounds as the budget pays for."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
 
 from think.engine.base import Engine, SampleRequest
 from think.events import CritiqueDone, EventHandler
-from think.planning.budget import Plan
+from think.planning.budget import Knobs, Plan, Sizing, round_cost
 from think.result import CritiqueRecord, SampleRecord
+from think.strategies.base import ChainStage, Strategy
 from think.strategies.cot import cot_request, draw
 from think.strategies.verify import CodeCheck, critique_from
 from think.tasks.prompts import VERDICT_CUE, Prompts
+
+if TYPE_CHECKING:
+    from think.strategies.solver import Run
 
 VERDICT_TOKENS = 4
 REVISE_STOP = "\nRevised solution:"
@@ -89,3 +97,39 @@ class Refiner:
             if verdict == "correct":
                 break
         return rounds
+
+
+class RefineStage(ChainStage):
+    """A chain of about cot_tokens, then up to max_rounds of critique and revision."""
+
+    max_rounds: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+def rounds_for(stage: RefineStage, sizing: Sizing) -> int:
+    """Rounds (1..max_rounds) that spend what one chain of cot_tokens leaves of the budget."""
+    profile = sizing.profile
+    solution = stage.cot_tokens + profile.answer_tokens
+    spare = sizing.total - sizing.prompts.cot - solution
+    rounds = round(spare / round_cost(solution, profile.critique_tokens,
+                                      sizing.prompts.round_overhead))
+    return max(1, min(stage.max_rounds, rounds))
+
+
+class Refine:
+    """One chain of thought, critiqued and revised until the verifier accepts it."""
+
+    name = "refine"
+    settings = RefineStage
+    words = "chain of thought + refinement"
+
+    def plan(self, stage: RefineStage, sizing: Sizing) -> Knobs:
+        """The rounds first; the chain is as long as what they leave pays for."""
+        return sizing.chains(rounds=rounds_for(stage, sizing))
+
+    def run(self, run: Run) -> None:
+        """Draw the chain, then refine it."""
+        run.sample_and_vote()
+        run.refine()
+
+
+strategy: Strategy[RefineStage] = Refine()

@@ -1,4 +1,5 @@
-"""Runs a plan on an engine: direct answer, chains of thought with a vote, then refinement."""
+"""Runs a plan on an engine: its strategy composes the steps a Run offers (a direct answer,
+chains of thought with a vote, refinement)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from think.engine.base import Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
 from think.planning.budget import CUE_TOKENS, Plan
-from think.result import Compute, Result, SampleRecord, VoteSummary
+from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
+from think.strategies import registry
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.refine import Refiner
 from think.strategies.verify import CodeCheck
@@ -40,6 +42,7 @@ class Run:
     best: str | None = None
     asked: int = 0  # vote samples asked for so far: the plan's, then any top-up rounds
     testing: dict[int, Future[RunResult | None]] = field(default_factory=dict)  # by index
+    critiques: list[CritiqueRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)
@@ -66,11 +69,7 @@ class Run:
                 self.check = self._model_tests()
             if self.check is not None:
                 self.check.warm()  # sandboxes start while the model decodes
-            if self.plan.strategy == "direct":
-                self._direct()
-            else:
-                self._sample_and_vote()
-            critiques = self._refine() if self.plan.refine_rounds else []
+            registry.get(self.plan.strategy).run(self)
         except KeyboardInterrupt:
             raise Interrupted(self.best) from None
         self.compute.seconds = time.perf_counter() - self.started
@@ -78,12 +77,13 @@ class Run:
             question=self.question, answer=self.best, task=self.task,
             task_detected=self.task_detected, budget=self.plan.budget, plan=self.plan,
             compute=self.compute, model=self.engine.name, profile=self.profile,
-            seed=self.seed, samples=self.samples, vote=self.vote, critiques=critiques,
+            seed=self.seed, samples=self.samples, vote=self.vote, critiques=self.critiques,
             tests_source=self.check.source if self.check else None, sandbox=mode)
         self.emit(Finished(result))
         return result
 
-    def _direct(self) -> None:
+    def direct(self) -> None:
+        """Draw the plan's one direct answer."""
         records, used = draw(self.engine, direct_request(self.prompts, self.plan, self.seed),
                              self.task, "sample", self.emit, deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
@@ -93,7 +93,8 @@ class Run:
         self._collect(wait=True)
         self._count_votes(stop_early=False)
 
-    def _sample_and_vote(self) -> None:
+    def sample_and_vote(self) -> None:
+        """Draw the plan's chains of thought and vote, topping up while it is unsettled."""
         request = cot_request(self.prompts.cot(), self.prompts, self.plan, n=self.plan.samples,
                               seed=self.seed)
         prompt_cost = self._draw_votes(request)
@@ -194,7 +195,10 @@ class Run:
         self.emit(VoteUpdated(current, drawn, asked, done))
         return done
 
-    def _refine(self) -> list:
+    def refine(self) -> None:
+        """Critique and revise the leading answer for the plan's rounds (none: nothing)."""
+        if not self.plan.refine_rounds:
+            return
         leader = self.vote.leader
         start = next((s for s in self.samples if s.answer == leader and leader is not None),
                      self.samples[0])
@@ -207,4 +211,4 @@ class Run:
         refiner = Refiner(self.engine, verifier, self.prompts,
                           Prompts(verifier, self.question, self.task), self.plan, self.emit,
                           self.spend, self.deadline, self.check)
-        return refiner.run(start, self.seed + 10_000, adopt)
+        self.critiques = refiner.run(start, self.seed + 10_000, adopt)

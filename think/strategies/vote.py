@@ -3,6 +3,8 @@
 The stopping rule is Adaptive-Consistency's Beta posterior: with the leader's count a and the
 runner-up's count b, stop once P(p > 1/2) >= threshold for p ~ Beta(a + 1, b + 1), i.e. once
 the leader is very probably the true majority between the two.
+
+The vote strategy draws as many chains as the budget pays for and answers with the leader.
 """
 
 from __future__ import annotations
@@ -10,6 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from math import comb
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from think.planning.budget import Knobs, Sizing
+from think.strategies.base import ChainStage, Strategy
+
+if TYPE_CHECKING:
+    from think.strategies.solver import Run
 
 
 @dataclass(frozen=True)
@@ -53,3 +64,32 @@ def leader_probability(leader: int, runner_up: int) -> float:
 def settled(current: Tally, threshold: float, min_samples: int) -> bool:
     """Whether the vote may stop drawing samples now."""
     return current.total >= min_samples and current.confidence >= threshold
+
+
+class VoteStage(ChainStage):
+    """Samples of about cot_tokens thinking each, at most max_samples (top-ups included)."""
+
+    max_samples: Annotated[int, Field(ge=2, le=256)] = 64
+
+
+class Vote:
+    """Self-consistency: a majority vote of sampled chains of thought."""
+
+    name = "vote"
+    settings = VoteStage
+    words = "self-consistency vote"
+
+    def plan(self, stage: VoteStage, sizing: Sizing) -> Knobs:
+        """As many samples of cot_tokens as the budget pays for; their thinking fills it."""
+        solution = stage.cot_tokens + sizing.profile.answer_tokens
+        samples = round((sizing.total - sizing.prompts.cot) / solution)
+        return sizing.chains(samples=max(2, min(stage.max_samples, samples)),
+                             top_up_to=stage.max_samples if sizing.profile.top_up else 0)
+
+    def run(self, run: Run) -> None:
+        """Draw and count the votes; refine the leader if the plan has rounds (auto's do)."""
+        run.sample_and_vote()
+        run.refine()
+
+
+strategy: Strategy[VoteStage] = Vote()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from think.planning.budget import Plan
-
-STRATEGY_WORDS = {"direct": "direct answer", "cot": "chain of thought",
-                  "refine": "chain of thought + refinement", "vote": "self-consistency vote",
-                  "auto": "adaptive ladder"}
+from think.strategies import registry
 
 
 def top_votes(counts: dict[str, int], times: str = "×", most: int = 5) -> str:
@@ -24,8 +21,8 @@ def refinement_rounds(count: int) -> str:
 
 def describe_plan(plan: Plan) -> str:
     """One line: what the budget buys and what it should cost."""
-    parts = [STRATEGY_WORDS[plan.strategy]]
-    if plan.strategy != "direct":
+    parts = [registry.words_for(plan.strategy)]
+    if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
         parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens"
                      if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens")
     if plan.refine_rounds:
