@@ -23,8 +23,12 @@ def think_home(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
     home = tmp_path / "home"
     monkeypatch.setenv("THINK_HOME", str(home))
     monkeypatch.setenv("THINK_MODELS_DIR", str(models_dir))
-    for name in ("THINK_PROFILE", "THINK_MODEL", "THINK_DEBUG"):
+    for name in ("THINK_PROFILE", "THINK_MODEL", "THINK_DEBUG", "HF_TOKEN", "HF_HUB_CACHE",
+                 "HF_ENDPOINT", "HF_HUB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
+    # Models other tools cached on this machine stay out of the tests' sight.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-models"))
     return home
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from support.errors import one_error_line
 
-from think.bench.accuracy import docstring_tests, fit_power_law, wilson
+from think.bench.accuracy import docstring_tests, paired_lines
+from think.stats import fit_power_law, paired_difference, wilson
 from think.strategies.verify import CodeCheck
 
 
@@ -26,6 +27,23 @@ def test_fit_skips_zero_accuracy_and_needs_two_points() -> None:
     assert fit_power_law([1, 2], [0.0, 0.5]) is None
     two = fit_power_law([1, 2, 4], [0.0, 0.2, 0.4])
     assert two is not None and two["alpha"] == pytest.approx(1.0) and "alpha_se" not in two
+
+
+def test_points_at_one_compute_are_no_fit() -> None:
+    assert fit_power_law([3.0, 3.0, 3.0], [0.2, 0.3, 0.4]) is None
+
+
+def test_budgets_are_compared_paired_on_the_same_questions() -> None:
+    # Budget 16 wins 3 questions budget 2 lost and loses none; 5 questions either way.
+    first = [False, False, False, True, True, False, True, False, True, True]
+    second = [True, True, True, True, True, False, True, False, True, True]
+    mean, low, high = paired_difference(first, second)
+    assert mean == pytest.approx(0.3) and low < 0.3 < high and low > 0
+    report = {"rows": [{"budget": 2}, {"budget": 16}], "results": [
+        {"budget": b, "id": i, "correct": ok}
+        for b, answers in ((2, first), (16, second)) for i, ok in enumerate(answers)]}
+    assert paired_lines(report) == [
+        f"budget 16 vs 2, paired on 10 questions: +30.0% (95% CI {low:+.1%} to {high:+.1%})"]
 
 
 def test_wilson_interval() -> None:

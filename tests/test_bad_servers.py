@@ -69,6 +69,11 @@ def test_a_model_list_that_is_not_one_is_a_clear_error(run_cli, reply: bytes,
     (b'{"choices": [1, 2]}', "'choices' is not a list of objects"),
     (b'[{"text": "4"}]', "a stream event that is not a JSON object"),
     (b'{"choices": [{"index": "0", "text": 4}]}', "fields of the wrong type"),
+    # A reasoning server's thinking field, malformed.
+    (b'{"choices": [{"index": 0, "delta": {"reasoning_content": 5}}]}',
+     "fields of the wrong type"),
+    (b'{"choices": [{"index": 0, "delta": {"reasoning": ["a"]}}]}', "fields of the wrong type"),
+    (b'{"choices": [{"index": 0, "delta": "thinking"}]}', "delta is not an object"),
 ])
 def test_a_stream_that_is_not_the_api_is_a_clear_error(run_cli, bad_event: bytes,
                                                        problem: str) -> None:

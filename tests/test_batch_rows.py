@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ctypes
 
-from think.engine.base import SampleRequest, SampleTracker
+from think.engine.base import SampleRequest
 from think.engine.llama.batch_rows import FRESH, Slot, group_rows, pad_rows
+from think.engine.tracker import SampleTracker
 
 
 def slot(pending: list[int], history: int = FRESH, pos: int = 10,

@@ -6,7 +6,7 @@ import pytest
 
 from think.config import load_profile, profile_files
 from think.errors import UsageError
-from think.planning.budget import CUE_TOKENS, PromptCosts, make_plan, parse_budget
+from think.planning.budget import PromptCosts, make_plan, parse_budget
 
 TYPICAL = PromptCosts(direct=120, cot=190, round_overhead=260)
 SHORT = PromptCosts(direct=40, cot=110, round_overhead=200)
@@ -36,16 +36,23 @@ def test_default_shape_follows_the_frontier_curve() -> None:
     assert plan(2).strategy == "cot" and plan(2).cot_tokens == 256
     assert plan(4).strategy == "cot" and 750 <= plan(4).cot_tokens <= 1024
     assert plan(7).cot_tokens > plan(4).cot_tokens
-    assert plan(12).strategy == "refine" and plan(12).refine_rounds == 3
+    # No same-model refinement in the default (the evidence is in default.yaml): votes from 8.
+    assert plan(8).strategy == "vote" and 3 <= plan(8).samples <= 5
+    assert plan(12).strategy == "vote" and plan(12).refine_rounds == 0
+    critique = load_profile("critique")
+    assert make_plan(critique, 12, TYPICAL, CONTEXT).refine_rounds == 3
     assert plan(20).strategy == "vote" and 9 <= plan(20).samples <= 11
     assert plan(100).strategy == "vote" and 45 <= plan(100).samples <= 56
     assert plan(20).temperature > 0 and plan(1).temperature == 0
 
 
-def test_a_small_context_caps_thinking_and_says_so() -> None:
-    plan = make_plan(load_profile("default"), 7, TYPICAL, context=1024)
-    # A chain forced at its cap reads the answer cue, then answers: all within the context.
-    assert TYPICAL.cot + plan.cot_tokens + CUE_TOKENS + plan.answer_tokens <= 1024
+@pytest.mark.parametrize("cue", [4, 30])
+def test_a_small_context_caps_thinking_and_says_so(cue: int) -> None:
+    costs = PromptCosts(direct=120, cot=190, round_overhead=260, cue=cue)
+    plan = make_plan(load_profile("default"), 7, costs, context=1024)
+    # A chain forced at its cap reads the answer cue (as long as the engine counted it),
+    # then answers: all within the context, and no room left over.
+    assert costs.cot + plan.cot_tokens + cue + plan.answer_tokens == 1024
     assert any("context" in note for note in plan.notes)
 
 

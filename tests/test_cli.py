@@ -113,7 +113,7 @@ def test_plan_shows_the_plan_without_loading_a_model(run_cli, use_engine) -> Non
     data = json.loads(run.stdout)
     assert run.code == 0 and data["plan"]["strategy"] == "vote"
     assert 15 <= data["planned_units"] <= 25
-    text = run_cli("solve", Q, "--budget", "12", "--plan").stdout
+    text = run_cli("solve", Q, "--budget", "12", "--plan", "-p", "critique").stdout
     assert "refinement" in text and "planned" in text
 
 

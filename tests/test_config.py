@@ -88,3 +88,48 @@ def test_unknown_model_and_missing_file_are_clear_errors(tmp_path: Path) -> None
     with pytest.raises(UsageError) as error:
         resolve(str(tmp_path / "missing.gguf"))
     assert "not found" in error.value.message
+
+
+def test_a_models_yaml_entry_carries_its_cards_rules(tmp_path: Path) -> None:
+    gguf = tmp_path / "r1.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(16))
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        f"models:\n  r1:\n    path: {gguf}\n    reasoning: {{end: '</thought>', wait: Hmm}}\n"
+        "    sampling: {temperature: 0.6, top_k: 20}\n    system_prompt: false\n"
+        "    answer_format: boxed\n    template_kwargs: {enable_thinking: true}\n")
+    rules = resolve("r1").rules
+    assert rules.reasoning is not None and rules.reasoning.end == "</thought>"
+    assert rules.reasoning.start == "<think>" and "limited time" in rules.reasoning.stop_message
+    assert rules.reasoning.wait == "Hmm"
+    # The model's own sampling replaces the profile's field by field; greedy plans stay
+    # greedy only for models that do not reason.
+    chosen = rules.sampling(temperature=0.0, top_k=40, top_p=0.9)
+    assert (chosen.temperature, chosen.top_k, chosen.top_p) == (0.6, 20, 0.9)
+    assert not rules.system_prompt and rules.answer_format == "boxed"
+    assert dict(rules.template_kwargs) == {"enable_thinking": True}
+
+
+def test_a_bad_sampling_value_in_models_yaml_names_its_field(tmp_path: Path) -> None:
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(
+        f"models:\n  r1:\n    path: {tmp_path}/x.gguf\n    sampling: {{top_p: 3}}\n")
+    with pytest.raises(ConfigError) as error:
+        load_registry()
+    assert "top_p" in str(error.value) and "models.yaml" in str(error.value)
+
+
+def test_a_user_entry_without_a_source_changes_only_its_fields() -> None:
+    """A pinned revision (what `models pull` writes) or the user's own sampling keeps the
+    rest of the shipped entry; an entry that names a source replaces it whole."""
+    paths.config_dir().mkdir(parents=True, exist_ok=True)
+    paths.user_models_file().write_text(
+        "models:\n"
+        "  qwen3-1.7b: {revision: abc123, sampling: {temperature: 0.7}}\n"
+        "  qwen3-4b: {path: ./mine.gguf}\n")
+    models = load_registry().models
+    pinned = models["qwen3-1.7b"]
+    assert pinned.revision == "abc123" and pinned.sampling.temperature == 0.7
+    assert pinned.repo == "ggml-org/Qwen3-1.7B-GGUF" and pinned.reasoning is not None
+    replaced = models["qwen3-4b"]
+    assert replaced.path == "./mine.gguf" and replaced.repo is None and replaced.reasoning is None

@@ -1,4 +1,8 @@
-"""Model downloads against a real HTTP server on loopback: resume, checksum, 404."""
+"""Model downloads against a real HTTP server on loopback: resume, checksum, 404.
+
+The server answers HEAD as the hub does for a file it serves itself (its SHA-256 in
+X-Linked-Etag, the commit in X-Repo-Commit): a pull asks for those before the bytes.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,16 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_HEAD(self) -> None:  # noqa: N802 - the http.server API
+                if not self.path.endswith("/model.gguf"):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(PAYLOAD)))
+                self.send_header("X-Linked-Etag", f'"{DIGEST}"')
+                self.send_header("X-Repo-Commit", "c" * 40)
+                self.end_headers()
+
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
                 server.requests.append(self.headers.get("Range"))
                 if not self.path.endswith("/model.gguf"):
@@ -60,6 +74,16 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(autouse=True)
+def own_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulls go to the Hugging Face cache, and other tools' stores are looked in: keep all of
+    them inside the test."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    for name in ("HF_HUB_CACHE", "HF_TOKEN", "HF_HUB_OFFLINE", "OLLAMA_MODELS", "HF_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -169,7 +193,7 @@ def test_two_pulls_of_one_model_download_it_once(server: Server, monkeypatch,
     paths.user_models_file().write_text(
         f"models:\n  tiny:\n    repo: me/tiny\n    file: model.gguf\n    sha256: {DIGEST}\n"
         "    format: chat\n")
-    server.pause = 0.5
+    server.pause = 2.0  # long enough on a loaded machine for the second to find it busy
     waited: list[str] = []
     results: list[Path] = []
 

@@ -273,8 +273,28 @@ def test_chat_models_are_prompted_through_their_template(think_home) -> None:
     result = think.solve(Q, budget=2, model="gemma-chat", seed=1)
     assert result.model == "gemma-chat" and result.samples
     engine = api.load_engine(resolve("gemma-chat"), load_profile())
-    prompt = Prompts(engine, Q, "math").cot()
+    chat = Prompts(engine, Q, "math").cot()
+    assert not isinstance(chat, str) and chat.messages[-1].content == Q
+    prompt = engine.render(chat)  # the engine renders the messages under the template
     assert prompt.startswith("<bos><start_of_turn>user")
     assert prompt.rstrip().endswith("<start_of_turn>model")
     tokens = engine.tokenize(prompt)
     assert tokens.count(tokens[0]) == 1  # one BOS, not two
+
+
+@pytest.mark.parametrize("max_tokens", [2, 64])
+def test_a_draw_is_charged_no_more_than_the_engine_costs_it(engine: LlamaEngine,
+                                                            max_tokens: int) -> None:
+    # The solver tops a vote up only with what the engine says a draw can cost; the charge
+    # (prompt, the last prompt token and cue each sample reads, its tokens) stays within it.
+    engine.forget_prompt()
+    request = cot_request(engine, n=3, max_tokens=max_tokens, ignore_eos=True)
+    result = engine.sample(request)
+    charged = result.prompt_tokens + result.generated_tokens
+    cue = len(engine.tokenize(f"\n{CUE}", special=False))
+    assert charged <= engine.draw_cost(request)
+    if all(c.finish == "budget-forced" for c in result.completions):
+        # Forced at the cap, only the answers' unused room is left of the bound.
+        assert engine.draw_cost(request) - charged <= request.n * (request.answer_tokens + 1)
+    assert engine.draw_cost(request) == engine.count_tokens(request.prompt) + 3 * (
+        max_tokens + cue + request.answer_tokens + 1)

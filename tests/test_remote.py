@@ -3,18 +3,18 @@ embedded model (started and stopped here), and small stub servers for n and for 
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from support.servers import free_port, start_server
+from support.stub_openai import StubHandler, serve
 
 from think.config import ServerSettings
 from think.engine.base import SampleRequest
+from think.engine.prompt import Chat
 from think.engine.remote import RemoteEngine
 from think.errors import ThinkError
 
@@ -128,41 +128,53 @@ def test_a_server_that_is_down_is_a_clear_error(run_cli) -> None:
     assert run.code == 1 and "not answering" in run.stderr and "Traceback" not in run.stderr
 
 
-class StubOpenAI(http.server.BaseHTTPRequestHandler):
+class StubOpenAI(StubHandler):
     """A server that honours n: every choice streams ' so 4.' then the answer line."""
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = json.dumps({"data": [{"id": "stub"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self) -> None:  # noqa: N802
-        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(request)  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
+    def post(self) -> None:
+        request = self.read_request()
         for piece in (" so", " 4.", "\nFinal", " answer:", " 4", "\n"):
             for index in range(request.get("n", 1)):
-                chunk = {"choices": [{"index": index, "text": piece, "finish_reason": None}]}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
+                self.event({"choices": [{"index": index, "text": piece,
+                                         "finish_reason": None}]})
+        self.done()
 
 
 def test_n_choices_in_one_request_when_the_server_supports_it() -> None:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StubOpenAI)
-    httpd.requests = []  # type: ignore[attr-defined]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    engine = RemoteEngine(ServerSettings(url=f"http://127.0.0.1:{httpd.server_address[1]}"),
-                          "base")
+    httpd, url = serve(StubOpenAI)
+    engine = RemoteEngine(ServerSettings(url=url), "base")
     assert engine.name == "stub"  # no name given: the model the server serves
     result = engine.sample(cot(5))
     httpd.shutdown()
     assert engine.supports_n is True and len(httpd.requests) == 1  # type: ignore[attr-defined]
     assert httpd.requests[0]["n"] == 5  # type: ignore[attr-defined]
     assert [c.text for c in result.completions] == [" so 4.\nFinal answer: 4"] * 5
+
+
+class ChatStub(StubOpenAI):
+    """A chat server that thinks until max_tokens cuts it, and answers when asked to."""
+
+    def post(self) -> None:
+        request = self.read_request()
+        asked = request["messages"][-1]["content"].startswith("Give only the final answer")
+        pieces = [(" 7", "stop")] if asked else [(" so", None), (" far", "length")]
+        for piece, finish in pieces:
+            self.event({"choices": [{"index": 0, "delta": {"content": piece},
+                                     "finish_reason": finish}]})
+        self.done()
+
+
+def test_a_chat_prompt_travels_as_messages_and_a_cut_sample_answers_in_a_new_turn() -> None:
+    httpd, url = serve(ChatStub)
+    engine = RemoteEngine(ServerSettings(url=url), "chat")
+    chat = Chat.of(("system", "Think step by step."), ("user", Q))
+    result = engine.sample(SampleRequest(prompt=chat, max_tokens=2, answer_cue="Final answer:",
+                                         answer_tokens=4))
+    httpd.shutdown()
+    first, second = httpd.requests  # type: ignore[attr-defined]
+    assert first["messages"] == chat.as_dicts() and "prompt" not in first
+    assert second["messages"][:2] == chat.as_dicts()
+    assert second["messages"][2] == {"role": "assistant", "content": " so far\nFinal answer:"}
+    assert second["messages"][3]["role"] == "user"
+    completion = result.completions[0]
+    assert completion.finish == "budget-forced" and completion.text.endswith("Final answer: 7")

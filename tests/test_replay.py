@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from think.bench.datasets import load_items
 from think.bench.replay import Recording, esc_stop, load_recordings, replay
+from think.engine.scripted import ScriptedEngine
 from think.errors import UsageError
+from think.tasks.datasets import load_items
 
 AGREE = Recording("a", "3", ["3"] * 10)
 SPLIT = Recording("b", "5", ["5", "7", "5", "7", "5", "7", "5", "7", "5", "5"])
@@ -40,6 +41,14 @@ def test_agreement_and_accuracy_are_measured_against_the_full_vote_and_gold() ->
     assert replay([early], "full", 3).accuracy == 1
 
 
+def test_a_vote_rule_reports_the_samples_it_needs_for_the_full_majoritys_accuracy() -> None:
+    late = Recording("d", "7", ["9", "9", "7", "7", "7"])  # right only from the fifth sample
+    score = replay([late, AGREE], "majority", 3)
+    assert score.accuracy == 1 and score.samples_to_match == 5
+    early = Recording("e", "7", ["7", "9", "9", "7", "7"])  # right at one, wrong at three
+    assert replay([early], "majority", 3).samples_to_match == 1
+
+
 def test_bad_rules_and_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         replay([AGREE], "magic:3", 3)
@@ -67,3 +76,21 @@ def test_an_empty_question_file_is_refused_not_scored(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(UsageError, match="holds no questions"):
         load_items(empty)
+
+
+def test_logged_votes_replay_from_the_history(run_cli, use_engine) -> None:
+    # Three solves whose votes the scripted engine fills with 4, 4, 4, 5, 4, ... answers.
+    answers = iter(["4", "4", "5", "4"] * 200)
+    use_engine(ScriptedEngine(respond=lambda request, index: f" so. Final answer: {next(answers)}"))
+    for question in ("What is 2+2?", "And 1+3?", "Or 3+1?"):
+        assert run_cli("solve", question, "-b", "20", "--no-early-stop", "-q").code == 0
+    run = run_cli("bench", "replay", "--from-logs", "--rules", "full,beta:0.9", "--json")
+    assert run.code == 0, run.stderr
+    scores = json.loads(run.stdout)
+    assert scores["questions"] == 3 and scores["samples"] >= 8
+    full, beta = scores["rules"]
+    assert full["mean_samples"] == scores["samples"] and beta["mean_samples"] < full["mean_samples"]
+    only = json.loads(run_cli("bench", "replay", "--from-logs", "-q", "1+3", "--json").stdout)
+    assert only["questions"] == 1
+    neither = run_cli("bench", "replay")
+    assert neither.code == 2 and "--from-logs" in neither.stderr

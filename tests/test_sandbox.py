@@ -174,6 +174,7 @@ def test_refinement_critiques_code_with_the_test_output() -> None:
         return code("def add(a, b):\n    return a * b")
 
     result = think.solve(QUESTION, budget=12, engine=ScriptedEngine(respond=respond), seed=1,
+                         profile="critique",
                          task="code", tests=ADD)
     assert result.critiques[0].verdict == "wrong" and "failed" in result.critiques[0].critique
     assert result.critiques[1].verdict == "correct"

@@ -122,7 +122,7 @@ def test_refinement_stops_when_the_verifier_accepts() -> None:
         return " 5 - 2 = 3.\nFinal answer: 3"
 
     engine = ScriptedEngine(respond=respond)
-    result, _ = solve(engine, 12)
+    result, _ = solve(engine, 12, profile="critique")
     assert result.plan.strategy == "refine" and result.plan.refine_rounds == 3
     assert len(result.critiques) == 1 and result.critiques[0].verdict == "correct"
     assert result.answer == "3"
@@ -136,7 +136,7 @@ def test_refinement_revises_a_rejected_answer() -> None:
             return " 5 - 2 = 3.\nFinal answer: 3"
         return " 5 + 2 = 7.\nFinal answer: 7"
 
-    result, _ = solve(ScriptedEngine(respond=respond), 12)
+    result, _ = solve(ScriptedEngine(respond=respond), 12, profile="critique")
     assert [c.verdict for c in result.critiques] == ["wrong"] * 3
     assert result.critiques[0].revised_answer == "3" and result.answer == "3"
     assert result.compute.used <= 1.25 * result.budget
@@ -151,7 +151,8 @@ def test_a_step_that_starts_out_of_time_still_answers_at_once() -> None:
             return " a long revision" * 50 + "\nFinal answer: 3"
         return " 5 + 2 = 7.\nFinal answer: 7"
 
-    result, _ = solve(ScriptedEngine(respond=respond), 12, max_seconds=0.3)
+    result, _ = solve(ScriptedEngine(respond=respond), 12, max_seconds=0.3,
+                      profile="critique")
     revision = result.critiques[0]
     # The revision began after the deadline: it answers without thinking, and no round follows.
     assert len(result.critiques) == 1 and revision.revised_answer == "3"

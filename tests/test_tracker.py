@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from think.engine.base import SampleRequest, SampleTracker
+from think.engine.base import SampleRequest
 from think.engine.scripted import split_tokens
+from think.engine.tracker import SampleTracker
 
 
 def feed_all(request: SampleRequest, text: str) -> SampleTracker:

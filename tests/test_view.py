@@ -198,3 +198,22 @@ def test_live_view_keeps_full_texts_when_verbose_and_leaves_a_summary() -> None:
     output = console.file.getvalue()
     assert "[sample 1] so 42.\nFinal answer: 42" in output
     assert output.rstrip().endswith("1.0 s")  # the summary is what stays
+
+
+def test_a_reasoning_sample_shows_its_thinking_dimmed_apart_from_its_answer() -> None:
+    state = ViewState()
+    state.apply(Started("Q?", "math", "reasoner", "default", PLAN))
+    state.apply(StepStarted("sample", 2, 400))
+    for piece in ("<think>", " three", " plus", " four"):
+        state.apply(Token("sample", 0, piece))
+    line = state.lines[0]
+    assert line.in_block and line.split_tail() == (" three plus four", "")
+    colored = screen(state, color=True)
+    assert "three plus four" in colored and "\x1b[2;3m" in colored  # dim italic
+    assert "<think>" not in screen(state)
+    for piece in ("</think>", "\n\nFinal answer:", " 7"):
+        state.apply(Token("sample", 0, piece))
+    assert not line.in_block and line.split_tail() == (" three plus four", "\n\nFinal answer: 7")
+    done = SampleRecord(0, line.tail, "7", 12, "stop", 0, thinking_tokens=3, closed="model")
+    state.apply(SampleDone("sample", done))
+    assert "→ 7 · thought 3 tokens, closed by the model" in screen(state, width=100)

@@ -12,19 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
+from think import history
 from think.config import Profile, load_profile
 from think.engine import registry
 from think.engine.base import Engine, PromptFormat, TextEstimator
-from think.errors import UsageError
+from think.errors import UsageError, option
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
 from think.planning.budget import Budget, Plan, PromptCosts
 from think.planning.predict import timed_plan
 from think.result import Result
 from think.strategies.adaptive import Adaptive
+from think.strategies.confidence import VoteRule
 from think.strategies.solver import Run
 from think.strategies.verify import CodeCheck
-from think.tasks.extract import TASKS, detect_task
+from think.tasks.extract import FINAL_CUE, TASKS, detect_task
 from think.tasks.prompts import Prompts
 
 DEFAULT_BUDGET = 8
@@ -78,7 +80,7 @@ def uses_server(profile: str | None, server: str | None) -> bool:
 def estimator(setup: Setup) -> TextEstimator:
     """Token counts from text length, for planning without loading the model."""
     context = setup.profile.load.sequence_context(setup.model.context)
-    return TextEstimator(setup.model.name, context, setup.model.format)
+    return TextEstimator(setup.model.name, context, setup.model.format, setup.model.rules)
 
 
 def prompt_costs(setup: Setup, engine: PromptFormat | None = None) -> tuple[PromptCosts, int]:
@@ -88,8 +90,13 @@ def prompt_costs(setup: Setup, engine: PromptFormat | None = None) -> tuple[Prom
     """
     counter = engine or estimator(setup)
     prompts = Prompts(counter, setup.question, setup.task)
+    # What a forced sample reads beyond its cap: the cue, and for a reasoning model the
+    # block's closing before it (a BOS counted only adds room).
+    reasoning = counter.rules.reasoning
+    forced = reasoning.closing(FINAL_CUE, forced=True) if reasoning else f"\n{FINAL_CUE}"
     costs = PromptCosts(counter.count_tokens(prompts.direct()), counter.count_tokens(prompts.cot()),
-                        counter.count_tokens(prompts.round_overhead()))
+                        counter.count_tokens(prompts.round_overhead()),
+                        cue=counter.count_tokens(forced))
     if costs.cot + MIN_ANSWER_ROOM > counter.context:
         raise UsageError(f"the question takes about {costs.cot} tokens with its prompt, more than "
                          f"the model's context of {counter.context}",
@@ -109,10 +116,11 @@ def check_time_limit(max_seconds: float | None, budget: Budget) -> None:
     if max_seconds is None:
         return
     if not math.isfinite(max_seconds) or max_seconds <= 0:
-        raise UsageError(f"--max-seconds {max_seconds:g} is not a positive time",
+        raise UsageError(f"{option('max_seconds')} {max_seconds:g} is not a positive time",
                          "give a number of seconds above 0")
     if budget.adaptive:
-        raise UsageError("--max-seconds works with a fixed budget", "give --budget 1..100")
+        raise UsageError(f"{option('max_seconds')} works with a fixed budget",
+                         f"give {option('budget')} 1..100")
 
 
 @dataclass(frozen=True)
@@ -141,10 +149,11 @@ def prepare_run(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
         raise UsageError(f"unknown sandbox '{sandbox}'", "use one of: auto, guard, none")
     setup = prepare(question, profile, model, task, locate_model=locate_model, server=server)
     if tests and chosen.adaptive:
-        raise UsageError("--tests works with a fixed budget", "give --budget 1..100")
+        raise UsageError(f"{option('tests')} works with a fixed budget",
+                         f"give {option('budget')} 1..100")
     if tests and setup.task != "code":
         raise UsageError(f"tests were given for a {setup.task} question, and only code is "
-                         "tested", "pass --task code, or leave out --tests")
+                         "tested", f"pass {option('task')} code, or leave out {option('tests')}")
     return RunRequest(setup, chosen, max_seconds, early_stop, tests,
                       sandbox or setup.profile.sandbox)
 
@@ -209,24 +218,36 @@ def solve(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
           early_stop: bool | None = None, engine: Engine | None = None, verbose: bool = False,
           max_seconds: float | None = None, tests: str | None = None,
           code_prefix: str = "", server: str | None = None,
-          sandbox: str | None = None) -> Result:
+          sandbox: str | None = None, log: bool | None = None) -> Result:
     """Spend about `budget` times the compute of a direct answer on a question.
 
     `engine` replaces the model (tests and other back ends); `on_event` hears every event;
     `max_seconds` cuts the plan to the predicted time and stops the run when time is up;
     `tests` (code tasks) are run against each candidate program, after `code_prefix`;
-    `sandbox` (auto, guard, none; default the profile's) says how code may run.
+    `sandbox` (auto, guard, none; default the profile's) says how code may run;
+    `log` False keeps the run out of the history (`think logs`), None does as the setting says.
     """
     started = time.monotonic()
     request = prepare_run(question, budget, profile, model, task, server, max_seconds,
                           early_stop, tests, sandbox, locate_model=engine is None)
-    return run(request, started, engine, seed, on_event, verbose, code_prefix)
+    return run(request, started, engine, seed, on_event, verbose, code_prefix, log)
 
 
 def run(request: RunRequest, started: float, engine: Engine | None = None,
         seed: int | None = None, on_event: EventHandler | None = None, verbose: bool = False,
-        code_prefix: str = "") -> Result:
-    """Carry out a prepared request; `started` is when its --max-seconds began to count."""
+        code_prefix: str = "", log: bool | None = None) -> Result:
+    """Carry out a prepared request; `started` is when its --max-seconds began to count.
+    The run goes into the history unless `log` is False (None: as `think logs on/off` says);
+    a history that cannot be written is a warning on stderr, never a failed run."""
+    result = carry_out(request, started, engine, seed, on_event, verbose, code_prefix)
+    kind = type(engine).__name__ if engine is not None else registry.kind_for(request.setup.model)
+    history.log_run(result, str(request.budget), kind, time.monotonic() - started, log)
+    return result
+
+
+def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: int | None,
+              on_event: EventHandler | None, verbose: bool, code_prefix: str) -> Result:
+    """The run itself: adaptive, or the fixed plan through the solver."""
     setup = request.setup
     if request.budget.adaptive:
         return solve_adaptive(setup, request.budget.units, engine, seed, on_event, verbose)
@@ -241,4 +262,5 @@ def run(request: RunRequest, started: float, engine: Engine | None = None,
                emit=on_event or (lambda event: None), profile=setup.profile.name,
                deadline=started + limit if limit is not None else None,
                check=CodeCheck(request.tests, "given", code_prefix, sandbox=request.sandbox)
-               if request.tests else None, sandbox=request.sandbox).solve()
+               if request.tests else None, sandbox=request.sandbox,
+               rule=VoteRule.of(setup.profile)).solve()

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from think.errors import Interrupted, ThinkError, UsageError
+from think.errors import Interrupted, ThinkError, UsageError, option
 from think.json_text import json_line
 from think.result import Result
 from think.shared_files import try_lock
 from think.tasks.grading import gold_answer
+
+OUT = option("out")  # the results file option, named in its errors
 
 Id = str | int  # ids are kept as the JSON gave them: 7 stays 7, "7" stays "7"
 
@@ -106,8 +108,8 @@ def answered_records(path: Path) -> dict[str, dict[str, Any]]:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise ThinkError(f"cannot read --out file {path}: {reason}",
-                         "choose another --out path") from None
+        raise ThinkError(f"cannot read {OUT} file {path}: {reason}",
+                         f"choose another {OUT} path") from None
     found: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -120,8 +122,8 @@ def answered_records(path: Path) -> dict[str, dict[str, Any]]:
                 continue  # torn by a killed run; it stays as it was
         if not (isinstance(record, dict) and "id" in record
                 and ("answer" in record or "error" in record)):
-            raise ThinkError(f"--out file {path} is not think's output (line {number} is "
-                             "not a think record)", "choose another --out path")
+            raise ThinkError(f"{OUT} file {path} is not think's output (line {number} is "
+                             "not a think record)", f"choose another {OUT} path")
         found[id_key(record["id"])] = record
     return found
 
@@ -159,11 +161,11 @@ def open_output(path: Path) -> tuple[TextIO, dict[str, dict[str, Any]]]:
         handle = path.open("a", encoding="utf-8")
     except OSError as exc:
         raise ThinkError(f"cannot write {path}: {exc.strerror}",
-                         "choose another --out path") from None
+                         f"choose another {OUT} path") from None
     try:
         if not try_lock(handle):
             raise ThinkError(f"another think batch is writing {path}",
-                             "wait for it to finish, or choose another --out path")
+                             f"wait for it to finish, or choose another {OUT} path")
         done = answered_records(path)
         if path.stat().st_size:
             with path.open("rb") as existing:

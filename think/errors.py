@@ -1,6 +1,25 @@
-"""The one error path: every failure a user can cause or meet is a ThinkError with a fix."""
+"""The one error path: every failure a user can cause or meet is a ThinkError with a fix.
+
+An error that names one of the caller's options marks it with `option()`, so that the Python
+API names its parameter (`max_seconds`) and the command line its flag (`--max-seconds`).
+"""
 
 from __future__ import annotations
+
+import re
+
+OPTION = re.compile("\x01([^\x01\x02|]+)\\|?([^\x01\x02]*)\x02")
+
+
+def option(param: str, flag: str | None = None) -> str:
+    """An option named in an error's text: `param` to Python callers, `flag` (by default
+    --param with dashes) on the command line."""
+    return f"\x01{param}|{flag or '--' + param.replace('_', '-')}\x02"
+
+
+def worded(text: str, for_cli: bool = False) -> str:
+    """An error's text with its options named for the Python API or for the command line."""
+    return OPTION.sub(lambda m: m[2] if for_cli else m[1], text)
 
 
 class ThinkError(Exception):
@@ -9,9 +28,21 @@ class ThinkError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        super().__init__(worded(message))
+        self.text, self.hint_text = message, hint
+
+    @property
+    def message(self) -> str:
+        return worded(self.text)
+
+    @property
+    def hint(self) -> str | None:
+        return worded(self.hint_text) if self.hint_text is not None else None
+
+    def for_cli(self) -> tuple[str, str | None]:
+        """The message and the hint as the command line words them."""
+        hint = worded(self.hint_text, for_cli=True) if self.hint_text is not None else None
+        return worded(self.text, for_cli=True), hint
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -39,3 +70,18 @@ class Interrupted(ThinkError):
     def __init__(self, best_answer: str | None) -> None:
         super().__init__("interrupted")
         self.best_answer = best_answer
+
+
+class DoesNotFit(ThinkError):
+    """A request larger than the engine can hold. `limit` names what it outgrew: "context"
+    (the model's context), "cells" (the KV cells the engine was allowed) or "memory" (what
+    llama.cpp could allocate). The command line words the fix in profile fields."""
+
+    HINTS = {"context": "shorten the question or lower the budget",
+             "cells": "allow the engine more KV cells (its n_ctx) or lower the budget",
+             "memory": "lower the budget or the batch width"}
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message, self.HINTS[limit])
+        self.limit = limit
+

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from think.planning.budget import Plan
-    from think.result import CritiqueRecord, Result, SampleRecord
+    from think.result import CritiqueRecord, OnlineStop, Result, SampleRecord
     from think.strategies.vote import Tally
 
 
@@ -59,6 +59,7 @@ class VoteUpdated:
     drawn: int
     planned: int
     settled: bool
+    online: OnlineStop | None = None  # DeepConf online's stops so far
 
 
 @dataclass(frozen=True)

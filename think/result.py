@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence
 from think.planning.budget import Plan
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ class SampleRecord:
     finish: str
     seed: int
     tests: str | None = None  # code: passed, failed, timeout, memory, output or blocked
+    thinking_tokens: int | None = None  # a reasoning model's tokens inside its thinking block
+    closed: str | None = None  # who closed that block: "model", or "forced" at the cap
+    confidence: Confidence | None = None  # DeepConf's measures, where the engine gave them
 
 
 @dataclass
@@ -57,6 +61,27 @@ class Compute:
         return {**asdict(self), "seconds": round(self.seconds, 3), "used": round(self.used, 3)}
 
 
+@dataclass(frozen=True)
+class OnlineStop:
+    """DeepConf online in a vote: its threshold, the samples it stopped, the tokens saved."""
+
+    threshold: float
+    stopped: int = 0
+    # Each stopped sample saved what a whole one drew (the mean of the samples that ran to
+    # their end) less what it drew before it stopped.
+    tokens_saved: int = 0
+
+    @classmethod
+    def of(cls, samples: list[SampleRecord], threshold: float | None) -> OnlineStop | None:
+        if threshold is None:
+            return None
+        stopped = [s.tokens for s in samples if s.finish == FINISH_LOW]
+        whole = [s.tokens for s in samples if s.finish not in (FINISH_LOW, FINISH_CANCELLED)]
+        mean = sum(whole) / len(whole) if whole else 0.0
+        return cls(round(threshold, 4), len(stopped),
+                   round(sum(max(0.0, mean - tokens) for tokens in stopped)))
+
+
 @dataclass
 class VoteSummary:
     """How self-consistency went: counts, ties, and samples planned, drawn and saved."""
@@ -69,14 +94,19 @@ class VoteSummary:
     drawn: int = 0
     early_stopped: bool = False
     topped_up: int = 0  # samples asked beyond the plan, paid by budget the plan left unspent
+    rule: str = "majority"  # the rule that decided: majority, cisc or deepconf:KEEP
+    weights: dict[str, float] = field(default_factory=dict)  # a weighted vote's shares
+    online: OnlineStop | None = None  # DeepConf online's stops, when the profile asks for it
+    selected: int | None = None  # usc: the sample the model named most consistent
 
     @classmethod
     def of(cls, current: Tally, planned: int, drawn: int, topped_up: int = 0,
-           early_stopped: bool = False) -> VoteSummary:
+           early_stopped: bool = False, online: OnlineStop | None = None) -> VoteSummary:
         """The summary of a vote whose tally is `current`."""
         return cls(counts=dict(current.counts), leader=current.leader, tied=list(current.tied),
                    confidence=round(current.confidence, 4), planned=planned, drawn=drawn,
-                   early_stopped=early_stopped, topped_up=topped_up)
+                   early_stopped=early_stopped, topped_up=topped_up, rule=current.rule,
+                   weights=dict(current.weights), online=online)
 
     @property
     def asked(self) -> int:

@@ -8,6 +8,7 @@ Locks are advisory (flock): they bind think's own runs, which is all that shares
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,8 +56,9 @@ def exclusive(target: Path, on_wait: Callable[[], None] | None = None) -> Iterat
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace a file's text in one step: a run reading it, or killed while writing it, sees the
-    old text or the new, never a torn file. The temporary name is this process's own."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    old text or the new, never a torn file. The temporary name is this thread's own: two
+    threads of one process (two pulls through the Python API) must not share it."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
         partial.write_text(text, encoding="utf-8")
         partial.replace(path)

@@ -21,7 +21,7 @@ import yaml
 from think import paths
 from think.config import LoadSettings, Profile, Speeds, load_profile_file
 from think.engine.base import SampleRequest
-from think.errors import ConfigError, UsageError
+from think.errors import ConfigError, UsageError, option
 from think.models import ModelSpec
 from think.planning.budget import PromptCosts
 from think.planning.predict import timed_plan
@@ -193,7 +193,7 @@ def profile_target(name: str, force: bool) -> Path:
     path = paths.user_profiles_dir() / f"{name}.yaml"
     if path.exists() and not force:
         raise UsageError(f"profile '{name}' already exists at {path}",
-                         "pass --force to replace it (a backup is kept)")
+                         f"pass {option('force=True', '--force')} to replace it (a backup is kept)")
     return path
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import doctest
 import json
-import math
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -18,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from think.bench.datasets import load_items
 from think.errors import UsageError
 from think.result import Result
+from think.stats import fit_power_law, paired_difference, wilson
 from think.strategies.verify import CodeCheck
+from think.tasks.datasets import load_items
 from think.tasks.extract import detect_task, extract
 
 HUMANEVAL = "humaneval"
@@ -83,37 +83,6 @@ def load_questions(spec: str, limit: int | None, seed: int) -> list[Question]:
             extract(task, f"Final answer: {item.gold}") if item.gold else None)
         questions.append(Question(item.id, item.question, task, gold))
     return questions
-
-
-def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion."""
-    if total == 0:
-        return 0.0, 0.0
-    p = correct / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def fit_power_law(compute: list[float], accuracy: list[float]) -> dict[str, float] | None:
-    """Least squares of log(accuracy) on log(compute): accuracy = a * C^alpha.
-
-    Points with zero accuracy cannot be logged and are left out; two points give alpha
-    exactly, three or more also its standard error.
-    """
-    points = [(c, y) for c, y in zip(compute, accuracy, strict=True) if c > 0 and y > 0]
-    if len(points) < 2:
-        return None
-    x = np.log([c for c, _ in points])
-    y = np.log([v for _, v in points])
-    design = np.vstack([x, np.ones_like(x)]).T
-    (alpha, log_a), *_ = np.linalg.lstsq(design, y, rcond=None)
-    fit = {"a": float(math.exp(log_a)), "alpha": float(alpha), "points": float(len(points))}
-    if len(points) > 2:
-        residuals = y - (alpha * x + log_a)
-        variance = float(residuals @ residuals) / (len(points) - 2)
-        fit["alpha_se"] = math.sqrt(variance / float(((x - x.mean()) ** 2).sum()))
-    return fit
 
 
 @dataclass
@@ -195,7 +164,30 @@ def format_table(report: dict[str, Any]) -> str:
         error = f" ± {fit['alpha_se']:.3f}" if "alpha_se" in fit else " (two points: exact)"
         lines.append(f"fit: accuracy = {fit['a']:.3f} * C^{fit['alpha']:.3f}, "
                      f"alpha = {fit['alpha']:.3f}{error}")
+    lines += paired_lines(report)
     return "\n".join(lines)
+
+
+def paired_lines(report: dict[str, Any]) -> list[str]:
+    """Each budget against the first, on the questions both answered (the same questions
+    at every budget, so the difference is paired: it needs no room for question luck)."""
+    results = report.get("results") or []
+    budgets = [row["budget"] for row in report["rows"]]
+    by_budget: dict[Any, dict[str, bool]] = {}
+    for item in results:
+        by_budget.setdefault(item["budget"], {})[str(item["id"])] = bool(item["correct"])
+    lines = []
+    first = by_budget.get(budgets[0], {}) if budgets else {}
+    for budget in budgets[1:]:
+        other = by_budget.get(budget, {})
+        shared = [q for q in first if q in other]
+        if len(shared) < 2:
+            continue
+        mean, low, high = paired_difference([first[q] for q in shared],
+                                            [other[q] for q in shared])
+        lines.append(f"budget {budget} vs {budgets[0]}, paired on {len(shared)} questions: "
+                     f"{mean:+.1%} (95% CI {low:+.1%} to {high:+.1%})")
+    return lines
 
 
 def ascii_curve(report: dict[str, Any], width: int = 40) -> str:

@@ -11,8 +11,10 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
+from think.bench.peer import PeerRow, SolveTiming, format_peer, time_solves
 from think.config import Profile
 from think.engine.base import SampleRequest
 from think.models import ModelSpec
@@ -67,6 +69,8 @@ class SpeedReport:
     prefix_tokens: int = 0
     ttft_miss: float = 0.0
     ttft_hit: float = 0.0
+    peer: list[PeerRow] = field(default_factory=list)  # llama-server, with --llama-server
+    solves: list[SolveTiming] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{**asdict(row), "sequential_tps": round(row.sequential_tps, 2),
@@ -74,12 +78,15 @@ class SpeedReport:
                  "decode_only_tps": round(row.decode_only_tps, 2),
                  "decode_only_ratio": round(row.decode_only_ratio, 3)}
                 for row in self.rows]
-        return {**asdict(self), "rows": rows,
+        peer = [{**asdict(row), "n_request_tps": round(row.n_request_tps, 2),
+                 "parallel_tps": round(row.parallel_tps, 2)} for row in self.peer]
+        return {**asdict(self), "rows": rows, "peer": peer,
                 "prompt_cache_speedup": round(self.ttft_miss / self.ttft_hit, 2)}
 
 
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
-              repeats: int, progress: StatusLine) -> SpeedReport:
+              repeats: int, progress: StatusLine, peer_binary: Path | None = None,
+              solve_budget: int = 20, solve_seed: int = 0) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
     from think.bench.decode_only import decode_only_seconds
     from think.engine.llama import LlamaEngine
@@ -96,6 +103,7 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
                               n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
                               verbose=False)
     end_tokens = {baseline.token_eos(): float("-inf")}
+    peer = start_peer(peer_binary, spec, engine, prompt, tokens, max(widths), progress)
     report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens,
                          matmul_features(system_info()),
                          engine.extra_buffers.describe(engine.buffer_types))
@@ -114,24 +122,68 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
                                              temperature=0.7, seed=0, ignore_eos=True))
         return result.generated_tokens, time.perf_counter() - start
 
-    # Warm both: each keeps the prompt in its KV cache, so the rows time decoding.
-    sequential(1)
-    batched(1)
-    for n in widths:
-        progress(f"N={n}: sequential, batched and decode only, {repeats} rounds")
-        seq_runs, bat_runs, raw_runs = [], [], []
-        for _ in range(repeats):
-            seq_runs.append(sequential(n))
-            bat_runs.append(batched(n))
-            raw_runs.append(decode_only_seconds(engine, prompt, n, tokens))
-        seq = min(seq_runs, key=lambda run: run[1])
-        bat = min(bat_runs, key=lambda run: run[1])
-        report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1], min(raw_runs)))
-    progress("prompt cache: time to first token, miss and hit")
-    report.prefix_tokens, report.ttft_miss, report.ttft_hit = prompt_cache_ttft(engine, repeats)
-    baseline.close()
-    engine.close()
+    try:
+        # Warm both: each keeps the prompt in its KV cache, so the rows time decoding.
+        sequential(1)
+        batched(1)
+        if peer is not None:
+            peer.parallel(max(widths))  # every slot holds the prompt after this, as think's
+        for n in widths:
+            progress(f"N={n}: sequential, batched, decode only"
+                     f"{', llama-server' if peer else ''}, {repeats} rounds")
+            runs: list[list[tuple[int, float]]] = [[], [], [], []]
+            raw_runs = []
+            for _ in range(repeats):  # alternated, so a busy moment lands on every column
+                runs[0].append(sequential(n))
+                runs[1].append(batched(n))
+                raw_runs.append(decode_only_seconds(engine, prompt, n, tokens))
+                if peer is not None:
+                    runs[2].append(peer.n_request(n))
+                    runs[3].append(peer.parallel(n))
+            seq, bat = best(runs[0]), best(runs[1])
+            report.rows.append(SpeedRow(n, seq[0], seq[1], bat[0], bat[1], min(raw_runs)))
+            if peer is not None:
+                report.peer.append(PeerRow(n, *best(runs[2]), *best(runs[3])))
+        progress("prompt cache: time to first token, miss and hit")
+        report.prefix_tokens, report.ttft_miss, report.ttft_hit = prompt_cache_ttft(engine,
+                                                                                    repeats)
+        baseline.close()
+        engine.close()  # before the solves, which load their own
+        if peer is not None and solve_budget:
+            progress(f"a budget-{solve_budget} solve, think's engine, then through llama-server")
+            report.solves = time_solves(SOLVE_QUESTION, spec.name, peer.server.url,
+                                        solve_budget, solve_seed)
+    finally:
+        if peer is not None:
+            peer.close()
     return report
+
+
+# A GSM8K-like question for the whole-solve timing (two steps, one number).
+SOLVE_QUESTION = ("A baker makes 24 muffins in the morning and 18 in the afternoon. She sells "
+                  "30 of them. How many muffins does she have left?")
+
+
+def best(runs: list[tuple[int, float]]) -> tuple[int, float]:
+    """The fastest round (tokens, seconds): the least disturbed by the machine's other work."""
+    return min(runs, key=lambda run: run[1])
+
+
+def start_peer(binary: Path | None, spec: ModelSpec, engine: Any, prompt: str, tokens: int,
+               widest: int, progress: StatusLine) -> Any:
+    """A llama-server with a slot per sample of the widest row and the engine's threads."""
+    if binary is None:
+        return None
+    from think.bench.peer import LlamaServer, Peer
+
+    # Each slot holds the prompt and its tokens, or the longer samples of a solve.
+    per_slot = max(engine.count_tokens(prompt) + tokens + 64, SOLVE_SLOT_CELLS)
+    progress(f"llama-server: {widest} slots of {per_slot} cells, {engine.threads} threads")
+    server = LlamaServer(binary, spec.path, spec.name, widest, widest * per_slot, engine.threads)
+    return Peer(server, prompt, tokens)
+
+
+SOLVE_SLOT_CELLS = 2048
 
 
 def prompt_cache_ttft(engine: Any, repeats: int) -> tuple[int, float, float]:
@@ -168,4 +220,6 @@ def format_report(report: SpeedReport) -> str:
     lines.append(f"prompt cache, {report.prefix_tokens}-token prefix: time to first token "
                  f"{report.ttft_miss * 1000:.0f} ms on a miss, {report.ttft_hit * 1000:.0f} ms "
                  f"on a hit ({speedup:.1f}x)")
+    lines += format_peer(report.peer, {row.n: row.batched_tps for row in report.rows},
+                         report.solves)
     return "\n".join(lines)

@@ -16,21 +16,26 @@ import typer
 from think import __version__
 from think.cli.batch import batch
 from think.cli.bench import app as bench_app
+from think.cli.doctor import doctor
+from think.cli.logs import app as logs_app
 from think.cli.models import app as models_app
 from think.cli.profiles import app as profiles_app
 from think.cli.solve import solve
 from think.cli.tune import tune
+from think.cli.wording import one_line
 from think.errors import Interrupted, ThinkError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Budgeted solving on a local model: spend N times the compute of one "
                        "direct answer on a question.")
 app.command()(solve)
 app.command()(batch)
 app.command()(tune)
+app.command()(doctor)
 app.add_typer(bench_app, name="bench")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(models_app, name="models")
+app.add_typer(logs_app, name="logs")
 
 
 def _version(value: bool) -> None:
@@ -76,8 +81,7 @@ def main() -> None:
     except ThinkError as exc:
         if os.environ.get("THINK_DEBUG"):
             raise
-        hint = f" ({exc.hint})" if exc.hint else ""
-        print(f"Error: {exc.message}{hint}", file=sys.stderr)
+        print(one_line(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _Stop.exit()

@@ -29,8 +29,16 @@ def bench_speed(
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Rounds per row (best kept).")] = 2,
     out: Annotated[str | None, typer.Option(help="Where to write the JSON report.",
                                                show_default=False)] = None,
+    llama_server: Annotated[str | None, typer.Option(
+        "--llama-server", help="A llama-server binary to time beside think "
+        "(default: $THINK_LLAMA_SERVER).", show_default=False)] = None,
+    solve_budget: Annotated[int, typer.Option(
+        min=0, help="With --llama-server, a solve of this budget both ways (0: none).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
-    """Tokens/s of N sequential completions against think's batched sampler; prompt cache."""
+    """Tokens/s of N sequential completions against think's batched sampler; prompt cache;
+    with --llama-server, llama.cpp's server on the same prompt and a solve both ways."""
+    from think.bench.peer import server_binary
     from think.bench.speed import format_report, run_speed
     from think.config import MAX_BATCH_WIDTH, load_profile
     from think.models import resolve
@@ -38,10 +46,46 @@ def bench_speed(
     sizes = int_list(widths, "--widths", most=MAX_BATCH_WIDTH)
     check_out_path("--out", out)
     spec = resolve(model)
-    report = run_speed(spec, load_profile(profile), sizes,
-                       tokens, repeats, lambda text: print(f"bench: {text}", file=sys.stderr))
-    print(format_report(report))
+    binary = server_binary(llama_server)
+    report = run_speed(spec, load_profile(profile), sizes, tokens, repeats,
+                       lambda text: print(f"bench: {text}", file=sys.stderr), binary,
+                       solve_budget)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        print(format_report(report))
     print(f"JSON: {write_json(report.to_dict(), out, 'speed')}", file=sys.stderr)
+
+
+@app.command("memory")
+def bench_memory(
+    model: ModelOption = None,
+    profile: ProfileOption = None,
+    widths: Annotated[str, typer.Option(help="Sample counts N to measure.")] = "1,8,16,64",
+    tokens: Annotated[int, typer.Option(min=1, max=4096, help="Tokens per sample.")] = 448,
+    budget: Annotated[int, typer.Option(min=1, help="Budget of the repeated vote.")] = 100,
+    solves: Annotated[int, typer.Option(min=0, help="Repeated solves (0: no growth check).")
+                      ] = 20,
+    out: Annotated[str | None, typer.Option(help="Where to write the JSON report.",
+                                            show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Peak RSS and KV cache of N samples (a fresh process each), and RSS across repeated
+    votes in one process."""
+    from dataclasses import asdict
+
+    from think.bench.memory import format_memory, run_memory
+    from think.config import MAX_BATCH_WIDTH
+
+    sizes = int_list(widths, "--widths", most=MAX_BATCH_WIDTH)
+    check_out_path("--out", out)
+    report = run_memory(model, profile, sizes, tokens, budget, solves,
+                        lambda text: print(f"bench: {text}", file=sys.stderr, flush=True))
+    if as_json:
+        print_json(asdict(report))
+    else:
+        print(format_memory(report))
+    print(f"JSON: {write_json(asdict(report), out, 'memory')}", file=sys.stderr)
 
 
 @app.command("record")
@@ -60,11 +104,11 @@ def bench_record(
     from pathlib import Path
 
     from think import api
-    from think.bench.datasets import load_items
     from think.bench.record import open_output, record_samples
     from think.config import load_profile
     from think.models import resolve
     from think.planning.budget import Plan
+    from think.tasks.datasets import load_items
 
     # A recording takes long to draw: never write over one, or over the dataset.
     check_out_path("--out", out, (dataset,), keep_existing=True)
@@ -87,20 +131,58 @@ def bench_record(
 
 @app.command("replay")
 def bench_replay(
-    recording: Annotated[str, typer.Argument(help="A file written by `think bench record`.")],
-    rules: Annotated[str, typer.Option(help="Rules: full, beta:THRESHOLD, esc:WINDOW.")] = (
+    recording: Annotated[str | None, typer.Argument(
+        help="A file written by `think bench record` (or --from-logs).",
+        show_default=False)] = None,
+    from_logs: Annotated[bool, typer.Option(
+        "--from-logs", help="Replay the votes logged in the history of runs (`think logs`).")
+    ] = False,
+    query: Annotated[str | None, typer.Option(
+        "--query", "-q", help="With --from-logs: only runs whose question or answer has this.",
+        show_default=False)] = None,
+    rules: Annotated[str, typer.Option(help="Rules: full, beta:THRESHOLD, esc:WINDOW; vote "
+                                       "rules over all K samples: majority, cisc[:T], "
+                                       "deepconf[:KEEP]; DeepConf's online stop: "
+                                       "online[:KEEP[:WARMUP]] (these need recorded "
+                                       "confidences).")] = (
         "full,beta:0.8,beta:0.9,beta:0.95,beta:0.99,esc:4,esc:8"),
     min_samples: Annotated[int, typer.Option(min=1, help="Fewest samples before the Beta "
                                              "rule may stop.")] = 3,
+    first: Annotated[int | None, typer.Option(
+        "--samples", min=1, help="Replay only each question's first N samples (compare "
+        "rules at equal samples).", show_default=False)] = None,
+    window: Annotated[int | None, typer.Option(
+        min=4, help="Measure confidences over windows of this many tokens (from the recorded "
+        "token traces); default: as recorded.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Replay stopping rules on recorded samples: samples used, agreement, accuracy."""
+    """Replay stopping and vote rules on recorded samples: samples used, tokens, agreement,
+    accuracy, and the samples each vote rule needs to match the full majority."""
     from dataclasses import asdict
     from pathlib import Path
 
-    from think.bench.replay import format_scores, load_recordings, replay
+    from think.bench.replay import (
+        format_scores,
+        load_recordings,
+        mean_tokens,
+        recordings_from_logs,
+        replay,
+        rewindowed,
+    )
 
-    recordings = load_recordings(Path(recording))
+    if from_logs == (recording is not None):
+        raise UsageError("give a recording file or --from-logs, one of the two",
+                         "think bench replay FILE, or think bench replay --from-logs")
+    if recording is None:
+        from think import history
+
+        recordings = recordings_from_logs(history.runs(limit=0, query=query), query)
+    else:
+        recordings = load_recordings(Path(recording))
+    if window is not None:
+        recordings = rewindowed(recordings, window)
+    if first is not None:
+        recordings = [r.first(first) for r in recordings]
     scores = [replay(recordings, rule.strip(), min_samples) for rule in rules.split(",")
               if rule.strip()]
     k = max((len(r.answers) for r in recordings), default=0)
@@ -108,7 +190,7 @@ def bench_replay(
         print_json({"questions": len(recordings), "samples": k,
                      "rules": [asdict(score) for score in scores]})
     else:
-        print(format_scores(scores, len(recordings), k))
+        print(format_scores(scores, len(recordings), k, mean_tokens(recordings)))
 
 
 @app.command("accuracy")

@@ -13,16 +13,48 @@ import typer
 from think.errors import ThinkError, UsageError
 from think.json_text import json_line
 
+
+def complete_profiles(incomplete: str) -> list[str]:
+    """Profile names for shell completion: the shipped and the user's profile files."""
+    from think import paths
+
+    try:
+        folders = [paths.shipped("profiles"), paths.user_profiles_dir()]
+        names = {file.stem for folder in folders if folder.is_dir()
+                 for file in folder.glob("*.yaml")}
+    except (OSError, UsageError):  # completion offers nothing rather than fail in the shell
+        return []
+    return sorted(name for name in names if name.startswith(incomplete))
+
+
+def complete_models(incomplete: str) -> list[str]:
+    """Model names for shell completion: models.yaml's, shipped and the user's. Read as
+    plain YAML, since a keypress should not pay for the registry's validation."""
+    import yaml
+
+    from think import paths
+
+    names: set[str] = set()
+    try:
+        for file in (paths.shipped("models.yaml"), paths.user_models_file()):
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
+            models = data.get("models") if isinstance(data, dict) else None
+            names.update(str(name) for name in models or {})
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, UsageError):
+        pass  # a broken file is for `think doctor` to report; completion offers what it has
+    return sorted(name for name in names if name.startswith(incomplete))
+
+
 ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", metavar="NAME|FILE", help="Model name from models.yaml or a .gguf file.",
-    show_default=False)]
+    show_default=False, autocompletion=complete_models)]
 EngineOption = Annotated[str | None, typer.Option(
     "--engine", metavar="URL", help="An OpenAI-compatible server to decode on (llama-server, "
     "vLLM, SGLang, Ollama); --model names the model it serves.", show_default=False)]
 ProfileOption = Annotated[str | None, typer.Option(
     "--profile", "-p", metavar="NAME|FILE",
     help="Profile name or YAML file (default: THINK_PROFILE or 'default').",
-    show_default=False)]
+    show_default=False, autocompletion=complete_profiles)]
 
 
 def read_text_file(name: str, what: str) -> str:

@@ -7,28 +7,46 @@ from typing import Annotated
 
 import typer
 
+from think.cli.common import complete_models
 from think.errors import UsageError
+
+ModelName = Annotated[str, typer.Argument(help="A model name.", autocompletion=complete_models)]
 
 app = typer.Typer(no_args_is_help=True, help="Models: the registry, downloads, local files.")
 
 
 @app.command("list")
-def list_models() -> None:
-    """Every model think knows: installed or not, size, format and path."""
+def list_models(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per model, in a list."
+                                          )] = False,
+) -> None:
+    """Every model think knows: installed or not, where it was found, size, format and path."""
     from think.models.store import list_models as rows
 
-    for row in rows():
+    found = rows()
+    if as_json:
+        import json
+
+        print(json.dumps([{
+            "name": row.name, "default": row.is_default, "installed": row.installed,
+            "source": row.source, "path": str(row.path) if row.path else None,
+            "size_mb": row.entry.size_mb, "format": row.entry.format,
+            "description": row.entry.description, "user": row.user} for row in found],
+            indent=2))
+        return
+    for row in found:
         mark = "*" if row.is_default else " "
         state = "installed" if row.installed else "not downloaded"
         size = f"{row.entry.size_mb} MB" if row.entry.size_mb else ""
-        where = str(row.path) if row.path else ""
+        where = f"{row.source}: {row.path}" if row.path else ""
         print(f"{mark} {row.name:<30} {state:<15} {size:>8}  {row.entry.format:<5} {where}")
 
 
 @app.command("pull")
-def pull(name: Annotated[str, typer.Argument(help="A model name from `think models list`.")]
-         ) -> None:
-    """Download a model (resumable, SHA-256 checked) into the models directory."""
+def pull(name: Annotated[str, typer.Argument(help="A model name from `think models list`.",
+                                             autocompletion=complete_models)]) -> None:
+    """Find a model in the local caches, else download it (resumable, SHA-256 checked) into
+    the Hugging Face cache."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -42,13 +60,15 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(name, total=None)
-        path, digest = fetch(
+        path, digest, source = fetch(
             name, lambda done, total: bar.update(task, completed=done, total=total),
             on_wait=lambda: bar.update(task, description=f"{name}: waiting for another "
                                                          "download of it to finish"))
     print(path)
     if digest:
         typer.echo(f"sha256 {digest}", err=True)
+    else:
+        typer.echo(f"found in {source}; nothing downloaded", err=True)
 
 
 @app.command("add")
@@ -73,7 +93,7 @@ def add(
 
 
 @app.command("rm")
-def rm(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
+def rm(name: ModelName) -> None:
     """Delete a downloaded model file and forget a user entry."""
     from think.models.store import remove
 
@@ -82,7 +102,7 @@ def rm(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
 
 
 @app.command("path")
-def path(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
+def path(name: ModelName) -> None:
     """The model's file on disk."""
     from think.models import resolve
 
@@ -90,7 +110,8 @@ def path(name: Annotated[str, typer.Argument(help="A model name.")]) -> None:
 
 
 @app.command("use")
-def use(name: Annotated[str, typer.Argument(help="Model to use by default.")]) -> None:
+def use(name: Annotated[str, typer.Argument(help="Model to use by default.",
+                                            autocompletion=complete_models)]) -> None:
     """Make a model the default (THINK_MODEL and --model still win)."""
     from think.config import save_setting
     from think.models.store import lookup

@@ -69,8 +69,9 @@ def solve(
                                                 show_default=False)] = None,
     plan_only: Annotated[bool, typer.Option(
         "--plan", help="Show the plan the budget maps to and exit (no model is loaded).")] = False,
-    early_stop: Annotated[bool, typer.Option(
-        "--early-stop/--no-early-stop", help="Stop sampling once the vote is settled.")] = True,
+    early_stop: Annotated[bool | None, typer.Option(
+        "--early-stop/--no-early-stop", help="Stop sampling once the vote is settled. "
+        "Default: the profile's early_stop.", show_default=False)] = None,
     tests: Annotated[str | None, typer.Option(
         "--tests", metavar="FILE", help="Code tasks: Python asserts each candidate must pass.",
         show_default=False)] = None,
@@ -84,6 +85,8 @@ def solve(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer.")] = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Show every sample's text and llama.cpp's log.")] = False,
+    no_log: Annotated[bool, typer.Option(
+        "--no-log", help="Keep this run out of the history (`think logs`).")] = False,
 ) -> None:
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
@@ -112,7 +115,8 @@ def solve(
     view = make_view(quiet, verbose)
     try:
         with view:
-            result = api.run(request, started, seed=seed, on_event=view, verbose=verbose)
+            result = api.run(request, started, seed=seed, on_event=view, verbose=verbose,
+                             log=False if no_log else None)
     except Interrupted as stop:
         if not as_json:
             raise

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from think.cli.common import ModelOption
+from think.errors import UsageError
 
 
 def tune(
@@ -18,8 +19,27 @@ def tune(
         "--from", help="Profile whose budget shape the new one keeps.")] = "default",
     force: Annotated[bool, typer.Option(help="Replace an existing profile (kept as .bak).")]
     = False,
+    data: Annotated[str | None, typer.Option(
+        "--data", metavar="FILE.jsonl", help="Fit the profile's stages to these questions "
+        "(question/answer JSONL, GSM8K format) instead of measuring speeds.",
+        show_default=False)] = None,
+    samples: Annotated[int, typer.Option(min=2, max=64, help="--data: samples recorded per "
+                                         "question at each cap.")] = 16,
+    caps: Annotated[str, typer.Option(help="--data: thinking caps to record at.")] = "64,256",
+    budgets: Annotated[str, typer.Option(help="--data: budgets to fit.")] = "1,2,4,8,16,32",
+    limit: Annotated[int | None, typer.Option(min=2, help="--data: a seeded slice of this "
+                                              "many questions.", show_default=False)] = None,
+    refine_check: Annotated[int, typer.Option(min=0, help="--data: questions solved for "
+                                              "real to test refinement (0: never refine).")]
+    = 20,
+    seed: Annotated[int, typer.Option(help="--data: seed of the split and the samples.")] = 0,
 ) -> None:
-    """Measure this machine on a model and write a profile with the fastest settings."""
+    """Measure this machine on a model and write a profile with the fastest settings; with
+    --data, fit the profile's stages to your questions instead."""
+    if data is not None:
+        fit_to_data(data, name or "fitted", model, base, force, samples, caps, budgets, limit,
+                    refine_check, seed)
+        return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
@@ -52,3 +72,56 @@ def tune(
     if backup:
         print(f"kept the old profile as {backup}")
     print(f"wrote {path}; use it with --profile {chosen} or `think profiles use {chosen}`")
+
+
+def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
+                samples: int, caps: str, budgets: str, limit: int | None, refine_check: int,
+                seed: int) -> None:
+    """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
+    import sys
+    from pathlib import Path
+
+    from think import api
+    from think.cli.common import int_list
+    from think.config import Profile, load_profile
+    from think.fit import Solver, fit, fitted_profile, record_half
+    from think.fit import split as split_items
+    from think.fit_report import compare, format_table, render
+    from think.models import resolve
+    from think.tasks.datasets import DatasetQuestion, load_items
+    from think.tune import profile_target, write_profile
+
+    profile_target(name, force)  # refuse before the long recording, not after
+    cap_list, budget_list = int_list(caps, "--caps"), int_list(budgets, "--budgets", most=100)
+    items = load_items(Path(data), limit, seed)
+    if len(items) < 4:
+        raise UsageError(f"{data} holds {len(items)} questions; a fit needs at least 4",
+                         "give more questions (half fit, half held out)")
+    shape = load_profile(base)
+    engine = api.load_engine(resolve(model), shape)
+
+    def step(text: str) -> None:
+        print(f"tune: {text}", file=sys.stderr, flush=True)
+
+    def solve(profile: Profile, budget: int, item: DatasetQuestion) -> tuple[bool, float]:
+        result = api.solve(item.question, budget, profile=profile, engine=engine, task="math",
+                           seed=seed, log=False)
+        return result.answer is not None and result.answer == item.gold, result.compute.used
+
+    solver: Solver = solve
+    fit_half, held_out = split_items(items, seed)
+    recorded = [record_half(engine, half, cap_list, samples, shape, seed + offset, step, label)
+                for half, offset, label in ((fit_half, 0, "fit half"),
+                                            (held_out, 50_000, "held-out half"))]
+    step("scoring the shapes on the fit half")
+    result = fit(shape, recorded[0], budget_list, samples, solver, refine_check)
+    fitted = fitted_profile(shape, result, samples, name)
+    step("comparing on the held-out half")
+    table = format_table(compare(shape, fitted, recorded[1], budget_list, solver,
+                                 refine_check), shape.name, result)
+    path, backup = write_profile(name, render(fitted, table, f"{Path(data).name}, "
+                                              f"{len(items)} questions, {engine.name}"), force)
+    print("\n".join(table))
+    if backup:
+        print(f"kept the old profile as {backup}")
+    print(f"wrote {path}; use it with --profile {name} or `think profiles use {name}`")

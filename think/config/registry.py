@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from think import paths
 from think.config.loader import read_yaml, validate
 from think.config.schema import Registry
@@ -25,7 +27,7 @@ def load_registry() -> Registry:
                               "'name: {path: ...}' entry per line, as in the shipped models.yaml")
         merged = {
             "default": data.get("default", registry.default),
-            "models": {**registry.model_dump()["models"], **models},
+            "models": layered(registry.model_dump()["models"], models),
         }
         extra = set(data) - {"default", "models"}
         if extra:
@@ -36,3 +38,18 @@ def load_registry() -> Registry:
         raise ConfigError(f"models.yaml: default model '{registry.default}' is not listed",
                           "name one of the models under 'models'")
     return registry
+
+
+SOURCES = {"path", "package", "repo", "file", "base_url"}
+
+
+def layered(shipped: dict[str, Any], mine: dict[str, Any]) -> dict[str, Any]:
+    """The user's entries over the shipped ones. An entry that names a source replaces the
+    shipped entry of its name; one that names none (a pinned revision, its own sampling)
+    changes only the fields it gives, so later releases' fixes to the rest still arrive."""
+    merged = dict(shipped)
+    for name, entry in mine.items():
+        if isinstance(entry, dict) and name in shipped and not SOURCES & entry.keys():
+            entry = {**shipped[name], **entry}
+        merged[name] = entry
+    return merged

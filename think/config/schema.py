@@ -3,7 +3,6 @@ values frozen), with the ranges each field may take."""
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from think.engine.http_stream import shown_url
 from think.errors import ConfigError
+from think.urls import server_url
 
 DEFAULT_PROFILE = "default"
 
@@ -108,19 +107,6 @@ class LoadSettings(Strict):
         return min(model_context, self.n_ctx - KV_SLACK) if self.n_ctx else model_context
 
 
-def server_url(url: str) -> str:
-    """The URL if it is one the server engine can open (http or https, with a host)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        usable = False
-    if not usable:
-        raise ValueError(f"{shown_url(url)!r} is not an http:// or https:// server URL")
-    return url
-
-
 class ServerSettings(Strict):
     """An OpenAI-compatible server that decodes for think (llama-server, vLLM, SGLang...)."""
 
@@ -195,6 +181,18 @@ class Profile(Strict):
     # Code tasks: auto = run candidates in the OS sandbox where it works, else do not run
     # them; guard = the weaker in-process guard (opted into); none = never run them.
     sandbox: Literal["auto", "guard", "none"] = "auto"
+    # How a vote counts (strategies/confidence): plain counts, CISC's confidence-weighted
+    # counts, or DeepConf's: keep the most confident deepconf_keep of the samples, then weigh.
+    # usc: the model names the most consistent of the candidates (free-form answers).
+    vote_rule: Literal["majority", "cisc", "deepconf", "usc"] = "majority"
+    deepconf_keep: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
+    cisc_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = 0.1
+    # DeepConf online: this many vote samples are drawn whole; later ones stop where their
+    # window confidence falls below the warm-up's (1 - deepconf_keep) percentile. 0: off.
+    deepconf_warmup: Annotated[int, Field(ge=0, le=256)] = 0
+    # Tokens in a sliding window of confidence (lowest-window, tail, the online stop); DeepConf
+    # used 2048 on long traces, and a window longer than a sample is the whole sample.
+    deepconf_window: Annotated[int, Field(ge=4, le=8192)] = 64
     source: str = ""
 
     @field_validator("stages")
@@ -212,6 +210,24 @@ class Profile(Strict):
         return [stage for stage in self.stages if stage.from_budget <= budget][-1]
 
 
+class ReasoningEntry(Strict):
+    """A reasoning model's thinking block: its tags, and what closes it at the cap."""
+
+    start: str = "<think>"
+    end: str = "</think>"
+    stop_message: str | None = None  # default: Qwen3's ("Considering the limited time ...")
+    wait: str | None = None  # what a close before the minimum becomes (default: "Wait")
+
+
+class SamplingEntry(Strict):
+    """A model's own sampling (its card's recommendation); unset fields keep the profile's."""
+
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] | None = None
+    top_k: Annotated[int, Field(ge=0)] | None = None
+    top_p: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    min_p: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
+
+
 class ModelEntry(Strict):
     """One models.yaml entry: where the GGUF file comes from and how to prompt it."""
 
@@ -221,12 +237,19 @@ class ModelEntry(Strict):
     repo: str | None = None
     file: str | None = None
     sha256: str | None = None
+    revision: str | None = None  # the hub commit a pull resolved once, so later pulls match it
+    ollama: str | None = None  # its name in Ollama's store ("qwen3:1.7b"), found there if pulled
     size_mb: int | None = None
     format: Literal["base", "chat"] = "chat"
     context: Annotated[int, Field(ge=256)] = 4096
     chat_template: str | None = None  # Jinja template for GGUF files that lack one
     base_url: str | None = None  # served by an OpenAI-compatible server at this URL
     served_name: str | None = None  # the server's name for it (default: the entry's name)
+    reasoning: ReasoningEntry | None = None  # it thinks in a block before it answers
+    sampling: SamplingEntry = SamplingEntry()
+    system_prompt: bool = True  # False: instructions go in the user's turn (DeepSeek-R1)
+    answer_format: Literal["final-line", "boxed"] = "final-line"
+    template_kwargs: dict[str, Any] = Field(default_factory=dict)  # told to the chat template
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:

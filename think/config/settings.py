@@ -12,13 +12,15 @@ from think.errors import ConfigError
 
 
 def load_settings() -> dict[str, str]:
-    """The user's defaults (`think profiles use`, `think models use`): profile and model."""
+    """The user's defaults (`think profiles use`, `think models use`): profile and model;
+    and `logs: off` (`think logs off`)."""
     path = paths.settings_file()
     if not path.exists():
         return {}
     data = read_yaml(path) or {}
-    if not isinstance(data, dict) or set(data) - {"profile", "model"}:
-        raise ConfigError(f"{path}: expected only 'profile' and 'model'", "fix or delete the file")
+    if not isinstance(data, dict) or set(data) - {"profile", "model", "logs"}:
+        raise ConfigError(f"{path}: expected only 'profile', 'model' and 'logs'",
+                          "fix or delete the file")
     return {key: str(value) for key, value in data.items() if value}
 
 

@@ -1,5 +1,5 @@
-"""The Engine protocol, the request and completion types, and the per-sample stopping logic
-that every engine shares (stop strings, answer cue, budget forcing, token limits)."""
+"""The Engine protocol and the request and completion types every engine shares (the
+per-sample stopping logic they share is in engine/tracker)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from think.engine.prompt import Prompt, prompt_text
+from think.engine.rules import PLAIN, ModelRules
+from think.engine.thinking import Reasoning
+
 FINISH_STOP, FINISH_FORCED, FINISH_LENGTH, FINISH_CANCELLED = (
     "stop", "budget-forced", "length", "cancelled")
+FINISH_LOW = "low-confidence"  # DeepConf online: stopped when its window confidence fell
 
 TokenCallback = Callable[[int, str], None]
 DoneCallback = Callable[["Completion"], bool]
+
+
+# DeepConf's group (sliding-window) and tail length, in tokens, unless a profile says
+# otherwise (deepconf_window: answers of a few dozen tokens want a shorter one).
+CONFIDENCE_WINDOW = 64
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,7 @@ class SampleRequest:
     sample simply stops at `max_tokens` (finish reason "length").
     """
 
-    prompt: str
+    prompt: Prompt  # text to continue, or chat messages
     n: int = 1
     max_tokens: int = 256
     stop: tuple[str, ...] = ()
@@ -39,6 +49,12 @@ class SampleRequest:
     ignore_eos: bool = False  # benchmarks: every sample runs to max_tokens
     deadline: float | None = None  # time.monotonic() after which samples are forced to answer
     shared_prefix: str = ""  # start of the prompt that other questions share (cached on disk)
+    reasoning: Reasoning | None = None  # a reasoning model: max_tokens caps its thinking block
+    min_p: float = 0.0
+    confidence: bool = False  # keep each token's log-probabilities (Completion.confidence)
+    # DeepConf online: stop a sample once its sliding-window confidence falls below this.
+    stop_below: float | None = None
+    window: int = CONFIDENCE_WINDOW  # tokens in a sliding window of confidence (Confidence)
 
     def most_tokens(self, cue_tokens: int) -> int:
         """The most tokens one sample can add to its sequence, `cue_tokens` the cue's length."""
@@ -47,6 +63,58 @@ class SampleRequest:
         if not self.answer_cue:
             return self.max_tokens
         return self.max_tokens + cue_tokens + self.answer_tokens
+
+
+TOP_LOGPROBS = 5  # how many of a token's best log-probabilities its confidence averages
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """DeepConf's confidences of one sample, from its drawn tokens.
+
+    A token's confidence is minus the mean of its top-k log-probabilities (normalised over the
+    whole vocabulary): high where the model was sure. `mean` averages it over the sample;
+    `lowest_window` is the lowest mean over any CONFIDENCE_WINDOW consecutive tokens (a
+    shorter sample is one window); `tail` is the mean over its last CONFIDENCE_WINDOW tokens;
+    `logprob` is the mean log-probability of the tokens actually drawn. `falls` are the
+    points where the window mean reached a new low, as (tokens drawn, mean): a sample stopped
+    online at threshold t stops at the first fall below t, so a recording that keeps them can
+    replay the online stop at any threshold.
+    """
+
+    mean: float
+    lowest_window: float
+    tail: float
+    logprob: float
+    tokens: int
+    falls: tuple[tuple[int, float], ...] = ()
+
+    @classmethod
+    def of(cls, confidences: list[float], logprobs: list[float],
+           window: int = CONFIDENCE_WINDOW) -> Confidence | None:
+        """The measures of a sample's per-token confidences (None with no tokens)."""
+        if not confidences:
+            return None
+        n = len(confidences)
+        width = min(window, n)
+        # Sliding-window means from a running sum: one pass however long the sample.
+        sums = [0.0]
+        for value in confidences:
+            sums.append(sums[-1] + value)
+        falls: list[tuple[int, float]] = []
+        for end in range(window, n + 1):  # a sample shorter than the window has no falls
+            mean = round((sums[end] - sums[end - window]) / window, 4)
+            if not falls or mean < falls[-1][1]:
+                falls.append((end, mean))
+        lowest = min(sums[i + width] - sums[i] for i in range(n - width + 1)) / width
+        return cls(mean=round(sums[-1] / n, 4), lowest_window=round(lowest, 4),
+                   tail=round((sums[-1] - sums[n - width]) / width, 4),
+                   logprob=round(sum(logprobs) / max(1, len(logprobs)), 4), tokens=n,
+                   falls=tuple(falls))
+
+    def stops_at(self, threshold: float) -> int | None:
+        """Tokens after which the online stop at `threshold` ends this sample (None: never)."""
+        return next((at for at, mean in self.falls if mean < threshold), None)
 
 
 @dataclass
@@ -58,6 +126,11 @@ class Completion:
     tokens: int
     finish: str
     seed: int
+    answer_from: int = 0  # where its answer may be read: after a reasoning model's block
+    thinking_tokens: int | None = None  # a reasoning model's tokens inside its block
+    closed: str | None = None  # who closed the block: "model" or "forced"
+    confidence: Confidence | None = None  # None where the engine cannot say (no logprobs)
+    token_confidences: list[float] = field(default_factory=list)  # per drawn token (asked)
 
 
 @dataclass
@@ -72,104 +145,30 @@ class SampleResult:
 
 
 class PromptFormat(Protocol):
-    """What prompt building needs: the model's format and its chat template."""
+    """What prompt building and planning need: the model's format and its token counts."""
 
     name: str
     context: int
     prompt_format: str  # "base" (plain completion) or "chat" (the model's chat template)
+    rules: ModelRules  # the model's own prompting and sampling rules
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the text takes in this model."""
-        ...
-
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
-        """The prompt text for a chat, ending where the assistant speaks next."""
+    def count_tokens(self, prompt: Prompt) -> int:
+        """Tokens the text, or the chat as this engine renders it, takes in this model."""
         ...
 
 
 class Engine(PromptFormat, Protocol):
     """What the solver needs from a model."""
 
+    def draw_cost(self, request: SampleRequest) -> int:
+        """The most tokens drawing `request` can be charged: its prompt (once, or per sample
+        where this engine charges it so) and every sample at its cap, as this engine counts."""
+        ...
+
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
         """Draw request.n samples; on_done returning False cancels the samples still running."""
         ...
-
-
-@dataclass
-class SampleTracker:
-    """Follows one sample's text as tokens arrive and says when and why it ends.
-
-    With `answer_cue=""` the whole output is the answer: one line, at most answer_tokens.
-    """
-
-    request: SampleRequest
-    text: str = ""
-    thinking_tokens: int = 0
-    answer_tokens_used: int = 0
-    answer_start: int | None = None  # index in text where the answer begins
-    forced: bool = False
-    finish: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.request.answer_cue == "":
-            self.answer_start = 0
-
-    def feed(self, piece: str) -> str:
-        """Add one generated piece; returns the part of it that stays in the text."""
-        request = self.request
-        before = len(self.text)
-        self.text += piece
-        if self.answer_start is None:
-            self.thinking_tokens += 1
-        else:
-            self.answer_tokens_used += 1
-        for stop in request.stop:
-            cut = self.text.find(stop, max(0, before - len(stop) + 1))
-            if cut >= 0:
-                self._end_at(cut)
-                return self.text[before:]
-        cue = request.answer_cue
-        if cue and self.answer_start is None:
-            found = self.text.find(cue, max(0, before - len(cue) + 1))
-            if found >= 0:
-                self.answer_start = found + len(cue)
-        if self.answer_start is not None:
-            answer = self.text[self.answer_start:]
-            content = len(answer) - len(answer.lstrip())
-            newline = answer.find(request.answer_end, content)
-            if content < len(answer) and newline >= 0:
-                self._end_at(self.answer_start + newline)
-            elif self.answer_tokens_used >= request.answer_tokens:
-                self._end_at(len(self.text), FINISH_LENGTH)
-        elif self.thinking_tokens >= request.max_tokens:
-            if cue:
-                return piece + self.force_answer()
-            self._end_at(len(self.text), FINISH_LENGTH)
-        return self.text[before:]
-
-    def _end_at(self, cut: int, reason: str = FINISH_STOP) -> None:
-        self.text = self.text[:cut]
-        self.finish = FINISH_FORCED if self.forced else reason
-
-    def force_answer(self) -> str:
-        """Budget forcing: end the thinking here; returns the cue the model must read next."""
-        cue = f"\n{self.request.answer_cue}"
-        self.forced = True
-        self.text += cue
-        self.answer_start = len(self.text)
-        return cue
-
-    def end_of_generation(self) -> None:
-        """The model emitted its end-of-generation token."""
-        self.finish = FINISH_FORCED if self.forced else FINISH_STOP
-
-    def cancel(self) -> None:
-        self.finish = FINISH_CANCELLED
-
-    @property
-    def generated(self) -> int:
-        return self.thinking_tokens + self.answer_tokens_used
 
 
 @dataclass
@@ -179,10 +178,8 @@ class TextEstimator:
     name: str
     context: int
     prompt_format: str
+    rules: ModelRules = PLAIN
     chars_per_token: int = 4
 
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // self.chars_per_token)
-
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
-        return "".join(f"<{m['role']}>\n{m['content']}\n" for m in messages) + "<assistant>\n"
+    def count_tokens(self, prompt: Prompt) -> int:
+        return max(1, len(prompt_text(prompt)) // self.chars_per_token)

@@ -13,9 +13,9 @@ import http.client
 import json
 import socket
 import threading
-import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 MAX_LINE_BYTES = 1 << 20  # one stream line; a longer one is not a server speaking the API
@@ -142,8 +142,30 @@ def event_payloads(response: Any) -> Iterator[bytes]:
         yield payload
 
 
-def choice_deltas(payload: bytes) -> list[tuple[int, str, str | None]]:
-    """(index, text, finish reason) of each choice in one stream event."""
+@dataclass(frozen=True)
+class Delta:
+    """What one stream event says of one choice: its answer text, its thinking (servers that
+    split it off: `reasoning_content` in llama-server and SGLang, `reasoning` in vLLM) and
+    its finish reason."""
+
+    index: int
+    text: str
+    reason: str | None = None
+    thinking: str = ""
+    scores: tuple[tuple[float, float], ...] = ()  # per token: its logprob, its confidence
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A reply's token counts, from the server's own tokenizer (its `usage` object)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int | None = None
+
+
+def stream_event(payload: bytes) -> tuple[list[Delta], Usage | None]:
+    """The choices' deltas in one stream event, and the usage it reports, if any."""
     event = parse_json(payload, "a stream event")
     if not isinstance(event, dict):
         raise BadReply(f"a stream event that is not a JSON object: {_excerpt(payload)}")
@@ -151,18 +173,61 @@ def choice_deltas(payload: bytes) -> list[tuple[int, str, str | None]]:
     if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
         raise BadReply(f"a stream event whose 'choices' is not a list of objects: "
                        f"{_excerpt(payload)}")
-    found = []
-    for choice in choices:
-        text = choice.get("text")
-        if text is None:
-            delta = choice.get("delta") or {}
-            text = delta.get("content") if isinstance(delta, dict) else None
-        index, reason = choice.get("index", 0), choice.get("finish_reason")
-        if not (isinstance(text, (str, type(None))) and isinstance(index, int)
-                and isinstance(reason, (str, type(None)))):
-            raise BadReply(f"a stream choice with fields of the wrong type: {_excerpt(payload)}")
-        found.append((index, clean_text(text or ""), reason))
-    return found
+    return [_delta(choice, payload) for choice in choices], _usage(event.get("usage"))
+
+
+def _delta(choice: dict[str, Any], payload: bytes) -> Delta:
+    text, thinking = choice.get("text"), None
+    if text is None:
+        delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise BadReply(f"a stream choice whose delta is not an object: {_excerpt(payload)}")
+        text = delta.get("content")
+        thinking = delta.get("reasoning_content") or delta.get("reasoning")
+    index, reason = choice.get("index", 0), choice.get("finish_reason")
+    if not (isinstance(text, (str, type(None))) and isinstance(thinking, (str, type(None)))
+            and isinstance(index, int) and isinstance(reason, (str, type(None)))):
+        raise BadReply(f"a stream choice with fields of the wrong type: {_excerpt(payload)}")
+    return Delta(index, clean_text(text or ""), reason, clean_text(thinking or ""),
+                 token_scores(choice.get("logprobs")))
+
+
+def token_scores(data: Any) -> tuple[tuple[float, float], ...]:
+    """Each token's (log-probability, confidence) from a choice's `logprobs`, where the
+    server sent them: chat's `{"content": [{"logprob", "top_logprobs": [{"logprob"}]}]}` or
+    completions' `{"token_logprobs": [...], "top_logprobs": [{token: logprob}]}`. The
+    confidence is DeepConf's: minus the mean of the token's top log-probabilities. Anything
+    else (none sent, another shape) gives none: the vote then counts plainly."""
+    if not isinstance(data, dict):
+        return ()
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(data.get("content"), list):
+        pairs = [(t.get("logprob"), [c.get("logprob") for c in t.get("top_logprobs") or []
+                                     if isinstance(c, dict)])
+                 for t in data["content"] if isinstance(t, dict)]
+    elif isinstance(data.get("token_logprobs"), list) and isinstance(
+            data.get("top_logprobs"), list):
+        pairs = [(lp, list(top.values()) if isinstance(top, dict) else [])
+                 for lp, top in zip(data["token_logprobs"], data["top_logprobs"], strict=False)]
+    scores = []
+    for chosen, top in pairs:
+        numbers = [v for v in top if isinstance(v, (int, float))]
+        if not isinstance(chosen, (int, float)) or not numbers:
+            return ()
+        scores.append((float(chosen), -sum(numbers) / len(numbers)))
+    return tuple(scores)
+
+
+def _usage(data: Any) -> Usage | None:
+    """A usage object's counts; None where it is missing or not numbers (then think counts)."""
+    if not isinstance(data, dict):
+        return None
+    prompt, completion = data.get("prompt_tokens"), data.get("completion_tokens")
+    if not (isinstance(prompt, int) and isinstance(completion, int)):
+        return None
+    details = data.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return Usage(prompt, completion, reasoning if isinstance(reasoning, int) else None)
 
 
 def clean_text(text: str) -> str:
@@ -178,15 +243,3 @@ def clean_text(text: str) -> str:
 def _excerpt(data: bytes) -> str:
     shown = data[:60].decode("utf-8", "replace")
     return repr(shown + ("..." if len(data) > 60 else ""))
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password in it replaced, for messages."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.netloc.rpartition("@")[2]
-        return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-    except ValueError:
-        return "(a URL that cannot be read)"

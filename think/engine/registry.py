@@ -77,14 +77,14 @@ def _load_remote(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
     from think.engine.remote import RemoteEngine
 
     assert spec.server is not None  # kind_for picks remote only for a served model
-    return RemoteEngine(spec.server, spec.format, spec.context)
+    return RemoteEngine(spec.server, spec.format, spec.context, rules=spec.rules)
 
 
 def _load_llama(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
     from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
 
     return LlamaEngine(spec.path, spec.name, spec.format, profile.load, context=spec.context,
-                       verbose=verbose, chat_template=spec.chat_template)
+                       verbose=verbose, chat_template=spec.chat_template, rules=spec.rules)
 
 
 register("remote", _load_remote, lambda spec, profile, verbose: spec.server)

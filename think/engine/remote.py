@@ -10,13 +10,12 @@ short request that carries the forced-answer cue.
 
 from __future__ import annotations
 
-import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from think.config import ServerSettings
 from think.engine.base import (
@@ -25,14 +24,18 @@ from think.engine.base import (
     DoneCallback,
     SampleRequest,
     SampleResult,
-    SampleTracker,
     TokenCallback,
 )
-from think.engine.http_stream import choice_deltas, event_payloads
+from think.engine.http_stream import Delta, Usage, event_payloads, stream_event
+from think.engine.prompt import Chat, Prompt, prompt_text
+from think.engine.request_body import request_body
+from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
+from think.engine.server_counts import ServerCounts
+from think.engine.thinking import THINKING
+from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
 
-CHAT_PREFIX = "\x00chat:"  # marks a rendered chat prompt: the messages travel as JSON
 FINISH_ERROR = "error"
 # Past the run's deadline (--max-seconds), a sample cut there still gets this long to answer.
 ANSWER_GRACE_S = 5.0
@@ -47,6 +50,17 @@ class Call:
     failures: list[ThinkError] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The token counts servers reported, a list per request sent: one for all its choices
+    # (vLLM, the OpenAI API) or one per choice (llama-server).
+    usages: list[list[Usage]] = field(default_factory=list)
+
+    def counted(self) -> tuple[int, int] | None:
+        """(prompt, generated) tokens as the servers counted them, if every request said."""
+        if not self.usages or not all(self.usages):
+            return None
+        # Each choice's count repeats the prompt, which the server evaluates once.
+        prompt = sum(max(u.prompt_tokens for u in usages) for usages in self.usages)
+        return prompt, sum(u.completion_tokens for usages in self.usages for u in usages)
 
     def finished(self, done: Completion) -> None:
         with self.lock:
@@ -65,55 +79,75 @@ class RemoteEngine:
     """Samples through an OpenAI-compatible HTTP API."""
 
     def __init__(self, settings: ServerSettings, prompt_format: str, context: int = 32768,
-                 check_model: bool = True) -> None:
+                 check_model: bool = True, rules: ModelRules = PLAIN) -> None:
         self.client = ServerClient(settings)
         self.settings = settings
         self.prompt_format = prompt_format
         self.context = context
+        self.rules = rules
         self.supports_n: bool | None = None  # learnt from the first request with n > 1
+        self.counts = ServerCounts(self.client)
+        self.told_min = False
         if check_model:
             self.client.check_model()  # learns the served name when none was given
         self.name = self.client.name
 
     # -- text -----------------------------------------------------------------------
 
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // 4)  # servers share no standard tokenizer endpoint
+    def count_tokens(self, prompt: Prompt) -> int:
+        return self.counts.tokens(prompt_text(prompt))
 
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
-        return CHAT_PREFIX + json.dumps(messages)
+    def close_room(self, request: SampleRequest) -> int:
+        return self.counts.close_room(request.reasoning)
 
-    def _stream(self, prompt: str, request: SampleRequest, n: int, seed: int, max_tokens: int,
-                answer: bool = False) -> Iterator[tuple[int, str, str | None]]:
-        """(choice index, text delta, finish reason) as the server streams them.
+    def _prompt_charges(self, n: int) -> int:
+        """How many times a draw of n samples is charged the prompt: once with `n`, else
+        (or while it is not known whether the server takes `n`) once per sample."""
+        return 1 if self.supports_n else max(1, n)
+
+    def draw_cost(self, request: SampleRequest) -> int:
+        # The forced answer cue is sent in a second request and is not counted as generated;
+        # a server closing the block at the cap writes its stop message first.
+        return self.count_tokens(request.prompt) * self._prompt_charges(request.n) \
+            + request.n * (request.most_tokens(0) + self.close_room(request))
+
+    def _stream(self, prompt: Prompt, request: SampleRequest, n: int, seed: int, max_tokens: int,
+                call: Call, answer: bool = False) -> Iterator[Delta]:
+        """The choices' deltas as the server streams them; its usage goes to the call.
 
         A thinking request ends with TimeUp at the run's deadline; the answer requests of the
-        samples cut there have ANSWER_GRACE_S beyond it.
+        samples cut there have ANSWER_GRACE_S beyond it, and are asked not to think.
         """
-        body: dict[str, Any] = {"model": self.name, "max_tokens": max_tokens, "stream": True,
-                                "temperature": request.temperature, "top_p": request.top_p,
-                                "seed": seed, "n": n}
-        if request.stop:
-            body["stop"] = list(request.stop)[:4]  # the OpenAI API takes at most four
-        if prompt.startswith(CHAT_PREFIX):
-            body["messages"] = json.loads(prompt[len(CHAT_PREFIX):])
-            path = "/chat/completions"
-        else:
-            body["prompt"] = prompt
-            path = "/completions"
+        path, body = request_body(self.name, prompt, request, n, seed, max_tokens, self.rules)
         deadline = request.deadline
         if deadline is not None and answer:
             # One grace period for all of a run's late answers, and a moment for each.
             deadline = max(deadline + ANSWER_GRACE_S, time.monotonic() + 1.0)
+        reported: list[Usage] = []
+        call.usages.append(reported)
         with self.client.open(path, body, deadline) as response:
             for payload in event_payloads(response):
-                yield from choice_deltas(payload)
+                deltas, usage = stream_event(payload)
+                if usage is not None:
+                    reported.append(usage)
+                yield from deltas
+
+    def _first_max_tokens(self, request: SampleRequest) -> int:
+        """max_tokens of a sample's first request: its cap, and for a reasoning model (whose
+        server closes the block at the cap) room for the answer after it."""
+        if request.reasoning is not None and request.answer_cue:
+            return request.max_tokens + self.close_room(request) + request.answer_tokens
+        return request.max_tokens
 
     # -- sampling -------------------------------------------------------------------
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
         call = Call(on_done)
+        if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
+            self.told_min = True  # a server cannot be stopped from closing its block early
+            print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "
+                  "length (min_thinking) is kept on the llama.cpp engine only", file=sys.stderr)
         indices = list(range(request.n))
         if request.n > 1 and self.supports_n is not False:
             indices = self._draw_together(request, indices, on_token, call)
@@ -128,9 +162,12 @@ class RemoteEngine:
             first = call.failures[0]
             raise ThinkError(f"every sample failed: {first.message}", first.hint)
         completions.sort(key=lambda c: c.index)
-        prompt_tokens = self.count_tokens(request.prompt) * (1 if self.supports_n else
-                                                             max(1, len(completions)))
-        return SampleResult(completions, prompt_tokens, sum(c.tokens for c in completions),
+        prompt_tokens = self.count_tokens(request.prompt) * self._prompt_charges(len(completions))
+        generated = sum(c.tokens for c in completions)
+        counted = call.counted()
+        if counted is not None:  # the server's own tokenizer counted it all: not estimates
+            prompt_tokens, generated = counted
+        return SampleResult(completions, prompt_tokens, generated,
                             errors=[str(failure) for failure in call.failures])
 
     def _draw_together(self, request: SampleRequest, indices: list[int],
@@ -139,14 +176,15 @@ class RemoteEngine:
         trackers = {i: SampleTracker(request) for i in indices}
         cut = "stop"  # why samples still open when the stream ends are closed
         try:
-            for index, delta, reason in self._stream(request.prompt, request, len(indices),
-                                                     request.seed, request.max_tokens):
+            for delta in self._stream(request.prompt, request, len(indices), request.seed,
+                                      self._first_max_tokens(request), call):
+                index = delta.index
                 tracker = trackers.get(index)
                 if tracker is None or tracker.finish is not None:
                     continue
                 self._feed(tracker, index, delta, on_token)
-                if tracker.finish is None and reason is not None:
-                    self._close(request, tracker, index, reason, on_token, call)
+                if tracker.finish is None and delta.reason is not None:
+                    self._close(request, tracker, index, delta.reason, on_token, call)
                 if tracker.finish is not None:
                     call.finished(self._completion(index, tracker, request))
                 if call.stop.is_set():
@@ -179,12 +217,15 @@ class RemoteEngine:
             try:
                 last = None
                 try:
-                    for _, delta, reason in self._stream(request.prompt, request, 1,
-                                                         request.seed + index,
-                                                         request.max_tokens):
+                    for delta in self._stream(request.prompt, request, 1, request.seed + index,
+                                              self._first_max_tokens(request), call):
                         self._feed(tracker, index, delta, on_token)
-                        last = reason or last
+                        last = delta.reason or last
                         if tracker.finish is not None or call.stop.is_set():
+                            break
+                        if tracker.thinking_past(self.close_room(request)) and not delta.text:
+                            # Past the cap and the server's own close: cut here.
+                            last = "length"
                             break
                 except TimeUp:
                     last = "length"
@@ -195,8 +236,8 @@ class RemoteEngine:
                     self._close(request, tracker, index, last, on_token, call)
             except ThinkError as exc:
                 call.failed(exc)
-                call.finished(Completion(index, tracker.text, tracker.generated, FINISH_ERROR,
-                                         request.seed + index))
+                tracker.finish = FINISH_ERROR
+                call.finished(tracker.completion(index, request.seed + index))
                 return
             if tracker.finish is not None:
                 call.finished(self._completion(index, tracker, request))
@@ -204,36 +245,47 @@ class RemoteEngine:
         with ThreadPoolExecutor(max_workers=max(1, self.settings.max_in_flight)) as pool:
             list(pool.map(one, indices))
 
-    def _feed(self, tracker: SampleTracker, index: int, delta: str,
+    def _feed(self, tracker: SampleTracker, index: int, delta: Delta,
               on_token: TokenCallback | None) -> None:
-        if delta:
-            shown = tracker.feed(delta)
-            if on_token is not None and shown:
-                on_token(index, shown)
+        shown = ""
+        for logprob, confidence in delta.scores:  # where the server sent log-probabilities
+            tracker.score(logprob, confidence)
+        if tracker.finish is not None:
+            return  # stopped at low confidence (the caller closes its stream)
+        if delta.thinking and not tracker.thinking_past(self.close_room(tracker.request)):
+            shown = tracker.feed_thinking(delta.thinking)
+        if delta.text:
+            shown += tracker.server_closed_block()  # the answer began: its block is over
+            shown += tracker.feed(delta.text)
+        if on_token is not None and shown:
+            on_token(index, shown)
 
     def _close(self, request: SampleRequest, tracker: SampleTracker, index: int, reason: str,
                on_token: TokenCallback | None, call: Call) -> None:
         """The server stopped this sample; force an answer if it stopped at the cap."""
         cue = request.answer_cue
-        if cue and reason == "length" and tracker.answer_start is None:
+        in_block = tracker.block is not None and tracker.block.phase == THINKING
+        if cue and tracker.answer_start is None and (reason == "length" or in_block):
+            # Cut at the cap, or ended inside its thinking: it must still answer.
             shown = tracker.force_answer()
             if on_token is not None:
                 on_token(index, shown)
+        tracker.take_injected()  # the server is asked anew, below; nothing is fed to it
         if not (cue and tracker.forced and tracker.answer_tokens_used == 0):
             tracker.end_of_generation()
             return
         prompt = request.prompt
-        if prompt.startswith(CHAT_PREFIX):
+        if isinstance(prompt, Chat):
             # A chat reply cannot be continued: ask for the answer in a new turn.
-            messages = json.loads(prompt[len(CHAT_PREFIX):]) + [
-                {"role": "assistant", "content": tracker.text},
-                {"role": "user", "content": f"Give only the final answer, after '{cue}'."}]
-            prompt = CHAT_PREFIX + json.dumps(messages)
+            # Thinking off: the answer is asked for, not more thought.
+            prompt = replace(prompt.then(("assistant", tracker.untagged()),
+                                         ("user", f"Give only the final answer, after '{cue}'.")),
+                             thinking=False)
         else:
             prompt = prompt + tracker.text
         try:
-            for _, delta, _ in self._stream(prompt, request, 1, request.seed + index,
-                                            request.answer_tokens, answer=True):
+            for delta in self._stream(prompt, request, 1, request.seed + index,
+                                      request.answer_tokens, call, answer=True):
                 self._feed(tracker, index, delta, on_token)
                 if tracker.finish is not None:
                     return
@@ -243,5 +295,4 @@ class RemoteEngine:
 
     def _completion(self, index: int, tracker: SampleTracker,
                     request: SampleRequest) -> Completion:
-        return Completion(index, tracker.text, tracker.generated,
-                          tracker.finish or FINISH_CANCELLED, request.seed + index)
+        return tracker.completion(index, request.seed + index)

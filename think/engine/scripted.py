@@ -13,11 +13,15 @@ from think.engine.base import (
     DoneCallback,
     SampleRequest,
     SampleResult,
-    SampleTracker,
     TokenCallback,
 )
+from think.engine.prompt import Prompt, prompt_text
+from think.engine.rules import PLAIN, ModelRules
+from think.engine.tracker import SampleTracker
 
 Responder = Callable[[SampleRequest, int], str]
+# A token's confidence: (the sample's seed, the token's number from 0) -> confidence.
+TokenConfidence = Callable[[int, int], float]
 
 
 def split_tokens(text: str) -> list[str]:
@@ -34,16 +38,20 @@ class ScriptedEngine:
     name: str = "scripted"
     context: int = 32768
     prompt_format: str = "base"
+    rules: ModelRules = PLAIN
     history: list[SampleRequest] = field(default_factory=list)
+    # Where set, requests that ask for confidences get these (log-probability -1 each).
+    token_confidence: TokenConfidence | None = None
 
     def __post_init__(self) -> None:
         self._queue: deque[str] = deque(self.replies)
 
-    def count_tokens(self, text: str) -> int:
-        return len(split_tokens(text))
+    def count_tokens(self, prompt: Prompt) -> int:
+        return len(split_tokens(prompt_text(prompt)))
 
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
-        return "".join(f"<{m['role']}>\n{m['content']}\n" for m in messages) + "<assistant>\n"
+    def draw_cost(self, request: SampleRequest) -> int:
+        # The prompt is charged once; a sample's tokens are its thinking and answer.
+        return self.count_tokens(request.prompt) + request.n * request.most_tokens(0)
 
     def _reply(self, request: SampleRequest, index: int) -> str:
         if self.respond is not None:
@@ -73,13 +81,18 @@ class ScriptedEngine:
                     jumped = True
                     tokens = deque(split_tokens(reply[reply.index(cue) + len(cue):]))
                 if not tokens:
-                    tracker.end_of_generation()
-                    break
+                    if tracker.end_of_generation():
+                        break
+                    continue  # inside a thinking block: it was closed for the sample
+                if request.confidence and self.token_confidence is not None:
+                    seed = request.seed + index
+                    tracker.score(-1.0, self.token_confidence(seed, tracker.generated))
+                    if tracker.finish is not None:
+                        break  # stopped at low confidence (DeepConf online)
                 shown = tracker.feed(tokens.popleft())
                 if on_token and shown:
                     on_token(index, shown)
-            done = Completion(index, tracker.text, tracker.generated, tracker.finish or "stop",
-                              request.seed + index)
+            done = tracker.completion(index, request.seed + index, "stop")
             completions.append(done)
             if on_done is not None and not on_done(done):
                 break

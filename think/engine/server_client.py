@@ -23,11 +23,12 @@ from think.engine.http_stream import (
     open_watched,
     read_body,
     served_models,
-    shown_url,
 )
 from think.errors import ModelError, ThinkError
+from think.urls import shown_url
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+TOKENIZE_TIMEOUT_S = 1.0  # a count is a convenience: a server slow to give one is not asked
 
 
 class TimeUp(Exception):
@@ -138,6 +139,20 @@ class ServerClient:
             return ModelError(f"the server has no model '{self.name}' ({detail})",
                               "check the model name the server serves")
         return ThinkError(f"the server answered {exc.code}: {detail}", "check the server's log")
+
+    def count_tokens(self, text: str) -> int | None:
+        """The server's own count of text's tokens (llama-server's /tokenize, at the root),
+        or None where it has no such endpoint or does not answer within a second."""
+        root = self.base.removesuffix("/v1")
+        body = json.dumps({"content": text, "add_special": False}).encode()
+        request = urllib.request.Request(root + "/tokenize", data=body, headers=self._headers())
+        try:
+            with urllib.request.urlopen(request, timeout=TOKENIZE_TIMEOUT_S) as response:
+                reply = json.loads(response.read(1 << 22))
+        except (OSError, ValueError, http.client.HTTPException):
+            return None
+        tokens = reply.get("tokens") if isinstance(reply, dict) else None
+        return len(tokens) if isinstance(tokens, list) else None
 
     def check_model(self) -> None:
         """Fail early, with the names it serves, when the server lacks the model."""

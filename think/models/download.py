@@ -1,14 +1,14 @@
 """Model downloads: resumable, checked against SHA-256, never a partial file under the final name.
 
-A download writes FILE.partial beside the target and resumes it with an HTTP Range request,
-so an interrupted pull continues where it stopped. The finished file is hashed before it is
-renamed into place; a wrong hash removes it.
+A download writes a partial file beside the target (FILE.partial, or the Hugging Face cache's
+BLOB.incomplete) and resumes it with an HTTP Range request, so an interrupted pull continues
+where it stopped. The finished file is hashed before it is renamed into place; a wrong hash
+removes it.
 """
 
 from __future__ import annotations
 
 import http.client
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -16,27 +16,17 @@ from pathlib import Path
 
 from think.errors import ModelError
 from think.hashing import CHUNK, file_sha256
+from think.models.hub import TOKEN_HINT
 
-DEFAULT_HUB = "https://huggingface.co"
 TIMEOUT_S = 30
-TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
 ByteProgress = Callable[[int, int | None], None]  # bytes done, total bytes (None if unknown)
 
 
-def hub_url(repo: str, file: str) -> str:
-    """Where a hub repository serves a file (THINK_HUB_URL overrides the hub)."""
-    hub = os.environ.get("THINK_HUB_URL", DEFAULT_HUB).rstrip("/")
-    return f"{hub}/{repo}/resolve/main/{file}"
-
-
-def _request(url: str, start: int) -> urllib.request.Request:
-    request = urllib.request.Request(url, headers={"User-Agent": "think"})
+def _request(url: str, start: int, headers: dict[str, str]) -> urllib.request.Request:
+    request = urllib.request.Request(url, headers={"User-Agent": "think", **headers})
     if start:
         request.add_header("Range", f"bytes={start}-")
-    token = next((os.environ[name] for name in TOKEN_VARIABLES if os.environ.get(name)), None)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
     return request
 
 
@@ -50,16 +40,19 @@ def ensure_folder(folder: Path) -> None:
 
 
 def download(url: str, target: Path, sha256: str | None, progress: ByteProgress,
-             retries: int = 3) -> str:
+             retries: int = 3, partial: Path | None = None,
+             headers: dict[str, str] | None = None) -> str:
     """Fetch url to target, resuming a previous partial file; returns the file's SHA-256."""
-    partial = target.with_name(target.name + ".partial")
+    partial = partial or target.with_name(target.name + ".partial")
     ensure_folder(target.parent)
     for attempt in range(retries + 1):
         try:
-            _fetch(url, partial, progress)
+            _fetch(url, partial, progress, headers or {})
             break
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
                 TimeoutError) as exc:
+            if isinstance(exc, urllib.error.HTTPError) and exc.code == 416:
+                break  # the partial file already has every byte: the hash check decides
             if isinstance(exc, urllib.error.HTTPError) or attempt == retries:
                 raise _explain(exc, url, partial) from None
     digest = file_sha256(partial)
@@ -72,9 +65,9 @@ def download(url: str, target: Path, sha256: str | None, progress: ByteProgress,
     return digest
 
 
-def _fetch(url: str, partial: Path, progress: ByteProgress) -> None:
+def _fetch(url: str, partial: Path, progress: ByteProgress, headers: dict[str, str]) -> None:
     start = partial.stat().st_size if partial.exists() else 0
-    with urllib.request.urlopen(_request(url, start), timeout=TIMEOUT_S) as response:
+    with urllib.request.urlopen(_request(url, start, headers), timeout=TIMEOUT_S) as response:
         if start and response.status != 206:
             start = 0  # the server ignored the range: start over
         length = response.headers.get("Content-Length")
@@ -101,7 +94,7 @@ def _explain(exc: Exception, url: str, partial: Path) -> ModelError:
     if isinstance(exc, urllib.error.HTTPError):
         if exc.code in (401, 403):
             return ModelError(f"{url} refused the download ({exc.code}): the model may be gated",
-                              f"accept its licence on the hub and set {TOKEN_VARIABLES[0]}")
+                              TOKEN_HINT)
         if exc.code == 404:
             return ModelError(f"{url} was not found (404)",
                               "check the repo and file of this model in models.yaml")

@@ -1,4 +1,5 @@
-"""`think models`: what is registered and installed, pulling, adding and removing models."""
+"""`think models`: what is registered and installed (and in which store), pulling into the
+Hugging Face cache, adding and removing models."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.config.loader import write_yaml
 from think.errors import ConfigError, ModelError, UsageError
-from think.models.download import ByteProgress, download, ensure_folder, hub_url
+from think.models.caches import Found, find
+from think.models.download import ByteProgress
+from think.models.hub import HubFile
+from think.models.hub_pull import forget, pull_to_cache
 from think.models.resolve import entry_path
-from think.shared_files import exclusive
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 
@@ -31,6 +34,7 @@ class ModelRow:
     path: Path | None
     is_default: bool
     user: bool
+    source: str | None = None  # hf-cache, lm-studio, ollama, think, or path (registered file)
 
 
 def _user_data() -> dict[str, Any]:
@@ -49,10 +53,12 @@ def _save_user_data(data: dict[str, Any]) -> Path:
     return write_yaml(paths.user_models_file(), data, sort_keys=False)
 
 
-def known_file(name: str, entry: ModelEntry) -> Path | None:
-    """The model's file if it is on disk (packaged models count once assembled or installed)."""
+def known_file(name: str, entry: ModelEntry) -> Found | None:
+    """The model's file if it is on disk, and where (packaged models count once assembled)."""
+    if entry.repo and entry.file and not entry.path:
+        return find(name, entry)
     try:
-        return entry_path(name, entry)
+        return Found(entry_path(name, entry), "path" if entry.path else "think")
     except ModelError:
         return None
 
@@ -62,9 +68,10 @@ def list_models() -> list[ModelRow]:
     user = set(_user_data()["models"])
     rows = []
     for name, entry in registry.models.items():
-        path = known_file(name, entry)
-        rows.append(ModelRow(name, entry, path is not None, path, name == registry.default,
-                             name in user))
+        found = known_file(name, entry)
+        rows.append(ModelRow(name, entry, found is not None, found.path if found else None,
+                             name == registry.default, name in user,
+                             found.source if found else None))
     return rows
 
 
@@ -77,31 +84,41 @@ def lookup(name: str) -> ModelEntry:
 
 
 def pull(name: str, progress: ByteProgress,
-         on_wait: Callable[[], None] | None = None) -> tuple[Path, str]:
-    """Download a registry model into the models directory; returns its path and SHA-256.
+         on_wait: Callable[[], None] | None = None) -> tuple[Path, str, str]:
+    """Make a registry model's file available; returns its path, SHA-256 (when downloaded)
+    and where it is (hf-cache, lm-studio, ollama, think).
 
-    A second pull of the same model waits for the first (on_wait says so) and then finds the
-    file there, instead of appending to the same partial file.
+    A file another tool already has is used as it is. Otherwise it is downloaded into the
+    Hugging Face cache; a second pull of the same model waits for the first and then finds
+    the file there, instead of appending to the same partial file.
     """
     entry = lookup(name)
     if entry.package or entry.path:
-        path = entry_path(name, entry)
-        return path, ""
+        return entry_path(name, entry), "", "path" if entry.path else "think"
     assert entry.repo and entry.file
-    target = paths.models_dir() / entry.file
-    if target.is_file():
-        return target, ""
-    ensure_folder(target.parent)  # the lock file lives beside the model
-    with exclusive(target, on_wait):
-        if target.is_file():
-            return target, ""
-        digest = download(hub_url(entry.repo, entry.file), target, entry.sha256, progress)
-    if not entry.sha256:
-        # No published hash: pin the one seen now, so a later download must match it.
-        data = _user_data()
-        data["models"][name] = {**entry.model_dump(exclude_none=True), "sha256": digest}
-        _save_user_data(data)
-    return target, digest
+    found = find(name, entry)
+    if found:
+        return found.path, "", found.source
+    path, info = pull_to_cache(entry.repo, entry.file, entry.revision, entry.sha256, progress,
+                               on_wait)
+    _pin(name, entry, info)
+    return path, info.sha256 or entry.sha256 or "", "hf-cache"
+
+
+def _pin(name: str, entry: ModelEntry, info: HubFile) -> None:
+    """Keep the revision (and hash) resolved now in the user's models.yaml, so a later pull
+    fetches the same file; fields the user wrote are kept as they are."""
+    if entry.revision and (entry.sha256 or not info.sha256):
+        return
+    data = _user_data()
+    mine = data["models"].get(name)
+    if not isinstance(mine, dict):
+        mine = {}  # only the pin: the rest still comes from the shipped entry (layered)
+    mine.setdefault("revision", info.commit)
+    if info.sha256:
+        mine.setdefault("sha256", info.sha256)
+    data["models"][name] = mine
+    _save_user_data(data)
 
 
 def add(name: str, file: Path, format: str | None, metadata: dict[str, str]) -> Path:
@@ -137,6 +154,13 @@ def remove(name: str) -> list[str]:
             if stale.exists():
                 stale.unlink()
                 done.append(f"deleted {stale}")
+        # In the Hugging Face cache, only the revision a pull pinned: other revisions, and
+        # LM Studio's and Ollama's files, were put there by the user's other tools.
+        if entry.revision:
+            done += [f"deleted {gone}" for gone in forget(entry.repo, entry.file, entry.revision)]
+        left = find(name, entry)
+        if left:
+            done.append(f"kept {left.path} ({left.source}: another tool's copy)")
     if load_settings().get("model") == name:
         save_setting("model", None)
         done.append(f"'{name}' is no longer the default model")

@@ -17,7 +17,6 @@ from think.errors import UsageError
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
 MIN_COT_TOKENS = 32
-CUE_TOKENS = 8  # room for a forced answer cue ("\nFinal answer:": 4-5 tokens in most vocabularies)
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,7 @@ class PromptCosts:
     direct: int
     cot: int
     round_overhead: int  # prompt tokens of one critique+revise round beyond solution and critique
+    cue: int = 6  # tokens of the forced answer cue; engines count it ("\nFinal answer:" is 4-6)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class Plan:
     early_stop_min_samples: int = 3
     top_up_to: int = 0  # a vote may grow to this many samples with unspent budget (0: never)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    top_k: int = 40
+    top_p: float = 0.95
+    min_thinking_tokens: int = 0  # a reasoning model thinks at least this long ("Wait")
     predicted_seconds: float | None = None  # from the profile's measured speeds, if any
 
     @property
@@ -122,6 +125,7 @@ class Knobs:
     answer_tokens: int | None = None  # None: the profile's answer_tokens
     top_up_to: int = 0  # a vote may grow to this many samples with unspent budget (0: never)
     notes: tuple[str, ...] = ()
+    reserved: int = 0  # tokens kept for a step after the samples (a usc vote's selection)
 
 
 @dataclass(frozen=True)
@@ -140,16 +144,17 @@ class Sizing:
         return self.budget * self.profile.unit_tokens
 
     def chains(self, samples: int = 1, rounds: int = 0, limit: int | None = None,
-               top_up_to: int = 0) -> Knobs:
+               top_up_to: int = 0, reserved: int = 0) -> Knobs:
         """`samples` chains of thought on the CoT prompt, then `rounds` of refinement, their
-        thinking as long as spends the budget, within the context and `limit`."""
+        thinking as long as spends the budget less `reserved`, within the context and
+        `limit`."""
         profile, prompts = self.profile, self.prompts
         answer, critique = profile.answer_tokens, profile.critique_tokens
         notes: list[str] = []
-        cot = _fill_cot(self.total, prompts.cot, samples, rounds, answer, critique,
+        cot = _fill_cot(self.total - reserved, prompts.cot, samples, rounds, answer, critique,
                         prompts.round_overhead)
         cot = cot if limit is None else min(cot, limit)
-        cap = _context_cap(self.context, prompts.cot, answer, rounds, critique,
+        cap = _context_cap(self.context, prompts.cot, answer + prompts.cue, rounds, critique,
                            prompts.round_overhead)
         if cot > cap:
             cot = cap
@@ -159,7 +164,7 @@ class Sizing:
             cot = MIN_COT_TOKENS
             notes.append("the prompt leaves little of the budget; thinking kept at its minimum")
         return Knobs(prompt=prompts.cot, cot_tokens=cot, samples=samples, refine_rounds=rounds,
-                     top_up_to=top_up_to, notes=tuple(notes))
+                     top_up_to=top_up_to, notes=tuple(notes), reserved=reserved)
 
 
 def make_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int,
@@ -182,7 +187,7 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
     samples, rounds, cot = knobs.samples, knobs.refine_rounds, knobs.cot_tokens
     stop = profile.early_stop.enabled if early_stop is None else early_stop
     planned = plan_cost(knobs.prompt, cot + answer if cot else answer, samples, rounds,
-                        profile.critique_tokens, prompts.round_overhead)
+                        profile.critique_tokens, prompts.round_overhead) + knobs.reserved
     notes = list(knobs.notes)
     if planned > total * 1.25 or planned < total * 0.75:
         notes.append(f"planned {planned / profile.unit_tokens:.1f} units for a budget of {budget}")
@@ -193,7 +198,9 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
         early_stop_threshold=profile.early_stop.threshold,
         early_stop_min_samples=profile.early_stop.min_samples,
-        top_up_to=knobs.top_up_to, notes=tuple(notes),
+        top_up_to=knobs.top_up_to, notes=tuple(notes), top_k=profile.top_k,
+        top_p=profile.top_p,
+        min_thinking_tokens=int(getattr(stage, "min_thinking", 0.0) * cot),
     )
     return plan, knobs.prompt
 
@@ -207,8 +214,8 @@ def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, c
 
 def _context_cap(context: int, prompt: int, answer: int, rounds: int, critique: int,
                  overhead: int) -> int:
-    """The longest thinking one sequence can hold in the model's context."""
-    answer += CUE_TOKENS  # a forced sample reads the answer cue before its answer
+    """The longest thinking one sequence can hold in the model's context; `answer` counts
+    the forced answer cue with the answer."""
     if rounds:
         # The revise prompt holds the question, the solution, the critique and the revision.
         return (context - prompt - overhead - 2 * critique) // 2 - answer

@@ -15,6 +15,7 @@ from think.errors import Interrupted
 from think.events import Event, EventHandler, Finished
 from think.planning.budget import Plan, plan_cost
 from think.result import Compute, Result, SampleRecord, StepRecord, VoteSummary
+from think.strategies.confidence import VoteRule
 from think.strategies.solver import Run
 from think.strategies.vote import Tally, tally
 
@@ -36,7 +37,8 @@ def step_plan(step: AutoStep, profile: Profile, budget: int, prompt_tokens: int,
                         samples=samples, refine_rounds=step.refine_rounds,
                         temperature=profile.temperature, answer_tokens=profile.answer_tokens,
                         critique_tokens=profile.critique_tokens,
-                        unit_tokens=profile.unit_tokens, planned_tokens=cost)
+                        unit_tokens=profile.unit_tokens, planned_tokens=cost,
+                        top_k=profile.top_k, top_p=profile.top_p)
         samples -= 1
     return None
 
@@ -88,7 +90,7 @@ class Adaptive:
                     run = Run(question=self.question, task=self.task,
                               task_detected=self.task_detected, plan=plan, engine=engine,
                               seed=self.seed + 1000 * step_no, emit=self._forward,
-                              profile=self.profile.name)
+                              profile=self.profile.name, rule=VoteRule.of(self.profile))
                     result = run.solve()
                     compute.add(result.compute.prompt_tokens, result.compute.generated_tokens)
                     compute.seconds += result.compute.seconds

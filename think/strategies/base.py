@@ -26,6 +26,10 @@ class ChainStage(StageSettings):
 
     # cot: the thinking cap at from_budget; refine and vote: the target length of a chain.
     cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 256
+    # A reasoning model thinks at least this share of its cap: closing its block (or ending)
+    # sooner is suppressed and "Wait" appended, so budget buys longer thinking, not only more
+    # samples. 0: it stops when it likes.
+    min_thinking: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
 class Strategy(Protocol[S]):

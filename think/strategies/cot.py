@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from think.engine.base import Completion, Engine, SampleRequest, SampleResult
+from think.engine.base import FINISH_LOW, Completion, Engine, SampleRequest, SampleResult
+from think.engine.prompt import Prompt
+from think.engine.thinking import Reasoning
 from think.events import EventHandler, SampleDone, StepStarted, Token
 from think.planning.budget import Knobs, Plan, Sizing
 from think.result import SampleRecord
@@ -28,6 +30,23 @@ def answer_end(task: str) -> str:
     return CODE_ANSWER_END if task == "code" else "\n"
 
 
+def sampling(prompts: Prompts, plan: Plan, temperature: float | None = None) -> dict[str, Any]:
+    """A request's sampler settings: the plan's (the profile's), with the model's own in
+    their place where models.yaml gives them."""
+    chosen = prompts.engine.rules.sampling(
+        plan.temperature if temperature is None else temperature, plan.top_k, plan.top_p)
+    return {"temperature": chosen.temperature, "top_k": chosen.top_k, "top_p": chosen.top_p,
+            "min_p": chosen.min_p}
+
+
+def thinking(prompts: Prompts, plan: Plan) -> Reasoning | None:
+    """A reasoning model's block rules for a chain, with the plan's minimum thinking."""
+    reasoning = prompts.engine.rules.reasoning
+    if reasoning is None:
+        return None
+    return replace(reasoning, min_tokens=min(plan.min_thinking_tokens, plan.cot_tokens))
+
+
 def direct_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
     """One answer with no chain of thought: the model's next line (or code block)."""
     prompt = prompts.direct()
@@ -35,18 +54,19 @@ def direct_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
         prompt=prompt, shared_prefix=prompts.shared_prefix(prompt), n=1,
         max_tokens=plan.answer_tokens, stop=prompts.stops(),
         answer_cue="", answer_tokens=plan.answer_tokens, answer_end=answer_end(prompts.task),
-        temperature=plan.temperature, seed=seed)
+        seed=seed, **sampling(prompts, plan))
 
 
-def cot_request(prompt: str, prompts: Prompts, plan: Plan, n: int, seed: int,
+def cot_request(prompt: Prompt, prompts: Prompts, plan: Plan, n: int, seed: int,
                 temperature: float | None = None) -> SampleRequest:
-    """Chains of thought capped at plan.cot_tokens, each forced to answer at the cap."""
+    """Chains of thought capped at plan.cot_tokens, each forced to answer at the cap (a
+    reasoning model's cap counts its thinking block, which is closed for it there)."""
     return SampleRequest(
         prompt=prompt, shared_prefix=prompts.shared_prefix(prompt), n=n,
         max_tokens=plan.cot_tokens, stop=prompts.stops(),
         answer_cue=FINAL_CUE, answer_tokens=plan.answer_tokens,
-        answer_end=answer_end(prompts.task),
-        temperature=plan.temperature if temperature is None else temperature, seed=seed)
+        answer_end=answer_end(prompts.task), seed=seed, reasoning=thinking(prompts, plan),
+        **sampling(prompts, plan, temperature))
 
 
 def tests_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
@@ -55,14 +75,19 @@ def tests_request(prompts: Prompts, plan: Plan, seed: int) -> SampleRequest:
     return SampleRequest(prompt=prompt, n=1, max_tokens=plan.critique_tokens,
                          stop=prompts.stops(), answer_cue=FINAL_CUE,
                          answer_tokens=plan.critique_tokens, answer_end=CODE_ANSWER_END,
-                         temperature=0.0, seed=seed)
+                         seed=seed, **sampling(prompts, plan, 0.0))
 
 
 def record(completion: Completion, task: str, offset: int = 0) -> SampleRecord:
     """A finished completion as a sample record with its extracted answer."""
-    return SampleRecord(index=completion.index + offset, text=completion.text,
-                        answer=extract(task, completion.text), tokens=completion.tokens,
-                        finish=completion.finish, seed=completion.seed)
+    # A reasoning model's answer is read only after its thinking block.
+    # A sample stopped at low confidence (DeepConf online) never answered.
+    answer = None if completion.finish == FINISH_LOW else \
+        extract(task, completion.text[completion.answer_from:])
+    return SampleRecord(index=completion.index + offset, text=completion.text, answer=answer,
+                        tokens=completion.tokens, finish=completion.finish, seed=completion.seed,
+                        thinking_tokens=completion.thinking_tokens, closed=completion.closed,
+                        confidence=completion.confidence)
 
 
 def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: EventHandler,

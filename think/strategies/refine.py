@@ -16,7 +16,7 @@ from think.events import CritiqueDone, EventHandler
 from think.planning.budget import Knobs, Plan, Sizing, round_cost
 from think.result import CritiqueRecord, SampleRecord
 from think.strategies.base import ChainStage, Strategy
-from think.strategies.cot import cot_request, draw
+from think.strategies.cot import cot_request, draw, sampling
 from think.strategies.verify import CodeCheck, critique_from
 from think.tasks.prompts import VERDICT_CUE, Prompts
 
@@ -58,7 +58,7 @@ class Refiner:
             max_tokens=self.plan.critique_tokens,
             stop=stops + ((REVISE_STOP,) if stops else ()),
             answer_cue=VERDICT_CUE, answer_tokens=VERDICT_TOKENS,
-            temperature=self.plan.temperature, seed=seed)
+            seed=seed, **sampling(self.verifier_prompts, self.plan))
 
     def _critique(self, current: SampleRecord, seed: int, round_no: int) -> tuple[str, str]:
         """The critique of a solution and its verdict: from running tests, else the verifier."""

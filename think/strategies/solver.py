@@ -3,23 +3,39 @@ chains of thought with a vote, refinement)."""
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
-from think.engine.base import Engine, SampleRequest
+from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
-from think.planning.budget import CUE_TOKENS, Plan
-from think.result import Compute, CritiqueRecord, Result, SampleRecord, VoteSummary
+from think.planning.budget import Plan
+from think.result import Compute, CritiqueRecord, OnlineStop, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
 from think.strategies import registry
+from think.strategies.confidence import USC, VoteRule, online_threshold, weigh
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.refine import Refiner
+from think.strategies.usc import MOST_CANDIDATES, candidate_text, picked, selection_request
 from think.strategies.verify import CodeCheck
-from think.strategies.vote import Tally, settled, tally
+from think.strategies.vote import Tally, settled
 from think.tasks.prompts import Prompts
+
+
+def most_that_fit(cost: Callable[[int], int], left: int, most: int) -> int:
+    """The largest n <= most whose cost(n) (growing with n) is within `left`, or 0."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if cost(middle) <= left:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @dataclass
@@ -43,6 +59,9 @@ class Run:
     asked: int = 0  # vote samples asked for so far: the plan's, then any top-up rounds
     testing: dict[int, Future[RunResult | None]] = field(default_factory=dict)  # by index
     critiques: list[CritiqueRecord] = field(default_factory=list)
+    rule: VoteRule = field(default_factory=VoteRule)  # how the vote counts (the profile's)
+    unweighed: bool = False  # a confidence rule met samples with none (said once)
+    stop_below: float | None = None  # DeepConf online's threshold, once the warm-up set it
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)
@@ -97,13 +116,55 @@ class Run:
         """Draw the plan's chains of thought and vote, topping up while it is unsettled."""
         request = cot_request(self.prompts.cot(), self.prompts, self.plan, n=self.plan.samples,
                               seed=self.seed)
-        prompt_cost = self._draw_votes(request)
-        while not self.vote.early_stopped and (more := self._top_up_size(prompt_cost)):
+        # Only a confidence rule pays for each token's log-probabilities.
+        request = replace(request, confidence=self.rule.needs_confidence,
+                          window=self.rule.window)
+        if 0 < self.rule.warmup < request.n:
+            request = self._warm_up(request)
+        if not self.vote.early_stopped:
+            self._draw_votes(request)
+        while not self.vote.early_stopped and (more := self._top_up_size(request)):
             # Seeds continue from the samples drawn so far, so no two samples share one.
             self._draw_votes(replace(request, n=more, seed=self.seed + self.asked))
+        if self.rule.name == USC:
+            self._select_consistent()
 
-    def _draw_votes(self, request: SampleRequest) -> int:
-        """Draw request.n more vote samples; returns the prompt tokens the draw was charged."""
+    def _voters(self) -> list[SampleRecord]:
+        """The samples whose answers count: finished, not cut short, with an answer."""
+        return [s for s in self.samples if s.answer is not None
+                and s.finish not in (FINISH_CANCELLED, FINISH_LOW)]
+
+    def _select_consistent(self) -> None:
+        """USC: the model names the most consistent of the candidates; with one distinct
+        answer (or tests that decided) there is nothing to choose."""
+        voters = self._voters()[:MOST_CANDIDATES]
+        if len({s.answer for s in voters}) < 2 or any(s.tests == "passed" for s in voters):
+            return
+        candidates = [candidate_text(s) for s in voters]
+        request = selection_request(self.prompts, candidates, self.plan, self.seed + 30_000)
+        records, used = draw(self.engine, request, self.task, "select", self.emit,
+                             deadline=self.deadline)
+        self.spend(used.prompt_tokens, used.generated_tokens)
+        pick = picked(records[0].text, len(voters)) if records else None
+        if pick is None:
+            print("think: note: the model named none of the candidates; the majority stands",
+                  file=sys.stderr)
+            return
+        self.best = voters[pick].answer
+        self.vote = replace(self.vote, leader=self.best, rule=USC, selected=voters[pick].index)
+
+    def _warm_up(self, request: SampleRequest) -> SampleRequest:
+        """DeepConf online: draw the warm-up whole; returns the rest of the request, which
+        stops each sample whose window confidence falls below the warm-up's threshold."""
+        self._draw_votes(replace(request, n=self.rule.warmup))
+        self.stop_below = online_threshold(
+            [s.confidence for s in self.samples if s.confidence is not None
+             and s.finish != FINISH_CANCELLED], self.rule.keep)
+        return replace(request, n=request.n - self.rule.warmup, seed=self.seed + self.asked,
+                       stop_below=self.stop_below)
+
+    def _draw_votes(self, request: SampleRequest) -> None:
+        """Draw request.n more vote samples."""
         first, kept = self.asked, len(self.samples)
         self.asked += request.n
 
@@ -122,15 +183,13 @@ class Run:
         self.samples[kept:] = [verified.get(record.index, record) for record in records]
         if self.testing or self.check is not None:
             self._count_votes(stop_early=self.plan.early_stop)  # with the late outcomes
-        return used.prompt_tokens
 
-    def _top_up_size(self, prompt_cost: int) -> int:
-        """How many more samples the unspent budget surely pays for while the vote is
-        unsettled (0: settled, out of time, at the profile's cap, or not enough left).
+    def _top_up_size(self, request: SampleRequest) -> int:
+        """How many more samples of `request` the unspent budget surely pays for while the
+        vote is unsettled (0: settled, out of time, at the profile's cap, or not enough left).
 
-        Each sample is costed at its cap (thinking, cue and answer), so the run stays within
-        the plan however long the samples turn out; the prompt is costed as in the first
-        draw, or per sample for engines that charge it per sample.
+        The engine costs the draw with every sample at its cap, so the run stays within the
+        plan however long the samples turn out.
         """
         room = self.plan.top_up_to - self.asked
         out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
@@ -139,13 +198,16 @@ class Run:
             return 0
         left = self.plan.planned_tokens - self.compute.prompt_tokens \
             - self.compute.generated_tokens
-        per_sample = self.plan.cot_tokens + CUE_TOKENS + self.plan.answer_tokens + 1
-        more = min(room, (left - prompt_cost) // per_sample)
-        if more > self.plan.samples:
-            # An engine that charges the prompt per sample (a server without `n`) charged
-            # prompt_cost for plan.samples samples; a larger draw costs that much more.
-            more = min(more, int(left // (prompt_cost / self.plan.samples + per_sample)))
-        return max(0, more)
+        if self.rule.name == USC:  # the selection still to come
+            left -= self.engine.draw_cost(self._selection_bound())
+        return most_that_fit(lambda n: self.engine.draw_cost(replace(request, n=n)), left, room)
+
+    def _selection_bound(self) -> SampleRequest:
+        """The largest selection request a usc vote can still send: a full list of
+        candidates, each as long as the longest so far."""
+        longest = max((candidate_text(s) for s in self._voters()), key=len, default="")
+        return selection_request(self.prompts, [longest or "x" * 40] * MOST_CANDIDATES,
+                                 self.plan, 0)
 
     def _test(self, sample: SampleRecord) -> None:
         """Hand the sample's code to the test pool (when there are tests to run)."""
@@ -175,24 +237,32 @@ class Run:
     def _tally(self) -> Tally:
         """The vote of the finished samples."""
         # A sample whose tests are still running waits to vote until they are done.
-        finished = [s for s in self.samples if s.finish != "cancelled"
+        finished = [s for s in self.samples if s.finish not in (FINISH_CANCELLED, FINISH_LOW)
                     and s.index not in self.testing]
-        if any(s.tests == "passed" for s in finished):
-            # Execution decides: only programs that pass the tests vote.
-            return tally([s.answer if s.tests == "passed" else None for s in finished])
-        return tally([s.answer for s in finished])
+        passed = any(s.tests == "passed" for s in finished)
+        # Execution decides: only programs that pass the tests vote.
+        current = weigh([(s.answer if s.tests == "passed" or not passed else None, s.confidence)
+                         for s in finished], self.rule)
+        if self.rule.weighs and current.rule == "majority" and current.total \
+                and not self.unweighed:
+            self.unweighed = True
+            print(f"think: note: the {self.rule.name} vote needs token log-probabilities and "
+                  f"{self.engine.name} gave none; counting votes plainly", file=sys.stderr)
+        return current
 
     def _count_votes(self, stop_early: bool) -> bool:
         """Update the vote from the finished samples; True when it is settled."""
         current = self._tally()
-        drawn = sum(s.finish != "cancelled" for s in self.samples)
+        drawn = sum(s.finish != FINISH_CANCELLED for s in self.samples)
         asked = max(self.asked, self.plan.samples)
         done = stop_early and drawn < asked and settled(
             current, self.plan.early_stop_threshold, self.plan.early_stop_min_samples)
+        stop = OnlineStop.of(self.samples, self.stop_below)
         self.vote = VoteSummary.of(current, self.plan.samples, drawn,
-                                   topped_up=asked - self.plan.samples, early_stopped=done)
+                                   topped_up=asked - self.plan.samples, early_stopped=done,
+                                   online=stop)
         self.best = current.leader if current.leader is not None else self.best
-        self.emit(VoteUpdated(current, drawn, asked, done))
+        self.emit(VoteUpdated(current, drawn, asked, done, online=stop))
         return done
 
     def refine(self) -> None:

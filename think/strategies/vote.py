@@ -30,8 +30,10 @@ class Tally:
     counts: dict[str, int] = field(default_factory=dict)
     leader: str | None = None
     tied: tuple[str, ...] = ()
-    confidence: float = 0.0
+    confidence: float = 0.0  # the evidence settled() reads (a weighted vote: leader's share)
     abstained: int = 0
+    weights: dict[str, float] = field(default_factory=dict)  # a weighted vote's shares
+    rule: str = "majority"  # the rule that decided (strategies/confidence)
 
     @property
     def total(self) -> int:
@@ -67,9 +69,12 @@ def settled(current: Tally, threshold: float, min_samples: int) -> bool:
 
 
 class VoteStage(ChainStage):
-    """Samples of about cot_tokens thinking each, at most max_samples (top-ups included)."""
+    """Samples of about cot_tokens thinking each, at most max_samples (top-ups included).
+    The planner lengthens the thinking to spend what the samples leave of the budget, up to
+    max_cot_tokens when set (a fitted profile keeps the length it was measured at)."""
 
     max_samples: Annotated[int, Field(ge=2, le=256)] = 64
+    max_cot_tokens: Annotated[int | None, Field(ge=16, le=32768)] = None
 
 
 class Vote:
@@ -81,10 +86,17 @@ class Vote:
 
     def plan(self, stage: VoteStage, sizing: Sizing) -> Knobs:
         """As many samples of cot_tokens as the budget pays for; their thinking fills it."""
+        from think.strategies.usc import USC, reserve  # usc counts with vote's tallies
+
         solution = stage.cot_tokens + sizing.profile.answer_tokens
-        samples = round((sizing.total - sizing.prompts.cot) / solution)
+        # A usc vote keeps room for its selection request (strategies/usc).
+        kept = reserve(sizing.prompts.direct, sizing.profile.answer_tokens) \
+            if sizing.profile.vote_rule == USC else 0
+        samples = round((sizing.total - sizing.prompts.cot - kept) / solution)
         return sizing.chains(samples=max(2, min(stage.max_samples, samples)),
-                             top_up_to=stage.max_samples if sizing.profile.top_up else 0)
+                             limit=stage.max_cot_tokens,
+                             top_up_to=stage.max_samples if sizing.profile.top_up else 0,
+                             reserved=kept)
 
     def run(self, run: Run) -> None:
         """Draw and count the votes; refine the leader if the plan has rounds (auto's do)."""

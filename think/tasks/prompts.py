@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from think.engine.base import PromptFormat
+from think.engine.prompt import Chat, Prompt
 from think.tasks.extract import FINAL_CUE
 
 VERDICT_CUE = "Verdict:"
@@ -67,6 +68,8 @@ assert add(-1, 1) == 0
 
 CHAT_DIRECT = "Answer with the final answer only, on one line, with no explanation."
 CHAT_COT = (f"Think step by step. End with a last line of the form '{FINAL_CUE} <answer>'.")
+# DeepSeek-R1's card: "Please reason step by step, and put your final answer within \boxed{}."
+CHAT_COT_BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
 CHAT_CRITIQUE = ("Check the proposed solution step by step. End with a last line "
                  f"'{VERDICT_CUE} correct' or '{VERDICT_CUE} wrong'.")
 CHAT_REVISE = f"Write a corrected solution. End with a last line '{FINAL_CUE} <answer>'."
@@ -101,57 +104,62 @@ class Prompts:
     def _system(self, text: str) -> str:
         return text + (CODE_NOTE if self.task == "code" else "")
 
-    def direct(self) -> str:
-        """Prompt for a direct answer: the model's next line is the answer."""
+    def _instructed(self, instructions: str, thinking: bool = True) -> Chat:
+        """The question with its instructions: as a system prompt, or after the question for
+        models that take none (DeepSeek-R1's card)."""
+        instructions = self._system(instructions)
+        if self.engine.rules.system_prompt:
+            return Chat.of(("system", instructions), ("user", self.question), thinking=thinking)
+        return Chat.of(("user", f"{self.question}\n\n{instructions}"), thinking=thinking)
+
+    def direct(self) -> Prompt:
+        """Prompt for a direct answer: the model's next line is the answer (a reasoning
+        model is asked not to think, where its template can say so)."""
         if self.chat:
-            return self.engine.render_chat([
-                {"role": "system", "content": self._system(CHAT_DIRECT)},
-                {"role": "user", "content": self.question}])
+            return self._instructed(CHAT_DIRECT, thinking=False)
         return f"{self._examples(False)}Question: {self.question}\nAnswer:"
 
-    def cot(self) -> str:
+    def cot(self) -> Prompt:
         """Prompt for a chain of thought that ends with the final-answer cue."""
         if self.chat:
-            return self.engine.render_chat([
-                {"role": "system", "content": self._system(CHAT_COT)},
-                {"role": "user", "content": self.question}])
+            boxed = self.engine.rules.answer_format == "boxed" and self.task == "math"
+            return self._instructed(CHAT_COT_BOXED if boxed else CHAT_COT)
         return f"{self._examples(True)}Question: {self.question}\nReasoning:"
 
-    def critique(self, solution: str) -> str:
+    def critique(self, solution: str) -> Prompt:
         """Prompt for the verifier's review of a solution, ending before the review."""
         if self.chat:
-            return self.engine.render_chat(self._critique_messages(solution))
+            return self._critique_chat(solution)
         return (f"{CRITIQUE_EXAMPLES}Question: {self.question}\n"
                 f"Proposed solution: {solution.strip()}\nReview:")
 
-    def revise(self, solution: str, critique: str) -> str:
+    def revise(self, solution: str, critique: str) -> Prompt:
         """Prompt for a revised solution, continuing the critique prompt (its prefix is reused)."""
         if self.chat:
-            return self.engine.render_chat(self._critique_messages(solution) + [
-                {"role": "assistant", "content": critique.strip()},
-                {"role": "user", "content": self._system(CHAT_REVISE)}])
+            return self._critique_chat(solution).then(
+                ("assistant", critique.strip()), ("user", self._system(CHAT_REVISE)))
         return f"{self.critique(solution)}{critique}\nRevised solution:"
 
-    def _critique_messages(self, solution: str) -> list[dict[str, str]]:
-        return [{"role": "user", "content": f"Question: {self.question}\n\nProposed solution:\n"
-                 f"{solution.strip()}\n\n{CHAT_CRITIQUE}"}]
+    def _critique_chat(self, solution: str) -> Chat:
+        return Chat.of(("user", f"Question: {self.question}\n\nProposed solution:\n"
+                        f"{solution.strip()}\n\n{CHAT_CRITIQUE}"))
 
-    def write_tests(self) -> str:
+    def write_tests(self) -> Prompt:
         """Prompt for assert statements that test the asked-for code."""
         if self.chat:
-            return self.engine.render_chat([{"role": "user", "content": (
+            return Chat.of(("user", (
                 f"{self.question}\n\nDo not solve it. Write Python assert statements that test "
-                f"a correct solution, as one fenced ```python block after '{FINAL_CUE}'.")}])
+                f"a correct solution, as one fenced ```python block after '{FINAL_CUE}'.")))
         return (f"{TESTS_EXAMPLE}Question: {self.question}\n"
                 f"Reasoning: Tests that a correct solution must pass.\n{FINAL_CUE}\n")
 
-    def round_overhead(self) -> str:
-        """The prompt text a refinement round adds beyond the solution and the critique."""
-        return self.critique("") + "\nRevised solution:"
+    def round_overhead(self) -> Prompt:
+        """The prompt a refinement round adds beyond the solution and the critique."""
+        return self.revise("", "")
 
-    def shared_prefix(self, prompt: str) -> str:
+    def shared_prefix(self, prompt: Prompt) -> str:
         """The start of a prompt that every question shares (its few-shot examples), or ""."""
-        if self.chat:
+        if not isinstance(prompt, str):
             return ""
         known = (self._examples(True), self._examples(False), CRITIQUE_EXAMPLES)
         return max((p for p in known if prompt.startswith(p)), key=len, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from think.planning.budget import Plan
+from think.result import OnlineStop, VoteSummary
 from think.strategies import registry
 
 
@@ -25,6 +26,8 @@ def describe_plan(plan: Plan) -> str:
     if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
         parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens"
                      if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens")
+    if plan.min_thinking_tokens:
+        parts.append(f"a reasoning model thinks at least {plan.min_thinking_tokens} ('Wait')")
     if plan.refine_rounds:
         parts.append(f"up to {refinement_rounds(plan.refine_rounds)}")
     if plan.early_stop:
@@ -35,6 +38,22 @@ def describe_plan(plan: Plan) -> str:
                if plan.predicted_seconds is not None else "")
     return (f"budget {plan.budget} -> {', '.join(parts)} "
             f"(planned {plan.planned_units:.1f} units of {plan.unit_tokens} tokens{seconds})")
+
+
+def vote_notes(vote: VoteSummary) -> list[str]:
+    """What a finished vote did beyond counting: the usc pick, DeepConf online's stops."""
+    notes = []
+    if vote.selected is not None:
+        notes.append(f"sample {vote.selected + 1} named most consistent (usc)")
+    if vote.online is not None and vote.online.stopped:
+        notes.append(online_words(vote.online))
+    return notes
+
+
+def online_words(online: OnlineStop) -> str:
+    """What DeepConf online did in a vote, in a few words."""
+    return (f"{online.stopped} stopped at low confidence (below {online.threshold:.2f}), "
+            f"about {online.tokens_saved} tokens saved")
 
 
 def short(text: str | None, width: int = 60) -> str:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from think.engine.base import FINISH_LOW
 from think.events import (
     CritiqueDone,
     Event,
@@ -15,7 +16,14 @@ from think.events import (
     StepStarted,
     VoteUpdated,
 )
-from think.ui.describe import describe_plan, refinement_rounds, short, top_votes
+from think.ui.describe import (
+    describe_plan,
+    online_words,
+    refinement_rounds,
+    short,
+    top_votes,
+    vote_notes,
+)
 
 
 @dataclass
@@ -49,36 +57,47 @@ class PlainView:
             self.planned = event.first + event.n
             self.say(f"think: vote unsettled, unspent budget buys {event.n} more samples")
         elif isinstance(event, SampleDone):
-            sample = event.sample
-            label = {"sample": f"sample {sample.index + 1}/{self.planned}",
-                     "critique": "critique", "revise": "revised",
-                     "tests": "model-written tests"}.get(event.kind, event.kind)
-            forced = ", forced at budget" if sample.finish == "budget-forced" else ""
-            answer = short(sample.text if event.kind == "critique" else sample.answer, 60)
-            self.say(f"think: {label}: {answer} ({sample.tokens} tokens{forced})")
-            if self.verbose:
-                self.say(sample.text)
+            self._sample_done(event)
         elif isinstance(event, VoteUpdated) and event.drawn > 1:
             counts = top_votes(event.tally.counts, times=" x")
             settled = f" - settled after {event.drawn} of {event.planned}" if event.settled else ""
+            if event.online is not None and event.online.stopped:
+                settled += f" - {online_words(event.online)}"
             self.say(f"think: vote: {counts or 'no answers yet'}{settled}")
         elif isinstance(event, CritiqueDone):
             critique = event.critique
             revised = f" -> {critique.revised_answer}" if critique.verdict != "correct" else ""
             self.say(f"think: verdict round {critique.round}: {critique.verdict}{revised}")
         elif isinstance(event, Finished):
-            result = event.result
-            compute = result.compute
-            basis = []  # what the answer rests on: a vote, refinement rounds, or one sample
-            if len(result.samples) > 1:
-                votes = result.vote.counts.get(result.answer or "", 0)
-                basis.append(f"{votes}/{result.vote.drawn} votes")
-            if result.critiques:
-                basis.append(refinement_rounds(len(result.critiques)))
-            basis += [f"{compute.used:.1f} of {result.budget} units",
-                      f"{compute.prompt_tokens + compute.generated_tokens} tokens",
-                      f"{compute.seconds:.1f} s"]
-            self.say(f"think: answer {result.answer} ({', '.join(basis)})")
+            self._finished(event)
+
+    def _sample_done(self, event: SampleDone) -> None:
+        sample = event.sample
+        label = {"sample": f"sample {sample.index + 1}/{self.planned}",
+                 "critique": "critique", "revise": "revised",
+                 "tests": "model-written tests",
+                 "select": "most consistent (usc)"}.get(event.kind, event.kind)
+        forced = {"budget-forced": ", forced at budget",
+                  FINISH_LOW: ", stopped at low confidence"}.get(sample.finish, "")
+        answer = short(sample.text if event.kind == "critique" else sample.answer, 60)
+        self.say(f"think: {label}: {answer} ({sample.tokens} tokens{forced})")
+        if self.verbose:
+            self.say(sample.text)
+
+    def _finished(self, event: Finished) -> None:
+        result = event.result
+        compute = result.compute
+        basis = []  # what the answer rests on: a vote, refinement rounds, or one sample
+        if len(result.samples) > 1:
+            votes = result.vote.counts.get(result.answer or "", 0)
+            basis.append(f"{votes}/{result.vote.drawn} votes")
+            basis += vote_notes(result.vote)
+        if result.critiques:
+            basis.append(refinement_rounds(len(result.critiques)))
+        basis += [f"{compute.used:.1f} of {result.budget} units",
+                  f"{compute.prompt_tokens + compute.generated_tokens} tokens",
+                  f"{compute.seconds:.1f} s"]
+        self.say(f"think: answer {result.answer} ({', '.join(basis)})")
 
 
 class SilentView:

@@ -11,7 +11,15 @@ from rich.spinner import SPINNERS
 from rich.table import Table
 from rich.text import Text
 
-from think.ui.describe import describe_plan, refinement_rounds, short, top_votes
+from think.engine.base import FINISH_CANCELLED, FINISH_LOW
+from think.ui.describe import (
+    describe_plan,
+    online_words,
+    refinement_rounds,
+    short,
+    top_votes,
+    vote_notes,
+)
 from think.ui.state import SampleLine, ViewState
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
@@ -65,21 +73,34 @@ def sample_row(line: SampleLine, width: int, now: float) -> Text:
         mark = SPINNER_FRAMES[int((now + line.index) * SPINNER_FPS) % len(SPINNER_FRAMES)]
         mark_style = "yellow"
     else:
-        mark, mark_style = ("-", "dim") if line.finish == "cancelled" else ("✓", "green")
+        mark, mark_style = ("-", "dim") if line.finish in (FINISH_CANCELLED, FINISH_LOW) \
+            else ("✓", "green")
     row = Text(no_wrap=True, overflow="ellipsis")
     row.append(f"#{line.index + 1} ", style="bold")
     row.append(f"{mark} ", style=mark_style)
     row.append(f"{line.tokens}/{line.cap} " if line.cap else f"{line.tokens} ")
     room = max(4, width - len(row) - 1)
     if line.live:
-        flat = " ".join(line.tail.split())
-        row.append(flat if len(flat) <= room else "…" + flat[-(room - 1):], style="dim")
-    elif line.finish == "cancelled":
+        thinking, answer = (" ".join(part.split()) for part in line.split_tail())
+        if thinking:  # a reasoning model's thinking, dim and slanted, apart from its answer
+            left = max(1, room - len(answer) - 1)
+            row.append(thinking if len(thinking) <= left else "…" + thinking[-(left - 1):],
+                       style="dim italic")
+            if answer:
+                row.append(" " + answer[-(room - 1):])
+        else:
+            row.append(answer if len(answer) <= room else "…" + answer[-(room - 1):], style="dim")
+    elif line.finish == FINISH_CANCELLED:
         row.append("stopped: the vote was settled", style="dim")
+    elif line.finish == FINISH_LOW:
+        row.append("stopped: its confidence fell below the warm-up's", style="dim")
     else:
         row.append(f"→ {line.answer if line.answer is not None else '(no answer)'}", style="bold")
         if line.finish == "budget-forced":
             row.append(" (forced at budget)", style="magenta")
+        if line.thinking_tokens is not None:
+            how = "closed at the cap" if line.closed == "forced" else "closed by the model"
+            row.append(f" · thought {line.thinking_tokens} tokens, {how}", style="dim")
     row.truncate(width, overflow="ellipsis")
     return row
 
@@ -114,7 +135,8 @@ def samples(state: ViewState, width: int, now: float, room: int | None = None) -
     if keep_done < len(done):
         rows.append(Text(f"  … {len(done) - keep_done} more finished", style="dim"))
     title = {"sample": "samples", "critique": f"critique, round {state.round}",
-             "revise": f"revision, round {state.round}"}.get(state.step, state.step)
+             "revise": f"revision, round {state.round}",
+             "select": "choosing the most consistent answer"}.get(state.step, state.step)
     return Group(Text(title, style="bold underline"), *rows)
 
 
@@ -144,6 +166,8 @@ def vote(state: ViewState, width: int) -> RenderableType:
                       f"/{state.plan.early_stop_threshold:.2f}")
     if state.settled:
         status = Text(f"settled after {state.drawn} of {state.asked}", style="bold green")
+    if state.online is not None and state.online.stopped:
+        status.append(f" · {online_words(state.online)}", style="dim")
     if state.tally.tied:
         status.append(f" · tie: {', '.join(state.tally.tied)}", style="yellow")
     return Group(Text("vote", style="bold underline"), grid, status)
@@ -190,6 +214,8 @@ def summary(state: ViewState) -> Text:
         text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:
             text.append(f" · settled after {result.vote.drawn} of {result.vote.asked}")
+        for note in vote_notes(result.vote):
+            text.append(f" · {note}")
     if result.critiques:
         text.append(f" · {refinement_rounds(len(result.critiques))}")
     text.append(f" · {result.compute.used:.1f} of {result.budget} units · "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
 
+from think.engine.thinking import Reasoning
 from think.events import (
     ComputeSpent,
     CritiqueDone,
@@ -17,10 +18,11 @@ from think.events import (
     VoteUpdated,
 )
 from think.planning.budget import Plan
-from think.result import CritiqueRecord, Result
+from think.result import CritiqueRecord, OnlineStop, Result
 from think.strategies.vote import Tally
 
 TAIL_CHARS = 200
+THINK_TAGS = (Reasoning.start, Reasoning.end)  # the usual tags; a model's own may differ
 
 
 @dataclass
@@ -33,10 +35,26 @@ class SampleLine:
     tail: str = ""
     answer: str | None = None
     finish: str | None = None
+    thinking_tokens: int | None = None  # a reasoning model's, once it is done
+    closed: str | None = None  # who closed its block: "model" or "forced"
+    in_block: bool = False  # still inside a thinking block
 
     @property
     def live(self) -> bool:
         return self.finish is None
+
+    def split_tail(self) -> tuple[str, str]:
+        """The tail as (thinking, answer): a reasoning model's block apart from what follows
+        it, tags left out; text outside any block is all answer."""
+        start, end = THINK_TAGS
+        tail = self.tail
+        opened, closed = tail.rfind(start), tail.rfind(end)
+        if closed > opened:  # the block closed within the tail
+            return tail[opened + len(start) if opened >= 0 else 0:closed], \
+                tail[closed + len(end):]
+        if opened >= 0:
+            return tail[opened + len(start):], ""
+        return (tail, "") if self.in_block else ("", tail)
 
 
 @dataclass
@@ -58,6 +76,7 @@ class ViewState:
     drawn: int = 0
     asked: int = 0  # vote samples asked for: the plan's, then any top-up rounds
     settled: bool = False
+    online: OnlineStop | None = None  # DeepConf online's stops
     critiques: list[CritiqueRecord] = field(default_factory=list)
     spent_tokens: int = 0  # prompt + generated, as of the last finished step
     live_tokens: int = 0  # tokens streamed since then
@@ -86,6 +105,9 @@ class ViewState:
         line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
         line.tokens += 1
         line.tail = (line.tail + event.text)[-TAIL_CHARS:]
+        opened, closed = (line.tail.rfind(tag) for tag in THINK_TAGS)
+        if opened >= 0 or closed >= 0:
+            line.in_block = opened > closed
         self.live_tokens += 1
 
     @apply.register(SampleDone)
@@ -93,6 +115,7 @@ class ViewState:
         sample = event.sample
         line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap()))
         line.tokens, line.answer, line.finish = sample.tokens, sample.answer, sample.finish
+        line.thinking_tokens, line.closed = sample.thinking_tokens, sample.closed
         if event.kind == "sample":
             self.finished_samples += 1
             self.forced_samples += sample.finish == "budget-forced"
@@ -101,6 +124,7 @@ class ViewState:
     @apply.register(VoteUpdated)
     def _vote_updated(self, event: VoteUpdated) -> None:
         self.tally, self.drawn, self.settled = event.tally, event.drawn, event.settled
+        self.online = event.online
         if event.settled:
             for line in self.lines.values():
                 if line.live:

@@ -15,6 +15,7 @@ that shares its prefix (a refine round continuing a critique) only evaluates the
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from think.engine.llama.prefix_cache import Holder
 from think.engine.llama.prompt_cache import PromptCache
 from think.engine.llama.scheduler import Scheduler, fit_batch
 from think.engine.llama.system import physical_cores
+from think.engine.prompt import Prompt
+from think.engine.rules import PLAIN, ModelRules
+from think.engine.thinking import Reasoning
 from think.errors import ThinkError
 
 DEFAULT_MAX_CELLS = 65536  # KV cells for a whole batch when the profile sets no n_ctx
@@ -40,11 +44,15 @@ class LlamaEngine:
 
     def __init__(self, path: Path, name: str, prompt_format: str, load: LoadSettings,
                  context: int | None = None, verbose: bool = False,
-                 chat_template: str | None = None) -> None:
+                 chat_template: str | None = None, rules: ModelRules = PLAIN) -> None:
         self.model = Model(path, load, verbose, chat_template)
         self.extra_buffers, self.buffer_types = self.model.extra_buffers, self.model.buffer_types
         self.chat_template, self.gpu_layers = self.model.chat_template, self.model.gpu_layers
         self.path, self.name, self.prompt_format = path, name, prompt_format
+        if rules.reasoning is None and self.chat_template and all(
+                tag in self.chat_template for tag in (Reasoning.start, Reasoning.end)):
+            rules = replace(rules, reasoning=Reasoning())  # its template thinks in a block
+        self.rules = rules
         self.context = load.sequence_context(min(x for x in (self.model.train_context, context)
                                                  if x))
         self.load = load
@@ -76,11 +84,33 @@ class LlamaEngine:
     def tokenize(self, text: str, special: bool = True) -> list[int]:
         return self.model.tokenize(text, special)
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenize(text))
+    def render(self, prompt: Prompt) -> str:
+        """The prompt's text: itself, or the chat under the model's template."""
+        if isinstance(prompt, str):
+            return prompt
+        kwargs = prompt.template_kwargs(self.rules.template_kwargs)
+        return self.model.render_chat(prompt.as_dicts(), **kwargs)
 
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
-        return self.model.render_chat(messages)
+    def count_tokens(self, prompt: Prompt) -> int:
+        return len(self.model.tokenize(self.render(prompt)))
+
+    def _cue_tokens(self, request: SampleRequest) -> list[int]:
+        cue = request.answer_cue
+        return self.tokenize(f"\n{cue}", special=False) if cue else []
+
+    def _most_injected(self, request: SampleRequest) -> int:
+        """The most tokens a sample is made to read that it did not sample: the answer cue,
+        or for a reasoning model the forced closing of its block with the cue."""
+        if request.reasoning is not None and request.answer_cue:
+            closing = request.reasoning.closing(request.answer_cue, forced=True)
+            return len(self.model.tokenize_inserted(closing))
+        return len(self._cue_tokens(request))
+
+    def draw_cost(self, request: SampleRequest) -> int:
+        # The prompt is evaluated once; each sample then reads the last prompt token (its
+        # own cell), the cue or closing if forced, and its tokens.
+        per_sample = request.most_tokens(self._most_injected(request)) + 1
+        return self.count_tokens(request.prompt) + request.n * per_sample
 
     def ensure_context(self, cells: int, seqs: int, rows: int) -> None:
         """A context that fits, reused when the current one does (a new one holds nothing)."""
@@ -109,27 +139,30 @@ class LlamaEngine:
 
     def _sample(self, request: SampleRequest, on_token: TokenCallback | None,
                 on_done: DoneCallback | None) -> SampleResult:
-        prompt = self.tokenize(request.prompt)
+        text = self.render(request.prompt)
+        prompt = self.tokenize(text)
         if not prompt:
             raise ThinkError("the prompt is empty", "give a question")
-        cue = self.tokenize(f"\n{request.answer_cue}", special=False) \
-            if request.answer_cue else []
-        shape = fit_batch(request, len(prompt), len(cue), self.context, self.max_cells,
-                          self.load.batch_width)
+        cue = self._cue_tokens(request)
+        shape = fit_batch(request, len(prompt), self._most_injected(request), self.context,
+                          self.max_cells, self.load.batch_width)
         self.ensure_context(shape.cells, shape.seqs, shape.rows)
-        prefix = self._shared_prefix_length(request, prompt)
+        prefix = self._shared_prefix_length(request, text, prompt)
         with self.llama_context.batch(max(self.load.n_batch, shape.rows), shape.width) as batch:
             evaluated = self.holder.evaluate(prompt[:-1], prefix, batch)
             scheduler = Scheduler(self.model, self.llama_context, self.holder, request, prompt,
                                   cue, shape.width, self.context, on_token, on_done)
+            # A template may open the thinking block itself (DeepSeek-R1's ends with <think>).
+            scheduler.think_open = request.reasoning is not None and \
+                text.rstrip().endswith(request.reasoning.start)
             completions = scheduler.run(batch)
         generated = sum(completion.tokens for completion in completions)
         return SampleResult(completions, evaluated + scheduler.prompt_side, generated,
                             scheduler.decoded)
 
-    def _shared_prefix_length(self, request: SampleRequest, prompt: list[int]) -> int:
+    def _shared_prefix_length(self, request: SampleRequest, text: str, prompt: list[int]) -> int:
         """Tokens at the start of the prompt that are the request's shared prefix, or 0."""
-        if not request.shared_prefix or not request.prompt.startswith(request.shared_prefix):
+        if not request.shared_prefix or not text.startswith(request.shared_prefix):
             return 0
         prefix = self.tokenize(request.shared_prefix)
         # Tokens can merge across the boundary; only an exact token prefix is cacheable.

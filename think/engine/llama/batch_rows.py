@@ -13,7 +13,7 @@ import codecs
 import ctypes
 from dataclasses import dataclass, field
 
-from think.engine.base import SampleTracker
+from think.engine.tracker import SampleTracker
 
 FRESH = 0  # history id of a sample that has read only the prompt
 Entry = tuple[int, int, list[int], bool]  # a batch row: token, position, sequences, wants logits
@@ -30,6 +30,7 @@ class Slot:
     pos: int
     pending: list[int]
     history: int = FRESH  # samples with equal history ids have read the same tokens
+    marks: list[int] = field(default_factory=list)  # reasoning: text length after each token
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
 

@@ -10,7 +10,7 @@ from typing import Any
 import llama_cpp
 
 from think.engine.llama.batch_rows import Entry
-from think.errors import ModelError, ThinkError
+from think.errors import DoesNotFit
 
 
 class Context:
@@ -42,8 +42,7 @@ class Context:
         params.no_perf = True
         ctx = llama_cpp.llama_init_from_model(self.model, params)
         if not ctx:
-            raise ModelError(f"llama.cpp could not create a context of {cells} tokens",
-                             "lower the budget or the profile's batch_width")
+            raise DoesNotFit(f"llama.cpp could not create a context of {cells} tokens", "memory")
         self.ctx, self.cells, self.seqs, self.rows = ctx, cells, seqs, rows
         self.created += 1
         return True
@@ -98,8 +97,7 @@ class Context:
         _fill(batch, entries)
         status = llama_cpp.llama_decode(self.ctx, batch)
         if status != 0:
-            raise ThinkError(f"llama.cpp decode failed (status {status})",
-                             "lower the budget or the profile's batch_width")
+            raise DoesNotFit(f"llama.cpp decode failed (status {status})", "memory")
 
 
 def _fill(batch: llama_cpp.llama_batch, entries: list[Entry]) -> None:

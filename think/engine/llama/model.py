@@ -88,11 +88,12 @@ class Model:
         self.gpu_layers = params.n_gpu_layers
         self.train_context = llama_cpp.llama_model_n_ctx_train(self.handle)
 
-    def tokenize(self, text: str, special: bool = True) -> list[int]:
-        """The text's tokens, with BOS in front unless `special` is off or it is there."""
+    def tokenize(self, text: str, special: bool = True, bos: bool = True) -> list[int]:
+        """The text's tokens, with BOS in front unless `special` or `bos` is off or it is
+        there."""
         data = text.encode("utf-8")
         # A rendered chat template may already begin with the BOS text; never add a second.
-        add_bos = special and not (self.bos_text and text.startswith(self.bos_text))
+        add_bos = bos and special and not (self.bos_text and text.startswith(self.bos_text))
         capacity = len(data) + 16
         buffer = (llama_cpp.llama_token * capacity)()
         count = llama_cpp.llama_tokenize(self.vocab, data, len(data), buffer, capacity,
@@ -100,6 +101,11 @@ class Model:
         if count < 0:
             raise ThinkError("the text could not be tokenized", "check it is plain text")
         return list(buffer[:count])
+
+    def tokenize_inserted(self, text: str) -> list[int]:
+        """Tokens of text inserted mid-sample: no BOS, and tags such as </think> read as the
+        special tokens they are in this vocabulary."""
+        return self.tokenize(text, special=True, bos=False)
 
     def piece(self, token: int, special: bool = False) -> bytes:
         """The bytes a token stands for (a UTF-8 character may span two tokens)."""
@@ -125,7 +131,7 @@ class Model:
         size = llama_cpp.llama_model_meta_val_str(self.handle, key.encode(), buffer, META_BYTES)
         return buffer.value.decode("utf-8", "replace") if size >= 0 else None
 
-    def render_chat(self, messages: list[dict[str, str]]) -> str:
+    def render_chat(self, messages: list[dict[str, str]], **template_kwargs: Any) -> str:
         """The prompt for a chat under the model's template (plain turns where it has none)."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -134,7 +140,7 @@ class Model:
             return turns + "Assistant:"
         formatter = Jinja2ChatFormatter(template=self.chat_template, eos_token=self.eos_text,
                                         bos_token=self.bos_text)
-        return formatter(messages=cast(Any, messages)).prompt
+        return formatter(messages=cast(Any, messages), **template_kwargs).prompt
 
     def close(self) -> None:
         """Free the weights; the model is unusable afterwards."""

@@ -9,7 +9,7 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
-from think.engine.base import SampleRequest
+from think.engine.base import TOP_LOGPROBS, SampleRequest
 
 # A sampler is shown the logits within the first of these margins of a row's best that holds
 # the top-k (see draw). The margins only set the cost: on Gemma 3 a margin of 12 keeps a few
@@ -31,6 +31,8 @@ def new_sampler(request: SampleRequest, seed: int, end_tokens: list[int],
     if request.top_k > 0:
         add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
     add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
+    if request.min_p > 0:
+        add(chain, llama_cpp.llama_sampler_init_min_p(request.min_p, 1))
     add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
     if request.ignore_eos:
         _ban(chain, end_tokens, n_vocab)
@@ -50,9 +52,31 @@ def _ban(chain: ctypes.c_void_p, ends: list[int], n_vocab: int) -> None:
         n_vocab, len(ends), biases))
 
 
+Drawn = tuple[int, float, float]  # the token, its log-probability, its DeepConf confidence
+
+
+def scores(logits: np.ndarray, best: float, token: int, candidates: np.ndarray | None,
+           scratch: np.ndarray) -> tuple[float, float]:
+    """The drawn token's log-probability and its confidence (minus the mean of the row's
+    TOP_LOGPROBS best log-probabilities), normalised over the whole vocabulary.
+
+    These are the model's own probabilities (temperature 1), as DeepConf reads them. The
+    logsumexp over the row is the cost (one exp per logit, in place in `scratch`); the top-k
+    come from the row's candidates when draw has them, which always hold the top-k.
+    """
+    np.subtract(logits, best, out=scratch)
+    np.exp(scratch, out=scratch)
+    norm = best + float(np.log(scratch.sum(dtype=np.float64)))
+    pool = logits if candidates is None else candidates
+    k = min(TOP_LOGPROBS, len(pool))
+    top = np.partition(pool, len(pool) - k)[len(pool) - k:]
+    return float(logits[token]) - norm, norm - float(top.mean(dtype=np.float64))
+
+
 def draw(sampler: ctypes.c_void_p, ctx: Any, row: int, request: SampleRequest,
-         n_vocab: int) -> int:
-    """The sampler chain's token for a batch row, shown only the logits that can win.
+         n_vocab: int, scratch: np.ndarray | None = None) -> Drawn:
+    """The sampler chain's token for a batch row, shown only the logits that can win, with
+    its log-probability and confidence when a `scratch` row is given (see scores).
 
     llama_sampler_sample copies all of a row's logits (262k for Gemma 3) before top-k cuts
     them to a few dozen: most of the sampling time. Here the row's logits within a margin
@@ -61,9 +85,9 @@ def draw(sampler: ctypes.c_void_p, ctx: Any, row: int, request: SampleRequest,
     seeded draw) picks exactly what it would from the whole row. With no top-k, or no
     margin wide enough, the whole row is passed as before.
     """
-    if request.temperature <= 0 or request.top_k <= 0:
-        return int(llama_cpp.llama_sampler_sample(sampler, ctx, row))
     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, row), shape=(n_vocab,))
+    if request.temperature <= 0 or request.top_k <= 0:
+        return _whole_row(sampler, ctx, row, logits, scratch)
     best = logits.max()
     # A confident row has few logits near its best: look further down before giving up.
     for margin in CANDIDATE_MARGINS:
@@ -71,7 +95,7 @@ def draw(sampler: ctypes.c_void_p, ctx: Any, row: int, request: SampleRequest,
         if len(ids) >= request.top_k:
             break
     else:
-        return int(llama_cpp.llama_sampler_sample(sampler, ctx, row))
+        return _whole_row(sampler, ctx, row, logits, scratch)
     candidates = np.empty(len(ids), TOKEN_DATA)
     candidates["id"], candidates["logit"], candidates["p"] = ids, logits[ids], 0.0
     array = llama_cpp.llama_token_data_array(
@@ -80,4 +104,17 @@ def draw(sampler: ctypes.c_void_p, ctx: Any, row: int, request: SampleRequest,
     llama_cpp.llama_sampler_apply(sampler, ctypes.byref(array))
     token = int(array.data[array.selected].id)
     llama_cpp.llama_sampler_accept(sampler, token)
-    return token
+    if scratch is None:
+        return token, 0.0, 0.0
+    # The chain rewrote the candidates' logits (temperature, top-p): read the row's own.
+    return (token, *scores(logits, float(best), token, logits[ids], scratch))
+
+
+def _whole_row(sampler: ctypes.c_void_p, ctx: Any, row: int, logits: np.ndarray,
+               scratch: np.ndarray | None) -> Drawn:
+    """The chain's token from the whole row (greedy, no top-k, or a flat row)."""
+    # The chain copies the logits and leaves the row as it was, so scores read it after.
+    token = int(llama_cpp.llama_sampler_sample(sampler, ctx, row))
+    if scratch is None:
+        return token, 0.0, 0.0
+    return (token, *scores(logits, float(logits.max()), token, None, scratch))

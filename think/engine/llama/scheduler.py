@@ -8,18 +8,19 @@ with its own sampler and seed.
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from think.config import KV_SLACK, MAX_BATCH_WIDTH
 from think.engine.base import (
-    FINISH_CANCELLED,
     FINISH_LENGTH,
     Completion,
     DoneCallback,
     SampleRequest,
-    SampleTracker,
     TokenCallback,
 )
 from think.engine.llama import sampling
@@ -27,7 +28,8 @@ from think.engine.llama.batch_rows import FRESH, Group, Slot, group_rows, pad_ro
 from think.engine.llama.context import Context
 from think.engine.llama.model import Model
 from think.engine.llama.prefix_cache import Holder
-from think.errors import ThinkError
+from think.engine.tracker import SampleTracker
+from think.errors import DoesNotFit
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,15 @@ def fit_batch(request: SampleRequest, prompt: int, cue: int, context: int, max_c
     """The batch for a prompt of `prompt` tokens and an answer cue of `cue` tokens."""
     most = request.most_tokens(cue)
     if prompt + most > context:
-        raise ThinkError(
-            f"the prompt ({prompt} tokens) and its answer do not fit the model's "
-            f"context of {context} tokens", "shorten the question or lower the budget")
+        raise DoesNotFit(f"the prompt ({prompt} tokens) and its answer do not fit the model's "
+                         f"context of {context} tokens", "context")
     per_sample = most + 1  # a sample's own cells: the last prompt token, then its tokens
     held = prompt - 1 + KV_SLACK  # the holder's cells, and room for padding rows
     # Fit the batch to the KV cells allowed: fewer sequences at once, never an abort.
     room = (max_cells - held) // per_sample
     if room < 1:
-        raise ThinkError(f"the profile's n_ctx of {max_cells} cells cannot hold the "
-                         f"prompt and one answer ({held + per_sample} cells)",
-                         "raise load.n_ctx in the profile or lower the budget")
+        raise DoesNotFit(f"the engine's {max_cells} KV cells cannot hold the prompt and one "
+                         f"answer ({held + per_sample} cells)", "cells")
     width = max(1, min(request.n, batch_width, room, MAX_BATCH_WIDTH))
     return BatchShape(width, held + width * per_sample, width + 2, width * (cue + 1) + 2)
 
@@ -72,10 +72,17 @@ class Scheduler:
         self.pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
         self.pad = not model.gpu_layers  # a GPU has no odd-row penalty to pad away
         self.end_tokens = model.end_tokens()
+        self.reasoning = request.reasoning is not None
+        self.cue_text = f"\n{request.answer_cue}"  # the plain forced cue, tokenized once
+        self.think_open = False  # whether the prompt opened the thinking block
         self.slots: dict[int, Slot] = {}
         self.completions: list[Completion] = []
         self.next_index, self.cancelled, self.late = 0, False, False
         self.histories, self.prompt_side, self.decoded = FRESH, 0, 0
+        # One row's room for the logsumexp behind each token's confidence (sampling.scores),
+        # only when asked: it costs an exp per logit per token, some 10% of tokens/s on a
+        # 262k vocabulary on a small CPU.
+        self.scratch = np.empty(model.n_vocab, np.float32) if request.confidence else None
 
     def run(self, batch: Any) -> list[Completion]:
         """Step until every sample is done, cancelled, or out of time; completions by index."""
@@ -135,7 +142,8 @@ class Scheduler:
         self.holder.branch(seq)
         sampler = sampling.new_sampler(self.request, self.request.seed + index,
                                        self.end_tokens, self.model.n_vocab)
-        return Slot(index=index, tracker=SampleTracker(self.request), sampler=sampler,
+        return Slot(index=index, tracker=SampleTracker(self.request, self.think_open),
+                    sampler=sampler,
                     pos=len(self.prompt) - 1, pending=[self.prompt[-1]])
 
     def advance_rows(self, rows: list[Group]) -> None:
@@ -147,35 +155,72 @@ class Scheduler:
                     continue
                 slot.pos += len(slot.pending)
                 slot.history = history
-                self.advance(slot, row)
+                self.advance(seq, slot, row)
                 if slot.tracker.finish is not None:
                     self.retire(seq)
 
-    def advance(self, slot: Slot, row: int) -> None:
+    def advance(self, seq: int, slot: Slot, row: int) -> None:
         """Sample the slot's next token from batch row `row` and queue what it must read next."""
         tracker = slot.tracker
-        token = sampling.draw(slot.sampler, self.context.ctx, row, tracker.request,
-                              self.model.n_vocab)
+        token, logprob, confidence = sampling.draw(
+            slot.sampler, self.context.ctx, row, tracker.request, self.model.n_vocab,
+            self.scratch)
+        if self.scratch is not None:
+            tracker.score(logprob, confidence)
+            if tracker.finish is not None:
+                return  # stopped at low confidence: retired before its token is read
         if self.model.is_end(token):
-            tracker.end_of_generation()
+            if not tracker.end_of_generation():  # inside a thinking block: it goes on
+                self._queue(slot, [])
             return
-        was_forced = tracker.forced
-        shown = tracker.feed(slot.decoder.decode(self.model.piece(token)))
+        piece = slot.decoder.decode(self.model.piece(token, special=self.reasoning))
+        shown = tracker.feed(piece)
         if self.on_token is not None and shown:
             self.on_token(slot.index, shown)
-        slot.pending = [token] + (self.cue if tracker.forced and not was_forced else [])
+        if tracker.retract_to is not None:
+            self._roll_back(seq, slot)
+            self._queue(slot, [])  # the close it tried is never read
+        else:
+            self._queue(slot, [token])
         if tracker.finish is None and slot.pos + len(slot.pending) >= self.seq_context:
             tracker.finish = FINISH_LENGTH
+
+    def _queue(self, slot: Slot, sampled: list[int], after_pending: bool = False) -> None:
+        """What the sample reads next: its sampled token (or, `after_pending`, what it was
+        to read already), then any text the tracker appended (the answer cue, a closing of
+        its thinking block, "Wait")."""
+        tracker = slot.tracker
+        injected = tracker.take_injected()
+        extra = [] if not injected else self.cue if injected == self.cue_text else \
+            self.model.tokenize_inserted(injected)
+        slot.pending = (slot.pending if after_pending else sampled) + extra
+        if self.reasoning:  # the text length after each token, to roll a close back
+            slot.marks += [len(tracker.text) - len(injected)] * len(sampled) \
+                + [len(tracker.text)] * len(extra)
+
+    def _roll_back(self, seq: int, slot: Slot) -> None:
+        """A close before the minimum thinking: drop the tokens of the tag from the sample's
+        cells (a tag of several tokens was partly read already), so the model never saw it."""
+        tracker = slot.tracker
+        cut = tracker.retract_to or 0
+        kept = bisect.bisect_right(slot.marks, cut)
+        start = len(self.prompt) + kept  # the first cell given back
+        self.context.drop(seq, start)
+        slot.pos, slot.marks = start, slot.marks[:kept]
+        tracker.truncate(slot.marks[-1] if slot.marks else 0)
+        tracker.retract_to = None
+        self.histories += 1  # it has read tokens no other sample has: a row of its own
+        slot.history = self.histories
 
     def force_now(self, slot: Slot) -> None:
         """Budget forcing ahead of the cap: the sample reads the answer cue next."""
         tracker = slot.tracker
         if tracker.answer_start is not None or not tracker.request.answer_cue:
             return
-        cue = tracker.force_answer()
-        slot.pending = slot.pending + self.cue
+        shown = tracker.force_answer()
+        self._queue(slot, [], after_pending=True)
         if self.on_token is not None:
-            self.on_token(slot.index, cue)
+            self.on_token(slot.index, shown)
 
     def retire(self, seq: int) -> None:
         """A finished sample's completion; cancel the rest when on_done says the vote is in."""
@@ -193,9 +238,7 @@ class Scheduler:
 
     def _finish(self, seq: int, slot: Slot) -> Completion:
         self._free(seq, slot)
-        tracker = slot.tracker
-        return Completion(slot.index, tracker.text, tracker.generated,
-                          tracker.finish or FINISH_CANCELLED, self.request.seed + slot.index)
+        return slot.tracker.completion(slot.index, self.request.seed + slot.index)
 
     def _free(self, seq: int, slot: Slot) -> None:
         sampling.free_sampler(slot.sampler)

@@ -82,3 +82,33 @@ def matmul_features(info: str) -> list[str]:
         if name in MATMUL_FEATURES and value.strip() == "1":
             found.append(name)
     return found
+
+
+DEVICE_KINDS = {0: "CPU", 1: "GPU", 2: "iGPU", 3: "accelerator"}  # ggml_backend_dev_type
+
+
+def backend_devices() -> list[tuple[str, str, str]]:
+    """The devices llama.cpp's backends see, as (name, description, kind): "CUDA0", "NVIDIA
+    H100", "GPU". The Python bindings do not wrap ggml's device list, so it is read from the
+    ggml library they load; an empty list when that library cannot be asked."""
+    lib_dir = Path(llama_cpp.__file__).parent / "lib"
+    names = {"linux": "libggml.so", "darwin": "libggml.dylib", "win32": "ggml.dll"}
+    try:
+        ggml = ctypes.CDLL(str(lib_dir / names.get(sys.platform, "libggml.so")))
+        ggml.ggml_backend_dev_count.restype = ctypes.c_size_t
+        ggml.ggml_backend_dev_get.restype = ctypes.c_void_p
+        ggml.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
+        for text in (ggml.ggml_backend_dev_name, ggml.ggml_backend_dev_description):
+            text.restype, text.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+        ggml.ggml_backend_dev_type.restype = ctypes.c_int
+        ggml.ggml_backend_dev_type.argtypes = [ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return []
+    devices = []
+    for index in range(ggml.ggml_backend_dev_count()):
+        device = ggml.ggml_backend_dev_get(index)
+        devices.append(((ggml.ggml_backend_dev_name(device) or b"?").decode(errors="replace"),
+                        (ggml.ggml_backend_dev_description(device) or b"").decode(
+                            errors="replace"),
+                        DEVICE_KINDS.get(ggml.ggml_backend_dev_type(device), "other")))
+    return devices

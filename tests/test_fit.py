@@ -1,0 +1,87 @@
+"""`think tune --data`: a profile fitted to the questions, from recorded samples replayed
+through the planner, with refinement solved for real and dropped where it loses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from think.engine.base import SampleRequest
+from think.engine.prompt import prompt_text
+from think.engine.scripted import ScriptedEngine
+
+
+def questions(path: Path, count: int = 12) -> Path:
+    path.write_text("".join(json.dumps({"id": f"q{n}", "question": f"What is {n} + 1?",
+                                        "answer": f"#### {n + 1}"}) + "\n"
+                            for n in range(count)))
+    return path
+
+
+def gold_of(text: str) -> int:
+    number = text.rsplit("What is ", 1)[1].split(" + ")[0]
+    return int(number) + 1
+
+
+def model(request: SampleRequest, index: int) -> str:
+    """Direct answers are wrong; each chain is right 2 times in 5, the wrong ones scattered,
+    so a vote finds the gold; a critique always says wrong, and its revision is wrong."""
+    text = prompt_text(request.prompt)
+    gold = gold_of(text)
+    if text.endswith("Review:"):
+        return " The sum is off.\nVerdict: wrong\n"
+    if text.endswith("Revised solution:"):
+        return f" Recounting.\nFinal answer: {gold + 7}\n"
+    if request.answer_cue == "":
+        return f" {gold + 3}\n"
+    seed = request.seed + index  # seed + 1000 * question + index, as recorded
+    answer = gold if (seed // 1000 + seed) % 5 in (0, 3) else gold + 10 + seed % 7
+    return " Add them up." + " step" * (seed % 4) + f"\nFinal answer: {answer}\n"
+
+
+def test_tune_data_fits_votes_and_drops_refinement(run_cli, use_engine, tmp_path: Path) -> None:
+    use_engine(ScriptedEngine(respond=model))
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "mine", "--samples", "8",
+                  "--caps", "32,64", "--budgets", "1,2,8,16", "--refine-check", "3")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    written = paths.user_profiles_dir() / "mine.yaml"
+    profile = yaml.safe_load(written.read_text())
+    strategies = [stage["strategy"] for stage in profile["stages"]]
+    # Votes pay on this model and refinement only breaks answers: the fit says so.
+    assert "vote" in strategies and "refine" not in strategies
+    assert profile["stages"][0]["from_budget"] == 1
+    header = written.read_text().split("\n")
+    assert header[0].startswith("# Profile 'mine', fitted by `think tune --data`")
+    assert any("refinement at budget 8 on 3 fit questions" in line and "dropped" in line
+               for line in header)
+    # The table compares the fitted profile with the default on the held-out half.
+    assert "fitted acc" in run.stdout and "default acc" in run.stdout
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+    assert set(rows) == {"1", "2", "8", "16"}
+    # At budget 16 both vote; the fitted one at least as well.
+    default16, fitted16 = (float(rows["16"][i].rstrip("%*")) for i in (3, 5))
+    assert fitted16 >= default16
+    # The profile it wrote is one `think solve` takes.
+    solve = run_cli("solve", "What is 4 + 1?", "-b", "16", "-p", "mine", "--json")
+    assert solve.code == 0, solve.stderr
+    assert json.loads(solve.stdout)["answer"] == "5"
+
+
+def test_tune_data_refuses_before_recording(run_cli, use_engine, tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=model)
+    use_engine(engine)
+    few = questions(tmp_path / "few.jsonl", count=3)
+    run = run_cli("tune", "--data", str(few), "--name", "x")
+    assert run.code != 0 and "a fit needs at least 4" in run.stderr
+    assert "Traceback" not in run.stderr
+    run = run_cli("tune", "--data", str(tmp_path / "missing.jsonl"), "--name", "x")
+    assert run.code != 0 and "cannot read" in run.stderr
+    run = run_cli("tune", "--data", str(few), "--name", "x", "--caps", "0")
+    assert run.code != 0 and "--caps" in run.stderr
+    assert engine.history == []  # nothing was drawn for any of them

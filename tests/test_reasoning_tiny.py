@@ -1,0 +1,120 @@
+"""The tiny reasoning model (random weights, `<think>`/`</think>` single tokens, a Qwen3-style
+template) through the real llama.cpp and through llama-server: think knows it reasons from its
+template, closes its block at the cap, lets it close it itself, makes it think longer with
+"Wait", reads answers after the block, and on llama-server reads `reasoning_content`, sends
+`thinking_budget_tokens` and still votes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.servers import start_llama_server
+from support.tiny_reasoner import build_tiny_reasoner
+
+from think.config import LoadSettings, ServerSettings
+from think.engine.base import SampleRequest
+from think.engine.llama import LlamaEngine
+from think.engine.prompt import Chat
+from think.engine.remote import RemoteEngine
+from think.engine.rules import ModelRules
+from think.engine.thinking import STOP_MESSAGE, Reasoning
+from think.strategies.cot import record
+
+pytestmark = pytest.mark.real
+
+CUE = "Final answer:"
+QUESTION = Chat.of(("user", "What is 3 + 4?"))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_reasoner(tmp_path_factory.mktemp("tiny") / "tiny-reasoner.gguf")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny: Path) -> Iterator[LlamaEngine]:
+    loaded = LlamaEngine(tiny, "tiny", "chat",
+                         LoadSettings(n_ctx=8192, batch_width=8, prompt_cache_mb=0))
+    yield loaded
+    loaded.close()
+
+
+def chains(n: int, cap: int, minimum: int = 0, seed: int = 1) -> SampleRequest:
+    return SampleRequest(prompt=QUESTION, n=n, max_tokens=cap, answer_cue=CUE, answer_tokens=6,
+                         temperature=0.8, seed=seed, reasoning=Reasoning(min_tokens=minimum))
+
+
+def test_its_template_says_it_reasons(engine: LlamaEngine) -> None:
+    assert engine.rules.reasoning is not None
+    assert len(engine.model.tokenize_inserted("</think>")) == 1
+
+
+def test_blocks_close_at_the_cap_or_by_the_model_and_answers_follow_them(
+        engine: LlamaEngine) -> None:
+    result = engine.sample(chains(16, cap=24))
+    reasoned = [c for c in result.completions if c.thinking_tokens is not None]
+    by = {c.closed for c in reasoned}
+    assert {"model", "forced"} <= by, [c.text for c in result.completions]
+    for completion in reasoned:
+        assert completion.thinking_tokens <= 24
+        after = completion.text[completion.answer_from:]
+        assert after.startswith(f"\n\n{CUE}")
+        if completion.closed == "forced":
+            assert f"{STOP_MESSAGE}\n</think>" in completion.text
+        answer = record(completion, "math").answer
+        assert answer is None or answer in after  # never a number from inside the block
+
+
+def test_the_minimum_turns_early_closes_into_wait(engine: LlamaEngine) -> None:
+    result = engine.sample(chains(16, cap=48, minimum=24))
+    waited = [c for c in result.completions if "\nWait" in c.text]
+    assert waited, [c.text for c in result.completions]
+    for completion in result.completions:
+        if completion.thinking_tokens is not None and completion.closed == "model":
+            assert completion.thinking_tokens >= 24
+    plain = engine.sample(chains(16, cap=48))
+    assert not any("\nWait" in c.text for c in plain.completions)  # only with a minimum
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tiny: Path) -> Iterator[str]:
+    server = start_llama_server(tiny, "tiny-reasoner")
+    yield server.url
+    server.close()
+
+
+def test_llama_server_thinking_is_read_capped_and_counted(tiny_server: str) -> None:
+    engine = RemoteEngine(ServerSettings(url=tiny_server), "chat",
+                          rules=ModelRules(reasoning=Reasoning()))
+    request = chains(4, cap=12)
+    result = engine.sample(request)
+    assert engine.supports_n is True
+    reasoned = [c for c in result.completions if c.thinking_tokens is not None]
+    assert reasoned, [c.text for c in result.completions]  # reasoning_content was read
+    for completion in reasoned:
+        assert completion.thinking_tokens <= 12
+        assert completion.text.startswith("<think>")
+    # The server's usage: every sample within its cap, the stop message, and its answer.
+    message = len(STOP_MESSAGE.encode()) + 2  # a byte a token in this vocabulary
+    assert result.generated_tokens <= 4 * (12 + message + request.answer_tokens) + 4 * 6
+
+
+def test_a_vote_through_llama_server_on_a_reasoning_model(tiny: Path, tiny_server: str,
+                                                         run_cli, think_home) -> None:
+    config = think_home / "config"
+    config.mkdir(parents=True)
+    (config / "models.yaml").write_text(
+        f"models:\n  tiny-reasoner:\n    base_url: {tiny_server}\n    format: chat\n"
+        "    context: 4096\n    reasoning: {}\n")
+    run = run_cli("solve", "What is 3 + 4?", "--model", "tiny-reasoner", "-b", "16", "--json",
+                  "-q", "--no-early-stop")
+    assert run.code == 0, run.stderr
+    result = json.loads(run.stdout)
+    plan, samples = result["plan"], result["samples"]
+    assert plan["strategy"] == "vote" and len(samples) >= plan["samples"] > 1
+    assert sum(result["vote"]["counts"].values()) > 1
+    assert all(s["thinking_tokens"] is None or s["thinking_tokens"] <= plan["cot_tokens"]
+               for s in samples)

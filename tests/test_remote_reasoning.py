@@ -1,0 +1,94 @@
+"""Reasoning servers on loopback, in vLLM's dialect (`reasoning`, `thinking_token_budget`)
+and llama-server's (`reasoning_content`, `thinking_budget_tokens`): think reads the thinking,
+sends the cap, keeps it where the server does not, never records an empty answer, and counts
+what the server says it spent."""
+
+from __future__ import annotations
+
+import json
+
+from support.reasoning_server import Behaviour, reasoning_server
+
+from think.config import ServerSettings
+from think.engine.base import SampleRequest
+from think.engine.prompt import Chat
+from think.engine.remote import RemoteEngine
+from think.engine.rules import PLAIN, ModelRules
+from think.engine.thinking import Reasoning
+from think.strategies.cot import record
+
+CUE = "Final answer:"
+QUESTION = Chat.of(("user", "What is 3 + 4?"))
+
+
+def engine(url: str, rules: ModelRules) -> RemoteEngine:
+    return RemoteEngine(ServerSettings(url=url), "chat", rules=rules)
+
+
+def chains(n: int, cap: int, reasoning: Reasoning | None) -> SampleRequest:
+    return SampleRequest(prompt=QUESTION, n=n, max_tokens=cap, answer_cue=CUE,
+                         answer_tokens=4, temperature=0.6, reasoning=reasoning)
+
+
+def test_vllm_dialect_the_cap_is_sent_and_kept_and_the_answer_follows_the_thinking() -> None:
+    behaviour = Behaviour(dialect="vllm")
+    with reasoning_server(behaviour) as url:
+        shown: dict[int, str] = {}
+        result = engine(url, ModelRules(reasoning=Reasoning())).sample(
+            chains(3, 20, Reasoning()),
+            on_token=lambda i, text: shown.update({i: shown.get(i, "") + text}))
+    # The live view is shown the tags, so it can tell the thinking from the answer.
+    assert shown[0].startswith("<think> step0") and "</think> So Final answer: 7" in shown[0]
+    (sent,) = behaviour.requests  # n honoured: one request for all three
+    assert sent["thinking_token_budget"] == 20 and sent["n"] == 3
+    assert sent["max_tokens"] == 24  # the cap, and the answer's room after it
+    for completion in result.completions:
+        assert completion.thinking_tokens == 20 and completion.closed == "forced"
+        assert completion.text.startswith("<think> step0") and "</think>" in completion.text
+        assert record(completion, "math").answer == "7"
+    # Counts are the server's own (its usage), not characters / 4.
+    assert result.generated_tokens == behaviour.streamed == 3 * 24
+
+
+def test_a_server_with_no_cap_is_cut_by_think_and_asked_for_the_answer_without_thinking(
+        ) -> None:
+    behaviour = Behaviour(dialect="llama-server", honour_cap=False)
+    with reasoning_server(behaviour) as url:
+        # models.yaml does not say the model reasons: the server's split says so.
+        result = engine(url, PLAIN).sample(chains(1, 16, None))
+    first, answer = behaviour.requests
+    assert "thinking_budget_tokens" not in first
+    completion = result.completions[0]
+    assert completion.thinking_tokens == 16 and completion.closed == "forced"
+    assert record(completion, "math").answer == "7"  # never an empty answer
+    assert answer["chat_template_kwargs"] == {"enable_thinking": False}
+    said = answer["messages"][-2]
+    assert said["role"] == "assistant" and said["content"].startswith("step0")
+    assert "<think>" not in said["content"] and said["content"].count("step") == 16
+
+
+def test_budget_20_stays_within_its_plan_on_a_server_that_thinks_without_end(
+        run_cli, think_home) -> None:
+    behaviour = Behaviour(dialect="llama-server", honour_cap=False, thinking_tokens=100_000)
+    with reasoning_server(behaviour) as url:
+        config = think_home / "config"
+        config.mkdir(parents=True)
+        (config / "models.yaml").write_text(
+            f"models:\n  reasoner:\n    base_url: {url}\n    format: chat\n"
+            "    reasoning: {}\n    sampling: {temperature: 0.6, top_p: 0.95, top_k: 20}\n")
+        # No early stop: every stream runs to its end, so the server's usage covers it all
+        # (a stream cut by a settled vote reports none, and think counts it itself).
+        run = run_cli("solve", "What is 3 + 4?", "--model", "reasoner", "-b", "20", "--json",
+                      "--no-early-stop", "-q")
+    assert run.code == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["answer"] == "7"
+    plan = result["plan"]
+    # What the server spent: the plan's, but for each cut sample's few answer tokens (a
+    # server that ignores the cap thinks on into the answer's room of a request for n).
+    assert behaviour.streamed <= plan["planned_tokens"] + plan["samples"] * 4
+    assert result["compute"]["generated_tokens"] == behaviour.streamed
+    for sample in result["samples"]:
+        assert sample["thinking_tokens"] <= plan["cot_tokens"] and sample["closed"] == "forced"
+    sent = behaviour.requests[0]
+    assert (sent["temperature"], sent["top_p"], sent["top_k"]) == (0.6, 0.95, 20)

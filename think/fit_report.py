@@ -1,0 +1,82 @@
+"""The held-out comparison `think tune --data` prints and writes into the fitted profile:
+both profiles at each budget (accuracy and units per question), with the alpha of
+accuracy = a * C^alpha for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from think.config import Profile
+from think.fit import Fit, Half, Score, Solver, score_profile
+from think.planning.budget import make_plan
+from think.stats import fit_power_law
+
+
+@dataclass
+class Comparison:
+    """Both profiles on the held-out half at each budget, with their power-law fits."""
+
+    budgets: list[int]
+    base: dict[int, Score | None]
+    fitted: dict[int, Score | None]
+
+    def alpha(self, side: dict[int, Score | None]) -> dict[str, float] | None:
+        points = [s for s in side.values() if s is not None]
+        return fit_power_law([s.units for s in points], [s.accuracy for s in points])
+
+
+def compare(base: Profile, fitted: Profile, held_out: Half, budgets: list[int],
+            solve: Solver | None, refine_check: int) -> Comparison:
+    """Both profiles on the held-out half. At a budget where either refines, both are
+    scored on the first `refine_check` questions (refinement is solved for real there)."""
+    comparison = Comparison(budgets, {}, {})
+    for budget in budgets:
+        refines = any(make_plan(p, budget, held_out.prompts[0], 1 << 20).refine_rounds
+                      for p in (base, fitted))
+        on = held_out.head(refine_check) if refines else held_out
+        comparison.base[budget] = score_profile(base, budget, on, solve)
+        comparison.fitted[budget] = score_profile(fitted, budget, on, solve)
+    return comparison
+
+
+def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[str]:
+    """The lines that justify the profile: per budget, each profile's accuracy and units on
+    the held-out questions."""
+    lines = [f"{'budget':>6}  {'fitted shape':<18} {'questions':>9}  "
+             f"{base_name + ' acc':>14} {'units':>6}  {'fitted acc':>10} {'units':>6}"]
+
+    def cell(score: Score | None, width: int) -> str:
+        if score is None:
+            return f"{'-':>{width}} {'-':>6}"
+        mark = "*" if score.measured == "solved" else " "
+        return f"{score.accuracy:>{width - 1}.1%}{mark} {score.units:>6.2f}"
+
+    for budget in comparison.budgets:
+        base, fitted = comparison.base[budget], comparison.fitted[budget]
+        count = next((s.questions for s in (base, fitted) if s is not None), 0)
+        lines.append(f"{budget:>6}  {result.chosen[budget].label:<18} {count:>9}  "
+                     f"{cell(base, 14)}  {cell(fitted, 10)}")
+    for label, side in ((base_name, comparison.base), ("fitted", comparison.fitted)):
+        law = comparison.alpha(side)
+        lines.append(f"{label}: " + (f"accuracy = {law['a']:.3f} * C^{law['alpha']:.3f}"
+                                     if law else "alpha needs two budgets with right answers"))
+    if any(s is not None and s.measured == "solved"
+           for s in [*comparison.base.values(), *comparison.fitted.values()]):
+        lines.append("* refinement: real solves, on the first of the held-out questions")
+    for budget, (solved, replayed) in result.refine_checks.items():
+        verdict = "kept" if result.chosen[budget].strategy == "refine" else "dropped"
+        lines.append(f"refinement at budget {budget} on {solved.questions} fit questions: "
+                     f"{solved.accuracy:.1%} against {replayed.accuracy:.1%} without it "
+                     f"({verdict})")
+    return lines
+
+
+def render(profile: Profile, table: list[str], source: str) -> str:
+    """The fitted profile as YAML, the table that justifies it in its header."""
+    import yaml
+
+    header = [f"# Profile '{profile.name}', fitted by `think tune --data` on {source}.",
+              f"# Vote rule: {profile.vote_rule}. Held-out accuracy and units per question:",
+              *(f"#   {line}" for line in table)]
+    data = profile.model_dump(exclude={"source", "name"}, exclude_none=True)
+    return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False)
