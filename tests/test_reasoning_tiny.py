@@ -89,17 +89,35 @@ def tiny_server(tiny: Path) -> Iterator[str]:
 def test_llama_server_thinking_is_read_capped_and_counted(tiny_server: str) -> None:
     engine = RemoteEngine(ServerSettings(url=tiny_server), "chat",
                           rules=ModelRules(reasoning=Reasoning()))
+    sent: list[dict] = []
+    opened = engine.client.open
+
+    def recording(path: str, body: dict | None, *args: object, **kwargs: object):
+        sent.append(body or {})
+        return opened(path, body, *args, **kwargs)
+
+    engine.client.open = recording  # type: ignore[method-assign]
     request = chains(4, cap=12)
     result = engine.sample(request)
-    assert engine.supports_n is True
-    reasoned = [c for c in result.completions if c.thinking_tokens is not None]
-    assert reasoned, [c.text for c in result.completions]  # reasoning_content was read
-    for completion in reasoned:
-        assert completion.thinking_tokens <= 12
-        assert completion.text.startswith("<think>")
+    assert engine.supports_n is True and engine.counts.tokenizes is True  # /tokenize answered
+    first, *answers = sent
+    assert first["n"] == 4 and first["thinking_budget_tokens"] == 12
+    assert first["reasoning_budget_message"] == STOP_MESSAGE
+    # Samples that thought up to the cap: the server closed their blocks itself, writing its
+    # stop message in reasoning_content (no blank line before it, unlike think's own close),
+    # counted apart from the 12 thinking tokens; none of them needed a second request.
+    capped = [c for c in result.completions if c.thinking_tokens == 12]
+    assert capped, [c.text for c in result.completions]
+    for completion in capped:
+        assert completion.closed == "forced" and completion.text.startswith("<think>")
+        assert f"{STOP_MESSAGE}</think>" in completion.text
+    assert len(answers) <= len(result.completions) - len(capped)
+    for completion in result.completions:
+        assert completion.thinking_tokens is None or completion.thinking_tokens <= 12
     # The server's usage: every sample within its cap, the stop message, and its answer.
-    message = len(STOP_MESSAGE.encode()) + 2  # a byte a token in this vocabulary
-    assert result.generated_tokens <= 4 * (12 + message + request.answer_tokens) + 4 * 6
+    room = engine.close_room(request)
+    assert room > len(STOP_MESSAGE)  # one token a byte in this vocabulary, as /tokenize says
+    assert result.generated_tokens <= 4 * (12 + room + request.answer_tokens)
 
 
 def test_a_vote_through_llama_server_on_a_reasoning_model(tiny: Path, tiny_server: str,

@@ -92,3 +92,55 @@ def test_budget_20_stays_within_its_plan_on_a_server_that_thinks_without_end(
         assert sample["thinking_tokens"] <= plan["cot_tokens"] and sample["closed"] == "forced"
     sent = behaviour.requests[0]
     assert (sent["temperature"], sent["top_p"], sent["top_k"]) == (0.6, 0.95, 20)
+
+
+def test_a_minimum_thinking_length_on_a_server_is_named_once_as_not_kept(capsys) -> None:
+    behaviour = Behaviour(dialect="llama-server")
+    with reasoning_server(behaviour) as url:
+        server = engine(url, ModelRules(reasoning=Reasoning()))
+        for _ in range(2):
+            server.sample(chains(1, 8, Reasoning(min_tokens=4)))
+        server.sample(chains(1, 8, Reasoning()))
+    notes = [line for line in capsys.readouterr().err.splitlines() if "min_thinking" in line]
+    assert notes == ["think: note: reasoner thinks as long as it likes: a minimum thinking "
+                     "length (min_thinking) is kept on the llama.cpp engine only"]
+
+
+def test_a_models_card_shapes_the_prompt_and_the_profiles_sampler_reaches_the_server(
+        run_cli, think_home, tmp_path) -> None:
+    """DeepSeek-R1's card: no system prompt, the answer in \\boxed{}; the profile's own
+    top_k and top_p (and the card's min_p) are sent with every request."""
+    behaviour = Behaviour(dialect="llama-server", answer="\\boxed{7}")
+    profile = tmp_path / "mine.yaml"
+    profile.write_text("top_k: 33\ntop_p: 0.81\n"
+                       "stages:\n  - {from_budget: 1, strategy: direct}\n"
+                       "  - {from_budget: 2, strategy: cot, cot_tokens: 16}\n")
+    with reasoning_server(behaviour) as url:
+        config = think_home / "config"
+        config.mkdir(parents=True)
+        (config / "models.yaml").write_text(
+            f"models:\n  r1:\n    base_url: {url}\n    served_name: reasoner\n"
+            "    format: chat\n    reasoning: {}\n    system_prompt: false\n"
+            "    answer_format: boxed\n    sampling: {min_p: 0.05}\n")
+        run = run_cli("solve", "What is 3 + 4?", "--model", "r1", "-b", "2", "--json", "-q",
+                      "--profile", str(profile))
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["answer"] == "7"  # read from \boxed{7}
+    sent = behaviour.requests[0]
+    (turn,) = sent["messages"]  # no system message: the instructions follow the question
+    assert turn["role"] == "user" and turn["content"].startswith("What is 3 + 4?")
+    assert turn["content"].endswith("put your final answer within \\boxed{}.")
+    assert (sent["top_k"], sent["top_p"], sent["min_p"]) == (33, 0.81, 0.05)
+
+
+def test_plan_shows_the_reasoning_profiles_longer_thinking(run_cli, think_home) -> None:
+    config = think_home / "config"
+    config.mkdir(parents=True)
+    (config / "models.yaml").write_text("models:\n  r:\n    base_url: http://127.0.0.1:9\n"
+                                        "    format: chat\n    reasoning: {}\n")
+    run = run_cli("solve", "What is 3 + 4?", "-m", "r", "-p", "reasoning", "-b", "8", "--plan")
+    assert run.code == 0, run.stderr
+    line = run.stdout.strip()
+    thinking = int(line.split("chain of thought, ")[1].split()[0])
+    at_least = int(line.split("thinks at least ")[1].split()[0])
+    assert at_least == thinking // 2  # the reasoning profile's min_thinking: 0.5 at budget 8

@@ -101,3 +101,12 @@ def test_a_model_that_never_opens_its_block_is_still_forced_at_the_cap() -> None
     done = tracker.completion(0, 0)
     assert done.finish == "budget-forced" and done.thinking_tokens is None
     assert record(done, "math").answer == "6"
+
+
+def test_a_reasoning_model_without_a_card_is_not_sampled_greedily() -> None:
+    from think.engine.rules import PLAIN, ModelRules
+
+    known_by_template = ModelRules(reasoning=Reasoning())  # no sampling from models.yaml
+    assert known_by_template.sampling(0.0, 40, 0.9).temperature == 0.6
+    assert known_by_template.sampling(0.8, 40, 0.9).temperature == 0.8  # a vote's own stays
+    assert PLAIN.sampling(0.0, 40, 0.9).temperature == 0.0  # plain models: greedy as planned

@@ -217,3 +217,18 @@ def test_a_reasoning_sample_shows_its_thinking_dimmed_apart_from_its_answer() ->
     done = SampleRecord(0, line.tail, "7", 12, "stop", 0, thinking_tokens=3, closed="model")
     state.apply(SampleDone("sample", done))
     assert "→ 7 · thought 3 tokens, closed by the model" in screen(state, width=100)
+
+
+def test_a_models_own_thinking_tags_are_told_apart_too() -> None:
+    state = ViewState()
+    state.apply(Started("Q?", "math", "reasoner", "default", PLAN,
+                        think_tags=("<thought>", "</thought>")))
+    state.apply(StepStarted("sample", 1, 400))
+    for piece in ("<thought>", " three", " plus", " four"):
+        state.apply(Token("sample", 0, piece))
+    assert state.lines[0].in_block
+    for piece in ("</thought>", "\n\nFinal answer:", " 7"):
+        state.apply(Token("sample", 0, piece))
+    line = state.lines[0]
+    assert not line.in_block
+    assert line.split_tail() == (" three plus four", "\n\nFinal answer: 7")

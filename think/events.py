@@ -21,6 +21,7 @@ class Started:
     model: str
     profile: str
     plan: Plan
+    think_tags: tuple[str, str] = ("<think>", "</think>")  # how the model marks its thinking
 
 
 @dataclass(frozen=True)

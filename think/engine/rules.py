@@ -13,6 +13,10 @@ from typing import Any
 
 from think.engine.thinking import Reasoning
 
+# A reasoning model whose card think does not know: the temperature Qwen3's and
+# DeepSeek-R1's cards both give for thinking, rather than greedy repetition.
+REASONING_TEMPERATURE = 0.6
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -47,6 +51,8 @@ class ModelRules:
         chosen = temperature
         if self.temperature is not None and (temperature > 0 or self.reasoning is not None):
             chosen = self.temperature
+        elif self.reasoning is not None and chosen == 0:
+            chosen = REASONING_TEMPERATURE  # known to reason (its template) but not its card
         return Sampling(chosen, self.top_k if self.top_k is not None else top_k,
                         self.top_p if self.top_p is not None else top_p, self.min_p or 0.0)
 

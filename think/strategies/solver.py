@@ -77,7 +77,10 @@ class Run:
 
     def solve(self) -> Result:
         """Carry out the plan; Ctrl-C raises Interrupted with the best answer so far."""
-        self.emit(Started(self.question, self.task, self.engine.name, self.profile, self.plan))
+        reasoning = self.engine.rules.reasoning
+        tags = (reasoning.start, reasoning.end) if reasoning else Started.think_tags
+        self.emit(Started(self.question, self.task, self.engine.name, self.profile, self.plan,
+                          tags))
         mode = sandbox.resolve(self.check.sandbox if self.check else self.sandbox) \
             if self.task == "code" else None
         try:

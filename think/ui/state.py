@@ -22,7 +22,7 @@ from think.result import CritiqueRecord, OnlineStop, Result
 from think.strategies.vote import Tally
 
 TAIL_CHARS = 200
-THINK_TAGS = (Reasoning.start, Reasoning.end)  # the usual tags; a model's own may differ
+THINK_TAGS = (Reasoning.start, Reasoning.end)  # the usual tags, until a run names its own
 
 
 @dataclass
@@ -38,6 +38,7 @@ class SampleLine:
     thinking_tokens: int | None = None  # a reasoning model's, once it is done
     closed: str | None = None  # who closed its block: "model" or "forced"
     in_block: bool = False  # still inside a thinking block
+    tags: tuple[str, str] = THINK_TAGS  # the model's own thinking tags
 
     @property
     def live(self) -> bool:
@@ -46,7 +47,7 @@ class SampleLine:
     def split_tail(self) -> tuple[str, str]:
         """The tail as (thinking, answer): a reasoning model's block apart from what follows
         it, tags left out; text outside any block is all answer."""
-        start, end = THINK_TAGS
+        start, end = self.tags
         tail = self.tail
         opened, closed = tail.rfind(start), tail.rfind(end)
         if closed > opened:  # the block closed within the tail
@@ -66,6 +67,7 @@ class ViewState:
     profile: str = ""
     task: str = ""
     plan: Plan | None = None
+    think_tags: tuple[str, str] = THINK_TAGS
     step: str = "sample"
     step_cap: int = 0
     round: int = 0
@@ -91,7 +93,7 @@ class ViewState:
     @apply.register(Started)
     def _started(self, event: Started) -> None:
         self.question, self.model, self.profile = event.question, event.model, event.profile
-        self.task, self.plan = event.task, event.plan
+        self.task, self.plan, self.think_tags = event.task, event.plan, event.think_tags
 
     @apply.register(StepStarted)
     def _step_started(self, event: StepStarted) -> None:
@@ -102,10 +104,11 @@ class ViewState:
 
     @apply.register(Token)
     def _token(self, event: Token) -> None:
-        line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap()))
+        line = self.lines.setdefault(event.index, SampleLine(event.index, self._cap(),
+                                                             tags=self.think_tags))
         line.tokens += 1
         line.tail = (line.tail + event.text)[-TAIL_CHARS:]
-        opened, closed = (line.tail.rfind(tag) for tag in THINK_TAGS)
+        opened, closed = (line.tail.rfind(tag) for tag in self.think_tags)
         if opened >= 0 or closed >= 0:
             line.in_block = opened > closed
         self.live_tokens += 1
@@ -113,7 +116,8 @@ class ViewState:
     @apply.register(SampleDone)
     def _sample_done(self, event: SampleDone) -> None:
         sample = event.sample
-        line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap()))
+        line = self.lines.setdefault(sample.index, SampleLine(sample.index, self._cap(),
+                                                              tags=self.think_tags))
         line.tokens, line.answer, line.finish = sample.tokens, sample.answer, sample.finish
         line.thinking_tokens, line.closed = sample.thinking_tokens, sample.closed
         if event.kind == "sample":
