@@ -136,10 +136,42 @@ def test_an_old_version_database_is_migrated(run_cli, scripted, think_home) -> N
     old = json.loads(run_cli("logs", "show", "1", "--json").stdout)
     assert old["answer"] == "2" and old["budget"] is None and old["votes"] is None
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-    assert {"budget", "plan", "votes", "samples", "engine", "result"} <= columns
+    assert {"budget", "plan", "votes", "samples", "engine", "result", "status"} <= columns
+    assert old["status"] is None and "(" not in lines[1]  # an old run: ended as usual
+
+
+def test_interrupted_and_failed_runs_are_logged_with_how_they_ended(run_cli, use_engine,
+                                                                     think_home) -> None:
+    from think.errors import ThinkError
+
+    calls = []
+
+    def interrupt_on_the_second(request, index):
+        calls.append(index)
+        if len(calls) > 1:
+            raise KeyboardInterrupt  # Ctrl-C while the vote is drawn
+        return " 5 - 2 = 3.\nFinal answer: 3"
+
+    use_engine(ScriptedEngine(respond=interrupt_on_the_second))
+    assert run_cli("solve", Q, "-b", "20", "--no-early-stop").code == 130
+
+    def broken(request, index):
+        raise ThinkError("the server at http://127.0.0.1:9 is not answering", "start it")
+
+    use_engine(ScriptedEngine(respond=broken))
+    assert run_cli("solve", Q2, "-b", "2").code == 1
+    failed, interrupted = json.loads(run_cli("logs", "--json").stdout)
+    assert interrupted["question"] == Q and interrupted["status"] == "interrupted"
+    assert interrupted["answer"] == "3" and interrupted["budget"] == "20"  # its best so far
+    assert failed["question"] == Q2 and failed["answer"] is None
+    assert failed["status"] == "error: the server at http://127.0.0.1:9 is not answering"
+    lines = listed(run_cli)
+    assert "(no answer) (error)" in lines[0] and "3 (interrupted)" in lines[1]
+    shown = run_cli("logs", "show", str(interrupted["id"])).stdout
+    assert "ended:    interrupted" in shown
 
 
 @pytest.mark.real

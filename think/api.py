@@ -16,7 +16,7 @@ from think import history
 from think.config import Profile, load_profile
 from think.engine import registry
 from think.engine.base import Engine, PromptFormat, TextEstimator
-from think.errors import UsageError, option
+from think.errors import Interrupted, ThinkError, UsageError, option
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
 from think.planning.budget import Budget, Plan, PromptCosts
@@ -239,8 +239,18 @@ def run(request: RunRequest, started: float, engine: Engine | None = None,
     """Carry out a prepared request; `started` is when its --max-seconds began to count.
     The run goes into the history unless `log` is False (None: as `think logs on/off` says);
     a history that cannot be written is a warning on stderr, never a failed run."""
-    result = carry_out(request, started, engine, seed, on_event, verbose, code_prefix)
     kind = type(engine).__name__ if engine is not None else registry.kind_for(request.setup.model)
+    try:
+        result = carry_out(request, started, engine, seed, on_event, verbose, code_prefix)
+    except ThinkError as exc:  # Ctrl-C, SIGTERM or a failure: the question is kept all the same
+        setup = request.setup
+        status = "interrupted" if isinstance(exc, Interrupted) else f"error: {exc.message}"
+        best = exc.best_answer if isinstance(exc, Interrupted) else None
+        row = history.unfinished_row(setup.question, setup.task, setup.model.name,
+                                     setup.profile.name, str(request.budget), kind,
+                                     time.monotonic() - started, status, best)
+        history.log_row(lambda: row, log)
+        raise
     history.log_run(result, str(request.budget), kind, time.monotonic() - started, log)
     return result
 

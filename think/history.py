@@ -24,7 +24,7 @@ from think import paths
 from think.errors import ThinkError
 from think.result import Result
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "logs.db"
 BUSY_MS = 10_000  # how long one statement waits for another process's write lock
 ATTEMPTS = 6  # and how often a whole write is tried again when that wait ran out
@@ -38,7 +38,8 @@ COLUMNS = (("time", "TEXT"), ("question", "TEXT"), ("task", "TEXT"), ("model", "
            ("votes", "TEXT"), ("samples", "TEXT"), ("prompt_tokens", "INTEGER"),
            ("generated_tokens", "INTEGER"), ("units_used", "REAL"), ("seconds", "REAL"),
            ("engine", "TEXT"), ("result", "TEXT"))
-NAMES = tuple(name for name, _ in COLUMNS)
+# Version 2 adds how a run ended: "ok", "interrupted" (Ctrl-C, SIGTERM) or "error: ...".
+NAMES = (*(name for name, _ in COLUMNS), "status")
 SELECT = f"SELECT rowid AS id, {', '.join(NAMES)} FROM runs"
 
 
@@ -56,7 +57,11 @@ def _to_v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS runs_time ON runs (time)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _to_v1}
+def _to_v2(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE runs ADD COLUMN status TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _to_v1, 1: _to_v2}
 
 
 def migrate(db: sqlite3.Connection, where: Path | str = FILE_NAME) -> int:
@@ -134,7 +139,19 @@ def row_of(result: Result, budget: str, engine: str, seconds: float) -> dict[str
             "samples": json.dumps(samples), "prompt_tokens": result.compute.prompt_tokens,
             "generated_tokens": result.compute.generated_tokens,
             "units_used": round(result.compute.used, 3), "seconds": round(seconds, 3),
-            "engine": engine, "result": json.dumps(full)}
+            "engine": engine, "result": json.dumps(full), "status": "ok"}
+
+
+def unfinished_row(question: str, task: str, model: str, profile: str, budget: str,
+                   engine: str, seconds: float, status: str, answer: str | None = None
+                   ) -> dict[str, Any]:
+    """A run that did not finish (interrupted, or failed): what it was asked, how it ended,
+    and the best answer it had."""
+    row: dict[str, Any] = dict.fromkeys(NAMES)
+    row.update(time=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               question=question, task=task, model=model, profile=profile, budget=budget,
+               answer=answer, seconds=round(seconds, 3), engine=engine, status=status)
+    return row
 
 
 def record(row: dict[str, Any], path: Path | None = None) -> int:
@@ -161,12 +178,17 @@ def enabled() -> bool:
 
 def log_run(result: Result, budget: str, engine: str, seconds: float,
             log: bool | None = None) -> None:
-    """Log a finished run unless `log` is False (None: as the setting says). Any failure
-    is one warning line on stderr: the answer matters more than its record."""
+    """Log a finished run unless `log` is False (None: as the setting says)."""
+    log_row(lambda: row_of(result, budget, engine, seconds), log)
+
+
+def log_row(row: Callable[[], dict[str, Any]], log: bool | None = None) -> None:
+    """Log a run's row unless `log` is False. Any failure is one warning line on stderr: the
+    answer matters more than its record."""
     try:
         if log is False or (log is None and not enabled()):
             return
-        record(row_of(result, budget, engine, seconds))
+        record(row())
     except Exception as exc:  # noqa: BLE001 - a broken history must not cost the answer
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"think: warning: could not log this run ({_where()}: {reason})",

@@ -43,6 +43,9 @@ def local_time(stamp: str | None) -> str:
 def one_line(run: dict[str, Any]) -> str:
     """A run as `think logs` lists it: id, time, model, budget, answer, question."""
     answer = shorten(run.get("answer"), 24) if run.get("answer") is not None else "(no answer)"
+    ended = run.get("status") or "ok"
+    if ended != "ok":  # interrupted, or an error: the question is kept all the same
+        answer += f" ({ended.split(':')[0]})"
     return (f"{run['id']:>5}  {local_time(run.get('time'))}  {run.get('model') or '-'}  "
             f"b{run.get('budget') or '-'}  {answer}  {shorten(run.get('question'), 60)}")
 
@@ -105,7 +108,8 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
                                  if key in ("strategy", "samples", "cot_tokens",
                                             "refine_rounds"))),
               ("votes", votes or "-"), ("samples", len(run.get("samples") or [])),
-              ("compute", compute), ("answer", run.get("answer"))]
+              ("compute", compute), ("answer", run.get("answer")),
+              ("ended", run.get("status") or "ok")]
     for name, value in fields:
         print(f"{name + ':':<10}{value}")
 
