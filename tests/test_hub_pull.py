@@ -182,3 +182,28 @@ def test_a_missing_file_is_a_404_naming_models_yaml(hub: HubServer, run_cli) -> 
     hub.hub.files.clear()
     run = run_cli("models", "pull", "tiny")
     assert run.code == 1 and "404" in one_line(run.stderr) and "models.yaml" in run.stderr
+
+
+def test_a_partial_file_that_is_already_whole_is_checked_and_kept(hub: HubServer,
+                                                                 tmp_path: Path) -> None:
+    blobs = repo_dir(tmp_path) / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{SHA}.incomplete").write_bytes(DATA)  # cut just before its rename
+    path, digest, _ = pull("tiny", lambda done, total: None)
+    assert path.read_bytes() == DATA and digest == SHA
+    assert [seen.range for seen in hub.hub.blob_requests()] == [f"bytes={len(DATA)}-"]
+    assert hub.hub.sent == 0  # the server had nothing left to send (416)
+
+
+def test_a_mirror_that_sends_the_hash_as_its_etag_alone_is_checked_too(hub: HubServer,
+                                                                      tmp_path: Path) -> None:
+    hub.hub.linked_etag = False
+    path, digest, _ = pull("tiny", lambda done, total: None)
+    assert path.read_bytes() == DATA and digest == SHA
+    assert path.resolve() == repo_dir(tmp_path) / "blobs" / SHA
+    hub.hub.files[(REPO, FILE)] = HubFile(DATA + b"!", sha256=SHA)  # bytes that differ
+    (repo_dir(tmp_path) / "snapshots").rename(tmp_path / "moved")  # so it pulls again
+    (repo_dir(tmp_path) / "blobs" / SHA).unlink()
+    with pytest.raises(ModelError) as error:
+        pull("tiny", lambda done, total: None)
+    assert "SHA-256" in error.value.message

@@ -45,6 +45,7 @@ class Hub:
     seen: list[Seen] = field(default_factory=list)
     cut_after: int | None = None  # cut the next blob reply after this many bytes
     commit: str = COMMIT
+    linked_etag: bool = True  # False: a mirror that sends the file's hash as its ETag alone
     sent: int = 0  # blob bytes sent in all
     url: str = ""
     blob_url: str = ""  # another host name for the same server, as the hub's CDN is
@@ -89,8 +90,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(302)
         digest = hashlib.sha256(known.data).hexdigest()
         self.send_header("Location", f"{self.hub.blob_url}/blobs/{digest}")
-        self.send_header("X-Linked-Etag", f'"{known.sha256}"')
-        self.send_header("ETag", '"0123456789abcdef0123456789abcdef01234567"')
+        if self.hub.linked_etag:
+            self.send_header("X-Linked-Etag", f'"{known.sha256}"')
+            self.send_header("ETag", '"0123456789abcdef0123456789abcdef01234567"')
+        else:
+            self.send_header("ETag", f'"{known.sha256}"')
         self.send_header("X-Linked-Size", str(len(known.data)))
         self.send_header("X-Repo-Commit", self.hub.commit)
         self.send_header("Content-Length", "0")
@@ -105,6 +109,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         start = 0
         if self.headers.get("Range"):
             start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            if start >= len(data):  # nothing left to send: as real servers answer
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
