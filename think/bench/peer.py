@@ -35,7 +35,8 @@ def server_binary(option: str | None) -> Path | None:
     path = Path(name)
     if not path.is_file() or not os.access(path, os.X_OK):
         raise ThinkError(f"--llama-server {name} is not an executable file",
-                         "build one: python -m tests.support.llama_server prints its path")
+                         "name llama.cpp's llama-server binary (in a think checkout, "
+                         "python -m tests.support.llama_server builds one and prints its path)")
     return path
 
 
