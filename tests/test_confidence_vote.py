@@ -50,6 +50,20 @@ def test_deepconf_keeps_the_most_confident_windows() -> None:
     assert weigh(samples, VoteRule.parse("deepconf:1")).weights["41"] == pytest.approx(0.95)
 
 
+def test_deepconf_can_rank_by_the_tail_instead() -> None:
+    # The 42s dip low mid-way but end sure; the 41s stay middling and end unsure.
+    def sample(answer: str, lowest: float, tail: float) -> tuple[str, Confidence]:
+        return answer, Confidence(mean=2.0, lowest_window=lowest, tail=tail, logprob=-0.5,
+                                  tokens=100)
+
+    samples = [sample("41", 1.5, 1.6), sample("41", 1.4, 1.5), sample("42", 0.2, 4.0),
+               sample("42", 0.1, 3.9), sample("41", 1.3, 1.4)]
+    assert weigh(samples, VoteRule.parse("deepconf:0.4")).leader == "41"
+    by_tail = weigh(samples, VoteRule.parse("deepconf:0.4:tail"))
+    assert by_tail.leader == "42" and by_tail.rule == "deepconf:0.4:tail"
+    assert VoteRule.parse("deepconf:0.4:tail").label == "deepconf:0.4:tail"
+
+
 def test_weighted_evidence_is_the_leaders_share() -> None:
     vote = weigh(SPLIT, VoteRule.parse("cisc"))
     assert vote.confidence == pytest.approx(vote.weights["42"], abs=1e-4)
@@ -68,7 +82,8 @@ def test_abstentions_and_ties() -> None:
 
 
 def test_bad_rules_are_refused() -> None:
-    for spec in ("cisc:0", "deepconf:1.5", "deepconf:x", "plurality"):
+    for spec in ("cisc:0", "deepconf:1.5", "deepconf:x", "plurality", "deepconf:0.9:middle",
+                 "cisc:0.1:tail", "majority:tail"):
         with pytest.raises(UsageError):
             VoteRule.parse(spec)
 

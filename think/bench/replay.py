@@ -240,8 +240,9 @@ def recordings_from_logs(runs: list[dict[str, Any]], query: str | None = None
 def format_scores(scores: list[RuleScore], questions: int, k: int,
                   full_tokens: float | None = None) -> str:
     """The table `think bench replay` prints; `full_tokens` what all K samples drew."""
+    width = max([16, *(len(score.rule) for score in scores)])
     lines = [f"{questions} questions, {k} recorded samples each",
-             f"{'rule':<16} {'mean samples':>12} {'saved':>6} {'tokens':>8} {'saved':>6} "
+             f"{'rule':<{width}} {'mean samples':>12} {'saved':>6} {'tokens':>8} {'saved':>6} "
              f"{'agrees with full':>16} {'accuracy':>9} {'samples for majority@' + str(k):>24}"]
     for score in scores:
         saved = 1 - score.mean_samples / k if k else 0.0
@@ -251,7 +252,7 @@ def format_scores(scores: list[RuleScore], questions: int, k: int,
         match = "-" if score.samples_to_match is None and score.rule.partition(":")[0] not in (
             MAJORITY, CISC, DEEPCONF) else (str(score.samples_to_match)
                                             if score.samples_to_match else f"more than {k}")
-        lines.append(f"{score.rule:<16} {score.mean_samples:>12.1f} {saved:>6.0%} {tokens} "
+        lines.append(f"{score.rule:<{width}} {score.mean_samples:>12.1f} {saved:>6.0%} {tokens} "
                      f"{tokens_saved} {score.agreement:>16.1%} {score.accuracy:>9.1%} "
                      f"{match:>24}")
     return "\n".join(lines)

@@ -186,6 +186,8 @@ class Profile(Strict):
     # usc: the model names the most consistent of the candidates (free-form answers).
     vote_rule: Literal["majority", "cisc", "deepconf", "usc"] = "majority"
     deepconf_keep: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
+    # Which confidence DeepConf ranks samples by: their lowest window, or their last window.
+    deepconf_by: Literal["lowest", "tail"] = "lowest"
     cisc_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = 0.1
     # DeepConf online: this many vote samples are drawn whole; later ones stop where their
     # window confidence falls below the warm-up's (1 - deepconf_keep) percentile. 0: off.

@@ -6,7 +6,8 @@
 - usc (universal self-consistency, strategies/usc): plain counts while sampling, then the
   model is shown the candidates and names the most consistent one; for free-form answers.
 - deepconf (DeepConf offline): keep the `keep` share of the samples with the highest
-  lowest-window confidence, then each kept sample weighs its confidence.
+  lowest-window confidence (or tail confidence, over their last window: `deepconf_by`), then
+  each kept sample weighs that confidence.
 
 A weighted vote is a Tally whose leader has the most weight; its `confidence`, the evidence
 the early-stopping rule reads (vote.settled), is the leader's share of the weight. With plain
@@ -49,6 +50,7 @@ class VoteRule:
     temperature: float = 0.1  # cisc: the softmax temperature over confidences
     warmup: int = 0  # DeepConf online: samples drawn whole to set the threshold (0: off)
     window: int = CONFIDENCE_WINDOW  # tokens in a sliding window of confidence
+    by: str = "lowest"  # deepconf: rank by the lowest window's confidence, or the tail's
 
     @property
     def needs_confidence(self) -> bool:
@@ -63,7 +65,7 @@ class VoteRule:
     def label(self) -> str:
         """The rule as `think bench replay --rules` writes it."""
         if self.name == DEEPCONF:
-            return f"{DEEPCONF}:{self.keep:g}"
+            return f"{DEEPCONF}:{self.keep:g}" + (":tail" if self.by == "tail" else "")
         return self.name if self.name in (MAJORITY, USC) or self.temperature == 0.1 \
             else f"{CISC}:{self.temperature:g}"
 
@@ -72,27 +74,29 @@ class VoteRule:
         """The rule a profile counts its votes by."""
         return cls(profile.vote_rule, keep=profile.deepconf_keep,
                    temperature=profile.cisc_temperature, warmup=profile.deepconf_warmup,
-                   window=profile.deepconf_window)
+                   window=profile.deepconf_window, by=profile.deepconf_by)
 
     @classmethod
     def parse(cls, spec: str) -> VoteRule:
-        """'majority', 'usc', 'cisc[:TEMPERATURE]' or 'deepconf[:KEEP]' (KEEP in (0, 1])."""
+        """'majority', 'usc', 'cisc[:TEMPERATURE]' or 'deepconf[:KEEP[:tail]]' (KEEP in
+        (0, 1]; tail ranks by the last window's confidence instead of the lowest's)."""
         name, _, value = spec.partition(":")
+        value, _, by = value.partition(":")
         try:
-            if name in (MAJORITY, USC) and not value:
+            if name in (MAJORITY, USC) and not value and not by:
                 return cls(name)
-            if name == CISC:
+            if name == CISC and not by:
                 temperature = float(value) if value else 0.1
                 if temperature > 0:
                     return cls(CISC, temperature=temperature)
             if name == DEEPCONF:
                 keep = float(value) if value else 0.9
-                if 0 < keep <= 1:
-                    return cls(DEEPCONF, keep=keep)
+                if 0 < keep <= 1 and by in ("", "lowest", "tail"):
+                    return cls(DEEPCONF, keep=keep, by=by or "lowest")
         except ValueError:
             pass
         raise UsageError(f"unknown vote rule '{spec}'",
-                         "use majority, usc, cisc:0.1 or deepconf:0.9")
+                         "use majority, usc, cisc:0.1, deepconf:0.9 or deepconf:0.9:tail")
 
 
 def weigh(votes: Sequence[Vote], rule: VoteRule) -> Tally:
@@ -109,7 +113,7 @@ def weigh(votes: Sequence[Vote], rule: VoteRule) -> Tally:
         weights = cisc_weights([conf.mean for _, conf in scored], rule.temperature)
         pairs = [(answer, w) for (answer, _), w in zip(scored, weights, strict=True)]
     else:
-        pairs = deepconf_kept(scored, rule.keep)
+        pairs = deepconf_kept(scored, rule.keep, rule.by)
     return weighted_tally(answers, pairs, rule.label)
 
 
@@ -137,13 +141,14 @@ def cisc_weights(confidences: list[float], temperature: float) -> list[float]:
     return [e / total for e in exps]
 
 
-def deepconf_kept(scored: list[tuple[str | None, Confidence]], keep: float
-                  ) -> list[tuple[str | None, float]]:
-    """The most confident `keep` share of the samples (at least one) by lowest-window
-    confidence, each weighing that confidence; in sample order."""
+def deepconf_kept(scored: list[tuple[str | None, Confidence]], keep: float,
+                  by: str = "lowest") -> list[tuple[str | None, float]]:
+    """The most confident `keep` share of the samples (at least one) by lowest-window (or
+    tail) confidence, each weighing that confidence; in sample order."""
     count = max(1, math.ceil(keep * len(scored) - 1e-9))
-    ranked = sorted(range(len(scored)), key=lambda i: -scored[i][1].lowest_window)[:count]
-    return [(scored[i][0], max(scored[i][1].lowest_window, 0.0)) for i in sorted(ranked)]
+    measure = [conf.tail if by == "tail" else conf.lowest_window for _, conf in scored]
+    ranked = sorted(range(len(scored)), key=lambda i: -measure[i])[:count]
+    return [(scored[i][0], max(measure[i], 0.0)) for i in sorted(ranked)]
 
 
 def weighted_tally(answers: list[str | None], pairs: Sequence[tuple[str | None, float]],
