@@ -85,3 +85,31 @@ def test_tune_data_refuses_before_recording(run_cli, use_engine, tmp_path: Path)
     run = run_cli("tune", "--data", str(few), "--name", "x", "--caps", "0")
     assert run.code != 0 and "--caps" in run.stderr
     assert engine.history == []  # nothing was drawn for any of them
+
+
+def greedy_is_right(request: SampleRequest, index: int) -> str:
+    """One greedy chain is always right; sampled chains mostly agree on one wrong answer, so
+    their votes lose: a fit that scored one chain from sampled chains would pick votes."""
+    text = prompt_text(request.prompt)
+    gold = gold_of(text)
+    if request.answer_cue == "":
+        return f" {gold + 3}\n"
+    if request.temperature == 0:
+        return f" Add them up.\nFinal answer: {gold}\n"
+    return f" Add them up.\nFinal answer: {gold if index % 5 == 4 else gold + 10}\n"
+
+
+def test_one_chain_is_scored_as_a_solve_draws_it_greedily(run_cli, use_engine,
+                                                          tmp_path: Path) -> None:
+    use_engine(ScriptedEngine(respond=greedy_is_right))
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "greedy", "--samples", "8",
+                  "--caps", "32,64", "--budgets", "2,4,16", "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    profile = yaml.safe_load((paths.user_profiles_dir() / "greedy.yaml").read_text())
+    assert [stage["strategy"] for stage in profile["stages"]] == ["cot"]
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+    assert float(rows["2"][5].rstrip("%*")) == 100.0  # the fitted chain, held out

@@ -60,12 +60,15 @@ class Half:
     direct_tokens: list[int] = field(default_factory=list)
     chains: dict[int, list[Recording]] = field(default_factory=dict)  # by cap: K samples each
     prompts: list[PromptCosts] = field(default_factory=list)  # each question's prompt sizes
+    # By cap: one greedy chain each (answer, tokens), as a plan of one chain draws it.
+    greedy: dict[int, list[tuple[str | None, int]]] = field(default_factory=dict)
 
     def head(self, count: int) -> Half:
         """The first `count` questions (refinement is solved for real on these only)."""
         return Half(self.questions[:count], self.direct[:count], self.direct_tokens[:count],
                     {cap: chains[:count] for cap, chains in self.chains.items()},
-                    self.prompts[:count])
+                    self.prompts[:count],
+                    {cap: chains[:count] for cap, chains in self.greedy.items()})
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,11 @@ def split(items: list[DatasetQuestion], seed: int) -> tuple[list[DatasetQuestion
 
 def record_half(engine: Engine, questions: list[DatasetQuestion], caps: list[int], k: int,
                 profile: Profile, seed: int, step: Step, label: str) -> Half:
-    """K chains per question at each cap (with confidences), and a direct answer."""
+    """K chains per question at each cap (with confidences), one greedy chain at each cap
+    (one chain is drawn greedily in a solve), and a direct answer."""
     half = Half(questions)
     half.chains = {cap: [] for cap in caps}
+    half.greedy = {cap: [] for cap in caps}
     for number, item in enumerate(questions, 1):
         prompts = Prompts(engine, item.question, "math")
         half.prompts.append(PromptCosts(direct=engine.count_tokens(prompts.direct()),
@@ -103,6 +108,11 @@ def record_half(engine: Engine, questions: list[DatasetQuestion], caps: list[int
         half.direct.append(record(direct[0], "math").answer if direct else None)
         half.direct_tokens.append(direct[0].tokens if direct else 0)
         for cap in caps:
+            one = replace(base, strategy="cot", cot_tokens=cap, samples=1, temperature=0.0)
+            chain = engine.sample(cot_request(prompts.cot(), prompts, one, n=1,
+                                              seed=seed + number)).completions
+            half.greedy[cap].append((record(chain[0], "math").answer, chain[0].tokens)
+                                    if chain else (None, 0))
             plan = replace(base, strategy="vote", cot_tokens=cap, samples=k,
                            temperature=profile.temperature)
             request = replace(cot_request(prompts.cot(), prompts, plan, n=k,
@@ -155,7 +165,11 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[boo
     if plan.strategy == "direct" or not plan.cot_tokens:
         answer = half.direct[index]
         return answer is not None and answer == gold, prompt.direct + half.direct_tokens[index]
-    recording = half.chains[nearest_cap(half, plan.cot_tokens)][index]
+    cap = nearest_cap(half, plan.cot_tokens)
+    if plan.samples <= 1 and plan.temperature == 0 and half.greedy:
+        answer, drawn_tokens = half.greedy[cap][index]  # one chain: drawn greedily
+        return answer is not None and answer == gold, float(prompt.cot + drawn_tokens)
+    recording = half.chains[cap][index]
     votes = recording.votes(plan.samples)
     drawn = []
     for vote in votes:

@@ -188,7 +188,7 @@ class Profile(Strict):
     deepconf_keep: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
     # Which confidence DeepConf ranks samples by: their lowest window, or their last window.
     deepconf_by: Literal["lowest", "tail"] = "lowest"
-    cisc_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = 0.1
+    cisc_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
     # DeepConf online: this many vote samples are drawn whole; later ones stop where their
     # window confidence falls below the warm-up's (1 - deepconf_keep) percentile. 0: off.
     deepconf_warmup: Annotated[int, Field(ge=0, le=256)] = 0
