@@ -1,7 +1,9 @@
-"""What a vote buys over one chain of thought, paired on the same questions, from a recording
-(`think bench record`): each question's first sample is its one chain (budget 2); a vote
-draws the next samples in their recorded order until the early stop settles it (the Beta
-rule of the profiles: 0.95, at least 3) or MAX samples are drawn, and counts them by a rule.
+"""What a vote buys over one sampled chain of thought, paired on the same questions, from a
+recording (`think bench record`): each question's first sample is its one chain; a vote
+draws the samples in their recorded order until the early stop settles it (the Beta rule of
+the profiles: 0.95, at least 3) or MAX samples are drawn, and counts them by a rule. (A
+solve's one chain at budget 2 is drawn greedily, which a recording does not hold: compare
+with it through `think bench accuracy --budgets 2,16`.)
 
     python -m scripts.vote_gain rec.jsonl [--max 8,40] [--rules majority,cisc,deepconf:0.5]
 
