@@ -289,4 +289,6 @@ def fitted_profile(base: Profile, result: Fit, k: int, name: str) -> Profile:
             stages.append(stage_of(shape, 1 if not stages else budget, k))
             last = shape
     fitted = replace_stages(base, stages, result.rule)
-    return fitted.model_copy(update={"name": name})
+    return fitted.model_copy(update={
+        "name": name, "description": f"Fitted by think tune --data from '{base.name}': the "
+                                     "shape that scored best at each budget on the fit half."})
