@@ -125,6 +125,13 @@ def served_models(data: bytes) -> list[str]:
     return [clean_text(item["id"]) for item in items]
 
 
+def served_by(data: bytes) -> set[str]:
+    """Who the models in a /v1/models reply are `owned_by` ("llamacpp" for llama-server);
+    call it on a reply served_models has accepted."""
+    items = parse_json(data, "a model list")["data"]
+    return {item["owned_by"] for item in items if isinstance(item.get("owned_by"), str)}
+
+
 def event_payloads(response: Any) -> Iterator[bytes]:
     """The `data:` payloads of a server-sent-events stream, up to `[DONE]` or its end."""
     while True:

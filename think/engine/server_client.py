@@ -22,6 +22,7 @@ from think.engine.http_stream import (
     clean_text,
     open_watched,
     read_body,
+    served_by,
     served_models,
 )
 from think.errors import ModelError, ThinkError
@@ -53,6 +54,7 @@ class ServerClient:
         if not self.base.endswith("/v1"):
             self.base += "/v1"
         self.name = settings.model
+        self.llama_server = False  # learnt from the model list (check_model)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": "think"}
@@ -142,7 +144,9 @@ class ServerClient:
 
     def count_tokens(self, text: str) -> int | None:
         """The server's own count of text's tokens (llama-server's /tokenize, at the root),
-        or None where it has no such endpoint or does not answer within a second."""
+        or None where it is not llama-server or does not answer within a second."""
+        if not self.llama_server:
+            return None
         root = self.base.removesuffix("/v1")
         body = json.dumps({"content": text, "add_special": False}).encode()
         request = urllib.request.Request(root + "/tokenize", data=body, headers=self._headers())
@@ -157,7 +161,11 @@ class ServerClient:
     def check_model(self) -> None:
         """Fail early, with the names it serves, when the server lacks the model."""
         with self.open("/models", None) as response:
-            served = served_models(read_body(response))
+            body = read_body(response)
+            served = served_models(body)
+        # llama-server says so here; only it is asked for token counts (/tokenize), so no
+        # other server is sent a request it does not know.
+        self.llama_server = "llamacpp" in served_by(body)
         if not self.name and served:
             self.name = served[0]  # no name given: the model the server serves
         if served and self.name not in served:

@@ -19,6 +19,9 @@ class ServerCounts:
         self.client = client
         self.tokenizes: bool | None = None  # learnt from the first count asked
         self._counts: dict[str, int] = {}
+        # Closing room by (stop message, end tag): asked for on every streamed thinking piece,
+        # so it is kept apart from the prompt counts, which are cleared when they pile up.
+        self._rooms: dict[tuple[str, str], int] = {}
 
     def tokens(self, text: str) -> int:
         if self.tokenizes is not False and text not in self._counts:
@@ -40,5 +43,10 @@ class ServerCounts:
         with the end tag alone) none: think cuts at the cap."""
         if reasoning is None or self.tokenizes is False:
             return 0
-        counted = self.tokens(reasoning.closing(None, forced=True))
-        return counted + 2 if self.tokenizes else 0
+        key = (reasoning.stop_message, reasoning.end)
+        if key not in self._rooms:
+            counted = self.tokens(reasoning.closing(None, forced=True))
+            if not self.tokenizes:
+                return 0
+            self._rooms[key] = counted + 2
+        return self._rooms[key]
