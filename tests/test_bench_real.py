@@ -25,7 +25,7 @@ pytestmark = pytest.mark.real
 def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> None:
     out = tmp_path / "speed.json"
     run = run_cli("bench", "speed", "--widths", "1,2", "--tokens", "8", "--repeats", "1",
-                  "--out", str(out))
+                  "--lookup-tokens", "24", "--out", str(out))
     assert run.code == 0, run.stderr
     assert "batched/seq" in run.stdout and "decode only/seq" in run.stdout
     assert "prompt cache" in run.stdout
@@ -41,6 +41,14 @@ def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> N
         assert row["batched_tokens"] == row["sequential_tokens"] == 8 * row["n"]
         assert row["ratio"] > 0 and row["decode_only_ratio"] > 0
     assert data["prompt_cache_speedup"] > 1
+    # Lookup decoding, off against on: both stages, greedy and sampled, drafts counted.
+    assert "lookup decoding" in run.stdout
+    assert [(row["stage"], row["temperature"]) for row in data["lookup"]] == [
+        ("refine", 0.0), ("refine", 0.7), ("cot", 0.0), ("cot", 0.7)]
+    assert all(row["on_tps"] > 0 and row["off_tps"] > 0 for row in data["lookup"])
+    assert sum(row["drafted"] for row in data["lookup"]) > 0
+    # The greedy refine round copies its solution: the same tokens either way.
+    assert data["lookup"][0]["same_tokens"] is True
 
 
 def test_record_then_replay(run_cli, tmp_path: Path) -> None:

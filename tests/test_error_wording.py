@@ -9,7 +9,7 @@ from support.errors import one_error_line
 from think import api
 from think.cli.wording import one_line
 from think.engine.base import SampleRequest
-from think.engine.llama.scheduler import fit_batch
+from think.engine.llama.batch_shape import fit_batch
 from think.errors import DoesNotFit, UsageError
 
 Q = "What is 2+2?"

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from think.bench.lookup_speed import LookupRow, format_lookup, time_lookup
 from think.bench.peer import PeerRow, SolveTiming, format_peer, time_solves
 from think.config import Profile
 from think.engine.base import SampleRequest
@@ -71,6 +72,7 @@ class SpeedReport:
     ttft_hit: float = 0.0
     peer: list[PeerRow] = field(default_factory=list)  # llama-server, with --llama-server
     solves: list[SolveTiming] = field(default_factory=list)
+    lookup: list[LookupRow] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{**asdict(row), "sequential_tps": round(row.sequential_tps, 2),
@@ -81,12 +83,14 @@ class SpeedReport:
         peer = [{**asdict(row), "n_request_tps": round(row.n_request_tps, 2),
                  "parallel_tps": round(row.parallel_tps, 2)} for row in self.peer]
         return {**asdict(self), "rows": rows, "peer": peer,
+                "lookup": [row.to_dict() for row in self.lookup],
                 "prompt_cache_speedup": round(self.ttft_miss / self.ttft_hit, 2)}
 
 
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
               repeats: int, progress: StatusLine, peer_binary: Path | None = None,
-              solve_budget: int = 20, solve_seed: int = 0) -> SpeedReport:
+              solve_budget: int = 20, solve_seed: int = 0,
+              lookup_tokens: int = 300) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
     from think.bench.decode_only import decode_only_seconds
     from think.engine.llama import LlamaEngine
@@ -147,6 +151,10 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
         progress("prompt cache: time to first token, miss and hit")
         report.prefix_tokens, report.ttft_miss, report.ttft_hit = prompt_cache_ttft(engine,
                                                                                     repeats)
+        if lookup_tokens:
+            progress(f"lookup decoding: a refine round and a chain of thought, "
+                     f"{lookup_tokens} tokens, off and on, {repeats} rounds")
+            report.lookup = time_lookup(engine, lookup_tokens, repeats)
         baseline.close()
         engine.close()  # before the solves, which load their own
         if peer is not None and solve_budget:
@@ -220,6 +228,7 @@ def format_report(report: SpeedReport) -> str:
     lines.append(f"prompt cache, {report.prefix_tokens}-token prefix: time to first token "
                  f"{report.ttft_miss * 1000:.0f} ms on a miss, {report.ttft_hit * 1000:.0f} ms "
                  f"on a hit ({speedup:.1f}x)")
+    lines += format_lookup(report.lookup)
     lines += format_peer(report.peer, {row.n: row.batched_tps for row in report.rows},
                          report.solves)
     return "\n".join(lines)

@@ -34,10 +34,13 @@ def bench_speed(
         "(default: $THINK_LLAMA_SERVER).", show_default=False)] = None,
     solve_budget: Annotated[int, typer.Option(
         min=0, help="With --llama-server, a solve of this budget both ways (0: none).")] = 20,
+    lookup_tokens: Annotated[int, typer.Option(
+        min=0, max=4096, help="Tokens of the lookup decoding rows (0: none).")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
     """Tokens/s of N sequential completions against think's batched sampler; prompt cache;
-    with --llama-server, llama.cpp's server on the same prompt and a solve both ways."""
+    lookup decoding off and on; with --llama-server, llama.cpp's server on the same prompt
+    and a solve both ways."""
     from think.bench.peer import server_binary
     from think.bench.speed import format_report, run_speed
     from think.config import MAX_BATCH_WIDTH, load_profile
@@ -49,7 +52,7 @@ def bench_speed(
     binary = server_binary(llama_server)
     report = run_speed(spec, load_profile(profile), sizes, tokens, repeats,
                        lambda text: print(f"bench: {text}", file=sys.stderr), binary,
-                       solve_budget)
+                       solve_budget, lookup_tokens=lookup_tokens)
     if as_json:
         print_json(report.to_dict())
     else:

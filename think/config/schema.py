@@ -97,6 +97,9 @@ class LoadSettings(Strict):
     n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
     batch_width: Annotated[int, Field(ge=1, le=MAX_BATCH_WIDTH)] = 8
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
+    # Lookup decoding (guessed tokens checked in the same step, what is sampled unchanged):
+    # auto = while one sample decodes alone, on = every sample, off = never.
+    lookup: Literal["auto", "on", "off"] = "auto"
     # llama.cpp's extra buffer types (CPU_REPACK, AMX): auto = on unless this CPU has AMX and
     # a one-off probe saw its kernels crash (THINK_EXTRA_BUFFERS overrides).
     extra_buffers: Literal["auto", "on", "off"] = "auto"

@@ -60,8 +60,8 @@ class SampleRequest:
         """The most tokens one sample can add to its sequence, `cue_tokens` the cue's length."""
         if self.answer_cue == "":
             return self.answer_tokens  # the whole output is the answer
-        if not self.answer_cue:
-            return self.max_tokens
+        if not self.answer_cue:  # a reasoning model's block is still closed for it at the cap
+            return self.max_tokens + (cue_tokens if self.reasoning else 0)
         return self.max_tokens + cue_tokens + self.answer_tokens
 
 
@@ -142,6 +142,8 @@ class SampleResult:
     generated_tokens: int
     decoded_rows: int | None = None  # batch rows the samples took; agreeing samples share rows
     errors: list[str] = field(default_factory=list)  # why samples were lost (a server engine)
+    drafted_tokens: int = 0  # lookup decoding: tokens guessed, and those the samples drew
+    accepted_tokens: int = 0
 
 
 class PromptFormat(Protocol):

@@ -2,7 +2,8 @@
 
 All ctypes code of the project lives in this package, one job a module: model (load, tokens,
 template, metadata), context (KV cells, decoding), prefix_cache (the holder sequence and the
-disk cache of shared prefixes), scheduler (the decoding loop), sampling (sampler chains),
+disk cache of shared prefixes), batch_shape (how a request fits a context), scheduler (the
+decoding loop), batch_rows (a step's rows), lookup (n-gram drafts), sampling (sampler chains),
 system (machine and build facts, the log hook), extra_buffers (the AMX rule and its probe).
 
 The prompt is evaluated once on a holder sequence (0); each sample gets its own sequence whose
@@ -23,11 +24,13 @@ import llama_cpp
 
 from think.config import LoadSettings
 from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
+from think.engine.llama.batch_shape import fit_batch
 from think.engine.llama.context import Context
+from think.engine.llama.lookup import Lookup
 from think.engine.llama.model import Model
 from think.engine.llama.prefix_cache import Holder
 from think.engine.llama.prompt_cache import PromptCache
-from think.engine.llama.scheduler import Scheduler, fit_batch
+from think.engine.llama.scheduler import Scheduler
 from think.engine.llama.system import physical_cores
 from think.engine.prompt import Prompt
 from think.engine.rules import PLAIN, ModelRules
@@ -101,7 +104,7 @@ class LlamaEngine:
     def _most_injected(self, request: SampleRequest) -> int:
         """The most tokens a sample is made to read that it did not sample: the answer cue,
         or for a reasoning model the forced closing of its block with the cue."""
-        if request.reasoning is not None and request.answer_cue:
+        if request.reasoning is not None and request.answer_cue != "":
             closing = request.reasoning.closing(request.answer_cue, forced=True)
             return len(self.model.tokenize_inserted(closing))
         return len(self._cue_tokens(request))
@@ -144,21 +147,24 @@ class LlamaEngine:
         if not prompt:
             raise ThinkError("the prompt is empty", "give a question")
         cue = self._cue_tokens(request)
+        lookup = Lookup(self.load.lookup, prompt, self.model.end_tokens(),
+                        gpu=bool(self.gpu_layers))
         shape = fit_batch(request, len(prompt), self._most_injected(request), self.context,
-                          self.max_cells, self.load.batch_width)
+                          self.max_cells, self.load.batch_width, lookup.room)
         self.ensure_context(shape.cells, shape.seqs, shape.rows)
         prefix = self._shared_prefix_length(request, text, prompt)
         with self.llama_context.batch(max(self.load.n_batch, shape.rows), shape.width) as batch:
             evaluated = self.holder.evaluate(prompt[:-1], prefix, batch)
             scheduler = Scheduler(self.model, self.llama_context, self.holder, request, prompt,
-                                  cue, shape.width, self.context, on_token, on_done)
+                                  cue, shape.width, self.context, on_token, on_done, lookup)
             # A template may open the thinking block itself (DeepSeek-R1's ends with <think>).
             scheduler.think_open = request.reasoning is not None and \
                 text.rstrip().endswith(request.reasoning.start)
             completions = scheduler.run(batch)
         generated = sum(completion.tokens for completion in completions)
         return SampleResult(completions, evaluated + scheduler.prompt_side, generated,
-                            scheduler.decoded)
+                            scheduler.decoded, drafted_tokens=lookup.drafted,
+                            accepted_tokens=lookup.accepted)
 
     def _shared_prefix_length(self, request: SampleRequest, text: str, prompt: list[int]) -> int:
         """Tokens at the start of the prompt that are the request's shared prefix, or 0."""

@@ -13,11 +13,14 @@ import codecs
 import ctypes
 from dataclasses import dataclass, field
 
+from think.engine.llama.lookup import DraftPace
 from think.engine.tracker import SampleTracker
 
 FRESH = 0  # history id of a sample that has read only the prompt
 Entry = tuple[int, int, list[int], bool]  # a batch row: token, position, sequences, wants logits
-Group = tuple[list[int], int, int]  # sequences, the row holding their logits, their next history
+# sequences, the first row holding their logits (one for the sampled token and each drafted
+# one after it), their next history
+Group = tuple[list[int], int, int]
 
 
 @dataclass
@@ -28,8 +31,12 @@ class Slot:
     tracker: SampleTracker
     sampler: ctypes.c_void_p
     pos: int
-    pending: list[int]
+    pending: list[int]  # what it reads next: ends with `drafts` when it has any
     history: int = FRESH  # samples with equal history ids have read the same tokens
+    drafts: list[int] = field(default_factory=list)  # lookup's guesses after its sampled token
+    tokens: list[int] = field(default_factory=list)  # lookup: the prompt and what it has read
+    indexed: int = 0  # lookup: where indexing tokens goes on from
+    pace: DraftPace | None = None  # lookup: how long its drafts are
     marks: list[int] = field(default_factory=list)  # reasoning: text length after each token
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
@@ -43,19 +50,21 @@ def group_rows(slots: dict[int, Slot], last_history: int
     id its samples take next (counting on from last_history), and the prompt-side tokens
     evaluated (the last prompt token and answer cues; sampled tokens are counted apart).
     """
-    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    groups: dict[tuple[int, tuple[int, ...], int], list[int]] = {}
     for seq, slot in slots.items():
-        groups.setdefault((slot.history, tuple(slot.pending)), []).append(seq)
+        groups.setdefault((slot.history, tuple(slot.pending), len(slot.drafts)), []).append(seq)
     entries: list[Entry] = []
     rows: list[Group] = []
     prompt_side = 0
-    for (_, pending), seqs in groups.items():
+    for (_, pending, drafts), seqs in groups.items():
         first = slots[seqs[0]]
-        prompt_side += len(pending) - (first.tracker.generated > 0)
+        prompt_side += len(pending) - drafts - (first.tracker.generated > 0)
+        logits_from = len(pending) - 1 - drafts
         for offset, token in enumerate(pending):
-            # A group reads its pending tokens once; only the last one needs logits.
-            entries.append((token, first.pos + offset, seqs, offset == len(pending) - 1))
-        rows.append((seqs, len(entries) - 1, last_history + len(rows) + 1))
+            # A group reads its pending tokens once; only the last one needs logits, and
+            # each drafted token, to check the draft against.
+            entries.append((token, first.pos + offset, seqs, offset >= logits_from))
+        rows.append((seqs, len(entries) - 1 - drafts, last_history + len(rows) + 1))
     return entries, rows, prompt_side
 
 

@@ -4,18 +4,26 @@ step decodes one batch for all live samples, draws their next tokens and retires
 Samples whose tokens so far are identical share one batch row tagged with all their sequences
 (batch_rows works out a step's rows): the model computes it once and each sample draws from it
 with its own sampler and seed.
+
+With lookup on, a sample reads a draft of guessed tokens (lookup) after its sampled token in
+the same step, each row with logits. It then draws from those rows in order with its own
+sampler, as it would have drawn them one step at a time, and keeps each drafted token only
+when it drew that very token: the first token it draws otherwise is its next, and the cells
+of the drafted tokens after it are dropped. So each token is drawn by the same rule, with the
+same random number, as without drafts (speculative sampling with a draft that is one token for
+certain); a step just yields more of them. What can differ is the logits: llama.cpp's CPU
+kernels round a row of a many-row batch a little differently from a lone row (as they do for
+a vote's rows), so on a quantized model a near-tie may go the other way.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from think.config import KV_SLACK, MAX_BATCH_WIDTH
 from think.engine.base import (
     FINISH_LENGTH,
     Completion,
@@ -26,38 +34,10 @@ from think.engine.base import (
 from think.engine.llama import sampling
 from think.engine.llama.batch_rows import FRESH, Group, Slot, group_rows, pad_rows
 from think.engine.llama.context import Context
+from think.engine.llama.lookup import Lookup
 from think.engine.llama.model import Model
 from think.engine.llama.prefix_cache import Holder
 from think.engine.tracker import SampleTracker
-from think.errors import DoesNotFit
-
-
-@dataclass(frozen=True)
-class BatchShape:
-    """How a request's samples fit the KV cells allowed: `width` sequences decode at once."""
-
-    width: int
-    cells: int  # the holder's cells, padding room, and each live sample's own
-    seqs: int  # the holder, the samples and the padding sequence
-    rows: int  # the widest step: every sample reads its cue, plus padding
-
-
-def fit_batch(request: SampleRequest, prompt: int, cue: int, context: int, max_cells: int,
-              batch_width: int) -> BatchShape:
-    """The batch for a prompt of `prompt` tokens and an answer cue of `cue` tokens."""
-    most = request.most_tokens(cue)
-    if prompt + most > context:
-        raise DoesNotFit(f"the prompt ({prompt} tokens) and its answer do not fit the model's "
-                         f"context of {context} tokens", "context")
-    per_sample = most + 1  # a sample's own cells: the last prompt token, then its tokens
-    held = prompt - 1 + KV_SLACK  # the holder's cells, and room for padding rows
-    # Fit the batch to the KV cells allowed: fewer sequences at once, never an abort.
-    room = (max_cells - held) // per_sample
-    if room < 1:
-        raise DoesNotFit(f"the engine's {max_cells} KV cells cannot hold the prompt and one "
-                         f"answer ({held + per_sample} cells)", "cells")
-    width = max(1, min(request.n, batch_width, room, MAX_BATCH_WIDTH))
-    return BatchShape(width, held + width * per_sample, width + 2, width * (cue + 1) + 2)
 
 
 class Scheduler:
@@ -65,10 +45,12 @@ class Scheduler:
 
     def __init__(self, model: Model, context: Context, holder: Holder, request: SampleRequest,
                  prompt: list[int], cue: list[int], width: int, seq_context: int,
-                 on_token: TokenCallback | None, on_done: DoneCallback | None) -> None:
+                 on_token: TokenCallback | None, on_done: DoneCallback | None,
+                 lookup: Lookup) -> None:
         self.model, self.context, self.holder = model, context, holder
         self.request, self.prompt, self.cue, self.width = request, prompt, cue, width
         self.seq_context, self.on_token, self.on_done = seq_context, on_token, on_done
+        self.lookup = lookup
         self.pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
         self.pad = not model.gpu_layers  # a GPU has no odd-row penalty to pad away
         self.end_tokens = model.end_tokens()
@@ -101,13 +83,15 @@ class Scheduler:
         """One decode for every live sample, then each draws; False when nothing was left."""
         self.check_deadline()
         self.fill_slots()
+        self.draft()
         entries, rows, prompt_side = group_rows(self.slots, self.histories)
         if not entries:  # out of time between samples: nothing left to decode
             return False
         self.histories += len(rows)
         self.prompt_side += prompt_side
         self.decoded += len(entries)
-        padded = self.pad and pad_rows(entries, len(rows), self.pad_seq)
+        outputs = sum(1 for entry in entries if entry[3])
+        padded = self.pad and pad_rows(entries, outputs, self.pad_seq)
         self.context.decode(batch, entries)
         if padded:
             self.context.drop(self.pad_seq)
@@ -143,8 +127,22 @@ class Scheduler:
         sampler = sampling.new_sampler(self.request, self.request.seed + index,
                                        self.end_tokens, self.model.n_vocab)
         return Slot(index=index, tracker=SampleTracker(self.request, self.think_open),
-                    sampler=sampler,
-                    pos=len(self.prompt) - 1, pending=[self.prompt[-1]])
+                    sampler=sampler, pos=len(self.prompt) - 1, pending=[self.prompt[-1]],
+                    tokens=list(self.prompt), indexed=len(self.prompt) - 1,
+                    pace=self.lookup.pace())
+
+    def draft(self) -> None:
+        """Lookup's drafts for the samples about to read just their sampled token."""
+        if not self.lookup.wanted(len(self.slots)):
+            return
+        for slot in self.slots.values():
+            if len(slot.pending) != 1 or slot.tracker.answer_start is not None \
+                    or slot.pace is None:
+                continue  # answers are a few tokens: not worth a draft
+            room = min(self.lookup.room, self.seq_context - slot.pos - 2)
+            slot.drafts, slot.indexed = self.lookup.propose(
+                slot.tokens, slot.indexed, slot.pace, slot.tracker.generated, room)
+            slot.pending = slot.pending + slot.drafts
 
     def advance_rows(self, rows: list[Group]) -> None:
         """Each group's samples draw from their row; finished ones give up their slot."""
@@ -153,14 +151,40 @@ class Scheduler:
                 slot = self.slots.get(seq)
                 if slot is None:  # stopped by a settled vote earlier in this step
                     continue
-                slot.pos += len(slot.pending)
+                slot.pos += len(slot.pending) - len(slot.drafts)  # drafts: once kept
                 slot.history = history
                 self.advance(seq, slot, row)
                 if slot.tracker.finish is not None:
                     self.retire(seq)
 
     def advance(self, seq: int, slot: Slot, row: int) -> None:
-        """Sample the slot's next token from batch row `row` and queue what it must read next."""
+        """Draw the slot's next token from batch row `row`, and while it draws its drafted
+        tokens, the token after each from the next row; then queue what it reads next."""
+        drafts, slot.drafts = slot.drafts, []
+        kept, verified = 0, slot.pos
+        while True:
+            token = self._draw(slot, row + kept)
+            verified = slot.pos
+            if token is None:
+                break
+            if kept < len(drafts) and token == drafts[kept]:
+                kept += 1
+                slot.pos += 1  # its cell holds the drafted token: read already
+                verified = slot.pos
+                if self._take(seq, slot, token, read=True):
+                    continue
+            else:
+                self._take(seq, slot, token, read=False)
+            break
+        if drafts:
+            if kept < len(drafts):  # the cells of the drafted tokens it did not draw
+                self.context.drop(seq, verified)
+                self.histories += 1  # its siblings in the row may have kept more
+                slot.history = self.histories
+            self.lookup.checked(slot.pace, len(drafts), kept)
+
+    def _draw(self, slot: Slot, row: int) -> int | None:
+        """The slot's sampler's token from `row`; None when it stopped at low confidence."""
         tracker = slot.tracker
         token, logprob, confidence = sampling.draw(
             slot.sampler, self.context.ctx, row, tracker.request, self.model.n_vocab,
@@ -168,11 +192,17 @@ class Scheduler:
         if self.scratch is not None:
             tracker.score(logprob, confidence)
             if tracker.finish is not None:
-                return  # stopped at low confidence: retired before its token is read
-        if self.model.is_end(token):
+                return None  # stopped at low confidence: retired before its token is read
+        return token
+
+    def _take(self, seq: int, slot: Slot, token: int, read: bool) -> bool:
+        """Give the tracker a drawn token (`read`: a kept draft, in its cell already) and
+        queue what the sample reads next; True when it simply goes on to its next token."""
+        tracker = slot.tracker
+        if self.model.is_end(token):  # never drafted
             if not tracker.end_of_generation():  # inside a thinking block: it goes on
                 self._queue(slot, [])
-            return
+            return False
         piece = slot.decoder.decode(self.model.piece(token, special=self.reasoning))
         shown = tracker.feed(piece)
         if self.on_token is not None and shown:
@@ -180,22 +210,26 @@ class Scheduler:
         if tracker.retract_to is not None:
             self._roll_back(seq, slot)
             self._queue(slot, [])  # the close it tried is never read
-        else:
-            self._queue(slot, [token])
+            return False
+        self._queue(slot, [] if read else [token], read=[token] if read else [])
         if tracker.finish is None and slot.pos + len(slot.pending) >= self.seq_context:
             tracker.finish = FINISH_LENGTH
+        return tracker.finish is None and not slot.pending
 
-    def _queue(self, slot: Slot, sampled: list[int], after_pending: bool = False) -> None:
+    def _queue(self, slot: Slot, sampled: list[int], after_pending: bool = False,
+               read: list[int] | None = None) -> None:
         """What the sample reads next: its sampled token (or, `after_pending`, what it was
         to read already), then any text the tracker appended (the answer cue, a closing of
-        its thinking block, "Wait")."""
+        its thinking block, "Wait"). `read` is a kept draft token, read already."""
         tracker = slot.tracker
+        read = read or []
         injected = tracker.take_injected()
         extra = [] if not injected else self.cue if injected == self.cue_text else \
             self.model.tokenize_inserted(injected)
         slot.pending = (slot.pending if after_pending else sampled) + extra
+        slot.tokens += read + sampled + extra
         if self.reasoning:  # the text length after each token, to roll a close back
-            slot.marks += [len(tracker.text) - len(injected)] * len(sampled) \
+            slot.marks += [len(tracker.text) - len(injected)] * len(read + sampled) \
                 + [len(tracker.text)] * len(extra)
 
     def _roll_back(self, seq: int, slot: Slot) -> None:
@@ -207,6 +241,8 @@ class Scheduler:
         start = len(self.prompt) + kept  # the first cell given back
         self.context.drop(seq, start)
         slot.pos, slot.marks = start, slot.marks[:kept]
+        del slot.tokens[start:]
+        slot.indexed = min(slot.indexed, start - 1)
         tracker.truncate(slot.marks[-1] if slot.marks else 0)
         tracker.retract_to = None
         self.histories += 1  # it has read tokens no other sample has: a row of its own
@@ -217,6 +253,9 @@ class Scheduler:
         tracker = slot.tracker
         if tracker.answer_start is not None or not tracker.request.answer_cue:
             return
+        if slot.drafts:  # the cue follows its sampled token, not guesses after it
+            del slot.pending[-len(slot.drafts):]
+            slot.drafts = []
         shown = tracker.force_answer()
         self._queue(slot, [], after_pending=True)
         if self.on_token is not None:
