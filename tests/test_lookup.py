@@ -15,6 +15,7 @@ from think.config import LoadSettings
 from think.engine.base import SampleRequest
 from think.engine.llama import LlamaEngine, lookup
 from think.engine.llama.batch_rows import Slot, group_rows
+from think.engine.llama.batch_shape import fit_batch
 from think.engine.llama.lookup import (
     CPU_ROW_COST,
     DRAFT_SIZES,
@@ -140,3 +141,16 @@ def test_a_greedy_refine_round_is_the_same_with_lookup() -> None:
         engine.close()
     assert drafts == plain
     assert drafted > 0 and accepted > 0
+
+
+def test_drafts_take_only_cells_the_samples_leave() -> None:
+    request = SampleRequest(prompt="q", n=4, max_tokens=100)  # no cue: 100 tokens a sample
+    roomy = fit_batch(request, prompt=50, cue=0, context=4096, max_cells=4096, batch_width=4,
+                      draft=15)
+    assert (roomy.width, roomy.draft) == (4, 15)
+    assert roomy.rows >= 4 * 16  # every sample may read a draft of 15 in one step
+    # 53 held cells and 4 samples of 101 leave 7 spare cells: a draft of 1, not a refusal.
+    tight = fit_batch(request, prompt=50, cue=0, context=4096, max_cells=53 + 4 * 101 + 7,
+                      batch_width=4, draft=15)
+    assert (tight.width, tight.draft) == (4, 1)
+    assert tight.cells <= 53 + 4 * 101 + 7

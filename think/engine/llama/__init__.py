@@ -151,6 +151,7 @@ class LlamaEngine:
                         gpu=bool(self.gpu_layers))
         shape = fit_batch(request, len(prompt), self._most_injected(request), self.context,
                           self.max_cells, self.load.batch_width, lookup.room)
+        lookup.room = shape.draft
         self.ensure_context(shape.cells, shape.seqs, shape.rows)
         prefix = self._shared_prefix_length(request, text, prompt)
         with self.llama_context.batch(max(self.load.n_batch, shape.rows), shape.width) as batch:

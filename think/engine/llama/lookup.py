@@ -112,14 +112,12 @@ class Lookup:
     def __init__(self, mode: str, prompt: list[int], banned: list[int], gpu: bool) -> None:
         self.mode, self.banned = mode, frozenset(banned)
         self.costs = GPU_ROW_COST if gpu else CPU_ROW_COST
+        # The most cells a draft may write past a sample's own (the batch's shape may lower it).
+        self.room = 0 if mode == "off" else DRAFT_SIZES[-1]
         self.index = NgramIndex()
         self.index.add(prompt, 0)
         self.drafted = self.accepted = 0
 
-    @property
-    def room(self) -> int:
-        """The most cells a draft may write past a sample's own."""
-        return 0 if self.mode == "off" else DRAFT_SIZES[-1]
 
     def wanted(self, live: int) -> bool:
         return self.mode == "on" or (self.mode == "auto" and live == 1)

@@ -54,6 +54,7 @@ class Scheduler:
         self.pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
         self.pad = not model.gpu_layers  # a GPU has no odd-row penalty to pad away
         self.end_tokens = model.end_tokens()
+        self.ends = frozenset(self.end_tokens)
         self.reasoning = request.reasoning is not None
         self.cue_text = f"\n{request.answer_cue}"  # the plain forced cue, tokenized once
         self.think_open = False  # whether the prompt opened the thinking block
@@ -188,7 +189,7 @@ class Scheduler:
         tracker = slot.tracker
         token, logprob, confidence = sampling.draw(
             slot.sampler, self.context.ctx, row, tracker.request, self.model.n_vocab,
-            self.scratch)
+            self.scratch, self.ends)
         if self.scratch is not None:
             tracker.score(logprob, confidence)
             if tracker.finish is not None:
