@@ -64,6 +64,10 @@ def test_drafts_grow_while_drawn_and_stop_when_not() -> None:
     assert misses <= 4
     assert pace.most(100 + PAUSE - 1) == 0
     assert pace.most(100 + PAUSE) == DRAFT_SIZES[0]  # tries again after a pause
+    pace.checked(3, 0)  # in vain: the next pause is twice as long
+    while pace.most(200):
+        pace.checked(3, 0)
+    assert pace.most(200 + 2 * PAUSE - 1) == 0 and pace.most(200 + 2 * PAUSE) > 0
 
 
 def slot(pending: list[int], drafts: list[int], pos: int) -> Slot:

@@ -29,7 +29,8 @@ GPU_ROW_COST = {1: 1.0, 4: 1.1, 8: 1.2, 16: 1.4}
 
 # Each sample keeps a running estimate of how likely its next drafted token is to be drawn,
 # starting hopeful and forgetting old drafts at this rate; with no draft worth its rows it
-# stops drafting for PAUSE tokens, then tries the shortest one again to see if that changed.
+# stops drafting for PAUSE tokens, then tries the shortest one again to see if that changed,
+# pausing twice as long each time that try fails too.
 PRIOR_KEPT, PRIOR_MISSED, FORGET = 3.0, 1.0, 0.5
 PAUSE = 32
 
@@ -78,6 +79,7 @@ class DraftPace:
     kept: float = PRIOR_KEPT  # drafted tokens drawn, and drafts cut short, decayed
     missed: float = PRIOR_MISSED
     paused_until: int = 0  # the sample's token count when it may draft again
+    pause: int = PAUSE  # the next pause's length
 
     def most(self, generated: int) -> int:
         if generated < self.paused_until:
@@ -90,7 +92,7 @@ class DraftPace:
         best = max(DRAFT_SIZES, key=tokens_per_cost)
         if tokens_per_cost(best) > 1.0:
             return best
-        self.paused_until = generated + PAUSE
+        self.paused_until, self.pause = generated + self.pause, self.pause * 2
         self.kept, self.missed = PRIOR_KEPT * 0.75, PRIOR_MISSED  # just hopeful enough to retry
         return 0
 
@@ -98,6 +100,8 @@ class DraftPace:
         """A draft of `drafted` tokens of which the first `accepted` were drawn."""
         self.kept = self.kept * FORGET + accepted
         self.missed = self.missed * FORGET + (accepted < drafted)
+        if accepted == drafted:
+            self.pause = PAUSE  # drafting pays here again
 
 
 class Lookup:
