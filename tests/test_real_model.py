@@ -238,9 +238,12 @@ def test_parallel_first_runs_share_one_assembled_model(tmp_path) -> None:
                                                 (signal.SIGTERM, 143, "Terminated.")])
 def test_ctrl_c_or_sigterm_prints_the_best_answer_so_far(stop: int, status: int,
                                                           said: str) -> None:
+    # As a terminal's foreground job: a suite started in the background (`pytest &` in a
+    # script) has SIGINT ignored, and a child would inherit that and never see Ctrl-C.
     process = subprocess.Popen([think_bin(), "solve", Q, "-b", "100", "--no-early-stop",
                                 "--seed", "1"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stderr is not None
     seen = []
     for line in process.stderr:  # wait until the vote has an answer
