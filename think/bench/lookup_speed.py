@@ -91,7 +91,7 @@ def time_lookup(engine: Any, tokens: int, repeats: int) -> list[LookupRow]:
                         start = time.perf_counter()
                         result = engine.sample(request)
                         runs[mode].append((time.perf_counter() - start, result))
-                off, on = min(runs["off"], key=first), min(runs["on"], key=first)
+                off, on = (min(runs[mode], key=lambda run: run[0]) for mode in ("off", "on"))
                 same = on[1].completions[0].text == off[1].completions[0].text \
                     if temperature == 0 else None
                 rows.append(LookupRow(stage, temperature, tokens, off[0], on[0],
@@ -99,10 +99,6 @@ def time_lookup(engine: Any, tokens: int, repeats: int) -> list[LookupRow]:
     finally:
         engine.load = base
     return rows
-
-
-def first(run: tuple[float, Any]) -> float:
-    return run[0]
 
 
 def format_lookup(rows: list[LookupRow]) -> list[str]:

@@ -82,6 +82,8 @@ class DraftPace:
     pause: int = PAUSE  # the next pause's length
 
     def most(self, generated: int) -> int:
+        """The next draft's length at the sample's `generated` tokens: 0 while paused, and
+        0 (starting a pause) when no length is worth its rows."""
         if generated < self.paused_until:
             return 0
         rate = self.kept / (self.kept + self.missed)  # a drafted token is drawn
@@ -121,7 +123,6 @@ class Lookup:
         self.index = NgramIndex()
         self.index.add(prompt, 0)
         self.drafted = self.accepted = 0
-
 
     def wanted(self, live: int) -> bool:
         return self.mode == "on" or (self.mode == "auto" and live == 1)

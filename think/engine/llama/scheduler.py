@@ -162,16 +162,14 @@ class Scheduler:
         """Draw the slot's next token from batch row `row`, and while it draws its drafted
         tokens, the token after each from the next row; then queue what it reads next."""
         drafts, slot.drafts = slot.drafts, []
-        kept, verified = 0, slot.pos
+        start, kept = slot.pos, 0  # the first drafted token's cell, and the drafts kept
         while True:
             token = self._draw(slot, row + kept)
-            verified = slot.pos
             if token is None:
                 break
             if kept < len(drafts) and token == drafts[kept]:
                 kept += 1
                 slot.pos += 1  # its cell holds the drafted token: read already
-                verified = slot.pos
                 if self._take(seq, slot, token, read=True):
                     continue
             else:
@@ -179,7 +177,7 @@ class Scheduler:
             break
         if drafts:
             if kept < len(drafts):  # the cells of the drafted tokens it did not draw
-                self.context.drop(seq, verified)
+                self.context.drop(seq, start + kept)
                 self.histories += 1  # its siblings in the row may have kept more
                 slot.history = self.histories
             self.lookup.checked(slot.pace, len(drafts), kept)
