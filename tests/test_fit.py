@@ -113,3 +113,58 @@ def test_one_chain_is_scored_as_a_solve_draws_it_greedily(run_cli, use_engine,
     rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
             if line.strip() and line.split()[0].isdigit()}
     assert float(rows["2"][5].rstrip("%*")) == 100.0  # the fitted chain, held out
+
+
+def cool_votes_pay(request: SampleRequest, index: int) -> str:
+    """Greedy chains and direct answers are wrong; samples at 0.3 are right 3 times in 5,
+    samples at 0.7 twice in 5 with the wrong ones agreeing, so only the cooler vote finds
+    the gold."""
+    text = prompt_text(request.prompt)
+    gold = gold_of(text)
+    if request.answer_cue == "" or request.temperature == 0:
+        return f" Add them up.\nFinal answer: {gold + 3}\n"
+    seed = request.seed + index
+    if request.temperature <= 0.3:
+        answer = gold if seed % 5 in (0, 2, 4) else gold + 10 + seed % 7
+    else:
+        answer = gold if seed % 5 in (0, 3) else gold + 1
+    return f" Add them up.\nFinal answer: {answer}\n"
+
+
+def test_the_fit_chooses_the_vote_temperature_and_solves_use_it(run_cli, use_engine,
+                                                                 tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=cool_votes_pay)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "cool", "--samples", "10",
+                  "--caps", "32", "--temperatures", "0.7,0.3", "--budgets", "2,8",
+                  "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    profile = yaml.safe_load((paths.user_profiles_dir() / "cool.yaml").read_text())
+    votes = [stage for stage in profile["stages"] if stage["strategy"] == "vote"]
+    assert votes and votes[0]["temperature"] == 0.3
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+    assert rows["8"][1].startswith("vote@32,T0.3")
+    # The default votes at 0.7 and loses to the cooler vote on the held-out half.
+    assert float(rows["8"][5].rstrip("%*")) > float(rows["8"][3].rstrip("%*"))
+    plan = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "cool", "--plan")
+    assert "at temperature 0.3" in plan.stdout + plan.stderr
+    engine.history.clear()
+    solve = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "cool", "--json")
+    assert solve.code == 0, solve.stderr
+    assert json.loads(solve.stdout)["answer"] == "5"
+    assert {request.temperature for request in engine.history} == {0.3}
+
+
+def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=model)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    for bad in ("warm", "0", "0.3,3"):
+        run = run_cli("tune", "--data", str(data), "--name", "x", "--temperatures", bad)
+        assert run.code == 2 or run.code == 1, run.stderr
+        assert "--temperatures" in run.stderr and "Traceback" not in run.stderr
+    assert engine.history == []

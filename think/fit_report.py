@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from think.config import Profile
-from think.fit import Fit, Half, Score, Solver, score_profile
+from think.fit import Fit
+from think.fit_record import Half
+from think.fit_replay import Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.stats import fit_power_law
 
@@ -42,7 +44,7 @@ def compare(base: Profile, fitted: Profile, held_out: Half, budgets: list[int],
 def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[str]:
     """The lines that justify the profile: per budget, each profile's accuracy and units on
     the held-out questions."""
-    lines = [f"{'budget':>6}  {'fitted shape':<18} {'questions':>9}  "
+    lines = [f"{'budget':>6}  {'fitted shape':<22} {'questions':>9}  "
              f"{base_name + ' acc':>14} {'units':>6}  {'fitted acc':>10} {'units':>6}"]
 
     def cell(score: Score | None, width: int) -> str:
@@ -54,7 +56,7 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
     for budget in comparison.budgets:
         base, fitted = comparison.base[budget], comparison.fitted[budget]
         count = next((s.questions for s in (base, fitted) if s is not None), 0)
-        lines.append(f"{budget:>6}  {result.chosen[budget].label:<18} {count:>9}  "
+        lines.append(f"{budget:>6}  {result.chosen[budget].label:<22} {count:>9}  "
                      f"{cell(base, 14)}  {cell(fitted, 10)}")
     for label, side in ((base_name, comparison.base), ("fitted", comparison.fitted)):
         law = comparison.alpha(side)

@@ -89,6 +89,18 @@ def int_list(value: str, name: str, most: int | None = None) -> list[int]:
     return numbers
 
 
+def float_list(value: str, name: str, low: float = 0.0, high: float = 2.0) -> list[float]:
+    """A comma-separated list of numbers above `low` and at most `high` (temperatures)."""
+    try:
+        numbers = sorted({float(part) for part in value.split(",") if part.strip()})
+    except ValueError:
+        raise UsageError(f"{name} '{value}' is not a list of numbers", "e.g. 0.3,0.7") from None
+    if not numbers or numbers[0] <= low or numbers[-1] > high:
+        raise UsageError(f"{name} '{value}' must list numbers above {low:g} and at most "
+                         f"{high:g}", "e.g. 0.3,0.7")
+    return numbers
+
+
 def check_out_path(option: str, out: str | None, inputs: tuple[str, ...] = (),
                    keep_existing: bool = False) -> None:
     """Refuse an output path before a long run rather than after it: a folder, one of the

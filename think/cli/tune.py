@@ -26,6 +26,8 @@ def tune(
     samples: Annotated[int, typer.Option(min=2, max=64, help="--data: samples recorded per "
                                          "question at each cap.")] = 16,
     caps: Annotated[str, typer.Option(help="--data: thinking caps to record at.")] = "64,256",
+    temperatures: Annotated[str, typer.Option(help="--data: temperatures to record votes "
+                                              "at.")] = "0.3,0.7",
     budgets: Annotated[str, typer.Option(help="--data: budgets to fit.")] = "1,2,4,8,16,32",
     limit: Annotated[int | None, typer.Option(min=2, help="--data: a seeded slice of this "
                                               "many questions.", show_default=False)] = None,
@@ -37,8 +39,8 @@ def tune(
     """Measure this machine on a model and write a profile with the fastest settings; with
     --data, fit the profile's stages to your questions instead."""
     if data is not None:
-        fit_to_data(data, name or "fitted", model, base, force, samples, caps, budgets, limit,
-                    refine_check, seed)
+        fit_to_data(data, name or "fitted", model, base, force, samples, caps, temperatures,
+                    budgets, limit, refine_check, seed)
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -75,17 +77,19 @@ def tune(
 
 
 def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
-                samples: int, caps: str, budgets: str, limit: int | None, refine_check: int,
-                seed: int) -> None:
+                samples: int, caps: str, temperatures: str, budgets: str, limit: int | None,
+                refine_check: int, seed: int) -> None:
     """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
     import sys
     from pathlib import Path
 
     from think import api
-    from think.cli.common import int_list
+    from think.cli.common import float_list, int_list
     from think.config import Profile, load_profile
-    from think.fit import Solver, fit, fitted_profile, record_half
-    from think.fit import split as split_items
+    from think.fit import fit, fitted_profile
+    from think.fit_record import record_half
+    from think.fit_record import split as split_items
+    from think.fit_replay import Solver
     from think.fit_report import compare, format_table, render
     from think.models import resolve
     from think.tasks.datasets import DatasetQuestion, load_items
@@ -93,6 +97,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
 
     profile_target(name, force)  # refuse before the long recording, not after
     cap_list, budget_list = int_list(caps, "--caps"), int_list(budgets, "--budgets", most=100)
+    temperature_list = float_list(temperatures, "--temperatures")
     items = load_items(Path(data), limit, seed)
     if len(items) < 4:
         raise UsageError(f"{data} holds {len(items)} questions; a fit needs at least 4",
@@ -110,7 +115,8 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
 
     solver: Solver = solve
     fit_half, held_out = split_items(items, seed)
-    recorded = [record_half(engine, half, cap_list, samples, shape, seed + offset, step, label)
+    recorded = [record_half(engine, half, cap_list, temperature_list, samples, shape,
+                            seed + offset, step, label)
                 for half, offset, label in ((fit_half, 0, "fit half"),
                                             (held_out, 50_000, "held-out half"))]
     step("scoring the shapes on the fit half")

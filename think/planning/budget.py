@@ -193,7 +193,7 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         notes.append(f"planned {planned / profile.unit_tokens:.1f} units for a budget of {budget}")
     plan = Plan(
         budget=budget, strategy=stage.strategy, cot_tokens=cot, samples=samples,
-        refine_rounds=rounds, temperature=profile.temperature if samples > 1 or rounds else 0.0,
+        refine_rounds=rounds, temperature=sampling_temperature(profile, stage, samples, rounds),
         answer_tokens=answer, critique_tokens=profile.critique_tokens,
         unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
         early_stop_threshold=profile.early_stop.threshold,
@@ -203,6 +203,14 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         min_thinking_tokens=int(getattr(stage, "min_thinking", 0.0) * cot),
     )
     return plan, knobs.prompt
+
+
+def sampling_temperature(profile: Profile, stage: object, samples: int, rounds: int) -> float:
+    """Greedy for one chain; else the stage's own temperature (a vote's), or the profile's."""
+    if samples <= 1 and not rounds:
+        return 0.0
+    own = getattr(stage, "temperature", None)
+    return profile.temperature if own is None else own
 
 
 def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, critique: int,

@@ -75,6 +75,9 @@ class VoteStage(ChainStage):
 
     max_samples: Annotated[int, Field(ge=2, le=256)] = 64
     max_cot_tokens: Annotated[int | None, Field(ge=16, le=32768)] = None
+    # The samples' temperature (None: the profile's). A small model sampled hot is much
+    # weaker than greedy, so a fitted profile may vote cooler at small budgets.
+    temperature: Annotated[float | None, Field(gt=0.0, le=2.0)] = None
 
 
 class Vote:

@@ -1,0 +1,45 @@
+"""The fit's replay of a vote draws as a solve would: the plan's samples, the early stop,
+and top-ups while the vote is unsettled and the budget pays, as far as the recording goes."""
+
+from __future__ import annotations
+
+from think.config import load_profile
+from think.fit_replay import ROOMY, replay_vote
+from think.planning.budget import PromptCosts, make_plan
+from think.strategies.confidence import VoteRule
+from think.tasks.recording import Recording
+
+PROMPT = PromptCosts(direct=60, cot=100, round_overhead=40)
+
+
+def vote_plan(budget: int = 16):
+    profile = load_profile("default")
+    return make_plan(profile, budget, PROMPT, ROOMY), VoteRule.of(profile)
+
+
+def test_an_unsettled_vote_tops_up_to_the_whole_recording() -> None:
+    plan, rule = vote_plan()
+    assert plan.samples < 40 <= plan.top_up_to
+    split = Recording("q", "1", ["1", "2"] * 20, tokens=[20] * 40)
+    leader, tokens = replay_vote(plan, PROMPT, split, rule)
+    assert tokens == PROMPT.cot + 40 * 20  # every recorded sample, as the top-ups draw them
+    assert leader == "1"  # a tie goes to the answer seen first
+
+
+def test_a_settled_vote_stops_early_and_never_tops_up() -> None:
+    plan, rule = vote_plan()
+    same = Recording("q", "5", ["5"] * 40, tokens=[20] * 40)
+    leader, tokens = replay_vote(plan, PROMPT, same, rule)
+    # P(leader is the majority) passes 0.95 at the fourth agreeing sample.
+    assert (leader, tokens) == ("5", PROMPT.cot + 4 * 20)
+
+
+def test_top_ups_stop_where_the_budget_would_not_pay_for_a_sample_at_its_cap() -> None:
+    plan, rule = vote_plan()
+    long = Recording("q", "1", ["1", "2"] * 20, tokens=[plan.cot_tokens] * 40)
+    _, tokens = replay_vote(plan, PROMPT, long, rule)
+    drawn = (tokens - PROMPT.cot) / plan.cot_tokens
+    worst = plan.cot_tokens + plan.answer_tokens + PROMPT.cue + 1
+    assert plan.samples <= drawn < 40
+    assert tokens <= plan.planned_tokens  # what it drew, the budget paid for
+    assert tokens + PROMPT.cot + worst > plan.planned_tokens  # and no further sample fits

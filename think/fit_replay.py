@@ -1,0 +1,104 @@
+"""Replaying a plan on recorded samples: what a solve under a profile would have answered
+and spent on each question, early stopping and top-ups included, without drawing again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from think.config import Profile
+from think.fit_record import Half
+from think.planning.budget import Plan, PromptCosts, make_plan
+from think.strategies.confidence import VoteRule, weigh
+from think.strategies.vote import settled
+from think.tasks.datasets import DatasetQuestion
+from think.tasks.recording import Recording
+
+Solver = Callable[[Profile, int, DatasetQuestion], tuple[bool, float]]  # (right, units)
+ROOMY = 1 << 20  # a context that never narrows a replayed plan
+
+
+@dataclass(frozen=True)
+class Score:
+    """A shape or profile at one budget: accuracy and the units it used, per question."""
+
+    accuracy: float
+    units: float
+    questions: int
+    measured: str = "replayed"  # or "solved" (refinement, run for real)
+
+
+def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
+                rule: VoteRule) -> tuple[str | None, float]:
+    """(leader, tokens) of a vote drawn from the recording as the solver draws it: the
+    plan's samples, then top-ups while the vote is unsettled and the unspent budget pays
+    for them at their cap (strategies/solver), as far as the recording reaches."""
+    votes = recording.votes()
+    drawn: list = []
+    spent = float(prompt.cot)
+    # A sample may cost its cap, the answer, the forced cue and its last-prompt-token cell.
+    worst = plan.cot_tokens + plan.answer_tokens + prompt.cue + 1
+
+    def draw(count: int) -> bool:
+        """Draw `count` more; True once the early stop ends the vote."""
+        nonlocal spent
+        for vote in votes[len(drawn):len(drawn) + count]:
+            drawn.append(vote)
+            spent += recording.tokens[len(drawn) - 1]
+            if plan.early_stop and settled(weigh(drawn, rule), plan.early_stop_threshold,
+                                           plan.early_stop_min_samples):
+                return True
+        return False
+
+    stopped, asked = draw(plan.samples), plan.samples
+    while not stopped and len(drawn) < len(votes):
+        room = plan.top_up_to - asked
+        if room <= 0 or settled(weigh(drawn, rule), plan.early_stop_threshold,
+                                plan.early_stop_min_samples):
+            break
+        more = min(room, int((plan.planned_tokens - spent - prompt.cot) // worst))
+        if more <= 0:
+            break
+        asked += more
+        stopped = draw(more)
+    return weigh(drawn, rule).leader, spent
+
+
+def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[bool, float]:
+    """(right, tokens) of one question under a plan without refinement, from the recording."""
+    prompt = half.prompts[index]
+    gold = half.questions[index].gold
+    if plan.strategy == "direct" or not plan.cot_tokens:
+        answer = half.direct[index]
+        return answer is not None and answer == gold, prompt.direct + half.direct_tokens[index]
+    if plan.samples <= 1 and plan.temperature == 0 and half.greedy:
+        caps = sorted(half.greedy)
+        cap = next((c for c in caps if c >= plan.cot_tokens), caps[-1])
+        answer, drawn_tokens = half.greedy[cap][index]  # one chain: drawn greedily
+        return answer is not None and answer == gold, float(prompt.cot + drawn_tokens)
+    recording = half.recording(plan.cot_tokens, plan.temperature, index)
+    leader, tokens = replay_vote(plan, prompt, recording, rule)
+    return leader is not None and leader == gold, tokens
+
+
+def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | None
+                  ) -> Score | None:
+    """The profile at `budget` on the half: replayed, or (refinement) solved for real with
+    `solve`, or None when it refines and there is nothing to solve with."""
+    rule = VoteRule.of(profile)
+    right, units = 0, 0.0
+    refining = make_plan(profile, budget, half.prompts[0], ROOMY).refine_rounds > 0
+    if refining and solve is None:
+        return None
+    for index, item in enumerate(half.questions):
+        plan = make_plan(profile, budget, half.prompts[index], ROOMY)
+        if refining and solve is not None:
+            ok, spent = solve(profile, budget, item)
+        else:
+            ok, tokens = replay_plan(plan, half, index, rule)
+            spent = tokens / profile.unit_tokens
+        right += ok
+        units += spent
+    count = max(1, len(half.questions))
+    return Score(right / count, units / count, len(half.questions),
+                 "solved" if refining else "replayed")
