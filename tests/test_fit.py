@@ -168,3 +168,21 @@ def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path)
         assert run.code == 2 or run.code == 1, run.stderr
         assert "--temperatures" in run.stderr and "Traceback" not in run.stderr
     assert engine.history == []
+
+
+def test_the_report_pairs_each_budget_with_one_chain_on_the_same_questions() -> None:
+    from think.fit import Fit, Shape
+    from think.fit_replay import Score
+    from think.fit_report import Comparison, paired_lines
+
+    chain = Score(0.5, 0.5, 4, right=(True, False, True, False))
+    vote = Score(1.0, 2.0, 4, right=(True, True, True, True))
+    fewer = Score(1.0, 2.0, 2, measured="solved", right=(True, True))
+    comparison = Comparison([2, 8, 16], {}, {2: chain, 8: vote, 16: fewer})
+    result = Fit({2: Shape("cot", 64), 8: Shape("vote", 64, temperature=0.3),
+                  16: Shape("refine", 64)}, {}, "majority")
+    lines = paired_lines(comparison, result)
+    # Budget 8 gains the two questions the chain missed; budget 16 was solved on fewer
+    # questions, so it is not paired.
+    assert lines == ["fitted budget 8 vs one chain (budget 2), paired on 4 held-out "
+                     "questions: +50.0% (95% CI -6.6% to +106.6%)"]

@@ -26,6 +26,7 @@ class Score:
     units: float
     questions: int
     measured: str = "replayed"  # or "solved" (refinement, run for real)
+    right: tuple[bool, ...] = ()  # per question, in order (for paired comparisons)
 
 
 def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
@@ -86,7 +87,8 @@ def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | Non
     """The profile at `budget` on the half: replayed, or (refinement) solved for real with
     `solve`, or None when it refines and there is nothing to solve with."""
     rule = VoteRule.of(profile)
-    right, units = 0, 0.0
+    right: list[bool] = []
+    units = 0.0
     refining = make_plan(profile, budget, half.prompts[0], ROOMY).refine_rounds > 0
     if refining and solve is None:
         return None
@@ -97,8 +99,8 @@ def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | Non
         else:
             ok, tokens = replay_plan(plan, half, index, rule)
             spent = tokens / profile.unit_tokens
-        right += ok
+        right.append(bool(ok))
         units += spent
     count = max(1, len(half.questions))
-    return Score(right / count, units / count, len(half.questions),
-                 "solved" if refining else "replayed")
+    return Score(sum(right) / count, units / count, len(half.questions),
+                 "solved" if refining else "replayed", tuple(right))

@@ -11,7 +11,7 @@ from think.fit import Fit
 from think.fit_record import Half
 from think.fit_replay import Score, Solver, score_profile
 from think.planning.budget import make_plan
-from think.stats import fit_power_law
+from think.stats import fit_power_law, paired_difference
 
 
 @dataclass
@@ -62,6 +62,7 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
         law = comparison.alpha(side)
         lines.append(f"{label}: " + (f"accuracy = {law['a']:.3f} * C^{law['alpha']:.3f}"
                                      if law else "alpha needs two budgets with right answers"))
+    lines += paired_lines(comparison, result)
     if any(s is not None and s.measured == "solved"
            for s in [*comparison.base.values(), *comparison.fitted.values()]):
         lines.append("* refinement: real solves, on the first of the held-out questions")
@@ -70,6 +71,25 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
         lines.append(f"refinement at budget {budget} on {solved.questions} fit questions: "
                      f"{solved.accuracy:.1%} against {replayed.accuracy:.1%} without it "
                      f"({verdict})")
+    return lines
+
+
+def paired_lines(comparison: Comparison, result: Fit) -> list[str]:
+    """Each larger budget of the fitted profile against its first one-chain budget, on the
+    same held-out questions (paired: no room needed for question luck)."""
+    chain = next((b for b in comparison.budgets if result.chosen[b].strategy == "cot"), None)
+    first = comparison.fitted.get(chain) if chain is not None else None
+    if first is None or len(first.right) < 2:
+        return []
+    lines = []
+    for budget in (b for b in comparison.budgets if b > chain):
+        other = comparison.fitted[budget]
+        if other is None or len(other.right) != len(first.right):
+            continue  # solved on fewer questions: not paired
+        mean, low, high = paired_difference(list(first.right), list(other.right))
+        lines.append(f"fitted budget {budget} vs one chain (budget {chain}), paired on "
+                     f"{len(first.right)} held-out questions: {mean:+.1%} "
+                     f"(95% CI {low:+.1%} to {high:+.1%})")
     return lines
 
 
