@@ -186,3 +186,30 @@ def test_the_report_pairs_each_budget_with_one_chain_on_the_same_questions() -> 
     # questions, so it is not paired.
     assert lines == ["fitted budget 8 vs one chain (budget 2), paired on 4 held-out "
                      "questions: +50.0% (95% CI -6.6% to +106.6%)"]
+
+
+def test_a_kept_recording_is_fitted_again_without_drawing(run_cli, use_engine,
+                                                          tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=model)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    kept = tmp_path / "kept.json"
+    args = ["tune", "--data", str(data), "--samples", "8", "--caps", "32",
+            "--budgets", "1,2,8", "--refine-check", "0", "--recording", str(kept)]
+    first = run_cli(*args, "--name", "one")
+    assert first.code == 0, first.stderr
+    assert kept.exists() and engine.history
+    engine.history.clear()
+    again = run_cli(*args, "--name", "two")
+    assert again.code == 0, again.stderr
+    assert engine.history == []  # nothing drawn: the same samples, replayed
+    table = [line for line in first.stdout.splitlines() if not line.startswith("wrote")]
+    assert table == [line for line in again.stdout.splitlines() if not line.startswith("wrote")]
+    other = run_cli(*[a if a != "8" else "6" for a in args], "--name", "three")
+    assert other.code != 0 and "recorded with other settings (samples)" in other.stderr
+    assert "Traceback" not in other.stderr and engine.history == []
+    kept.write_text("{not json")
+    broken = run_cli(*args, "--name", "four")
+    assert broken.code != 0 and "is not a recording kept by think tune" in broken.stderr
+    missing = run_cli(*args[:-1], str(tmp_path / "no" / "kept.json"), "--name", "five")
+    assert missing.code != 0 and "its folder does not exist" in missing.stderr

@@ -24,7 +24,7 @@ from think.strategies.confidence import (
     weigh,
 )
 from think.strategies.vote import settled, tally
-from think.tasks.recording import Recording
+from think.tasks.recording import Recording, confidences_of
 
 Rule = Callable[[list[str | None]], bool]  # answers drawn so far -> stop now?
 ONLINE = "online"  # DeepConf online: online[:KEEP[:WARMUP]]
@@ -186,12 +186,6 @@ def rewindowed(recordings: list[Recording], window: int) -> list[Recording]:
                                            [None] * len(recording.traces), strict=True)]
         changed.append(replace(recording, confidences=confidences))
     return changed
-
-
-def confidences_of(row: dict[str, Any]) -> list[Confidence | None]:
-    """A recorded line's confidences (none in a recording made before they were kept)."""
-    return [Confidence(**{**c, "falls": tuple(map(tuple, c.get("falls") or ()))}) if c else None
-            for c in row.get("confidences") or []]
 
 
 def load_recordings(path: Path) -> list[Recording]:

@@ -35,12 +35,16 @@ def tune(
                                               "real to test refinement (0: never refine).")]
     = 20,
     seed: Annotated[int, typer.Option(help="--data: seed of the split and the samples.")] = 0,
+    recording: Annotated[str | None, typer.Option(
+        metavar="FILE", help="--data: keep what is recorded in FILE; when FILE holds a "
+        "recording under the same settings, fit from it without recording again.",
+        show_default=False)] = None,
 ) -> None:
     """Measure this machine on a model and write a profile with the fastest settings; with
     --data, fit the profile's stages to your questions instead."""
     if data is not None:
         fit_to_data(data, name or "fitted", model, base, force, samples, caps, temperatures,
-                    budgets, limit, refine_check, seed)
+                    budgets, limit, refine_check, seed, recording)
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -78,24 +82,29 @@ def tune(
 
 def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                 samples: int, caps: str, temperatures: str, budgets: str, limit: int | None,
-                refine_check: int, seed: int) -> None:
+                refine_check: int, seed: int, recording: str | None) -> None:
     """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
     import sys
     from pathlib import Path
 
     from think import api
-    from think.cli.common import float_list, int_list
+    from think.cli.common import check_out_path, float_list, int_list
     from think.config import Profile, load_profile
     from think.fit import fit, fitted_profile
     from think.fit_record import record_half
     from think.fit_record import split as split_items
     from think.fit_replay import Solver
     from think.fit_report import compare, format_table, render
+    from think.fit_store import kept_or_recorded, questions_digest
     from think.models import resolve
     from think.tasks.datasets import DatasetQuestion, load_items
     from think.tune import profile_target, write_profile
 
     profile_target(name, force)  # refuse before the long recording, not after
+    check_out_path("--recording", recording, (data,), keep_existing=False)
+    if recording and not Path(recording).parent.is_dir():
+        raise UsageError(f"--recording {recording}: its folder does not exist",
+                         "create the folder or choose another path")
     cap_list, budget_list = int_list(caps, "--caps"), int_list(budgets, "--budgets", most=100)
     temperature_list = float_list(temperatures, "--temperatures")
     items = load_items(Path(data), limit, seed)
@@ -115,10 +124,15 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
 
     solver: Solver = solve
     fit_half, held_out = split_items(items, seed)
-    recorded = [record_half(engine, half, cap_list, temperature_list, samples, shape,
-                            seed + offset, step, label)
-                for half, offset, label in ((fit_half, 0, "fit half"),
-                                            (held_out, 50_000, "held-out half"))]
+    kept = Path(recording) if recording else None
+    settings = {"data": Path(data).name, "questions": questions_digest(items),
+                "model": engine.name, "seed": seed, "samples": samples, "caps": cap_list,
+                "temperatures": temperature_list, "top_k": shape.top_k, "top_p": shape.top_p}
+    recorded = kept_or_recorded(kept, settings, step, lambda: [
+        record_half(engine, half, cap_list, temperature_list, samples, shape, seed + offset,
+                    step, label)
+        for half, offset, label in ((fit_half, 0, "fit half"),
+                                    (held_out, 50_000, "held-out half"))])
     step("scoring the shapes on the fit half")
     result = fit(shape, recorded[0], budget_list, samples, solver, refine_check)
     fitted = fitted_profile(shape, result, samples, name)

@@ -5,6 +5,7 @@ fit replays plan shapes on them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from think.engine.base import Confidence
 
@@ -37,3 +38,9 @@ class Recording:
         """The first k samples (all by default) as (answer, confidence) votes."""
         confidences = self.confidences or [None] * len(self.answers)
         return list(zip(self.answers, confidences, strict=True))[:k]
+
+
+def confidences_of(row: dict[str, Any]) -> list[Confidence | None]:
+    """A recorded line's confidences (none in a recording made before they were kept)."""
+    return [Confidence(**{**c, "falls": tuple(map(tuple, c.get("falls") or ()))}) if c else None
+            for c in row.get("confidences") or []]

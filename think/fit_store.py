@@ -1,0 +1,103 @@
+"""The recording `think tune --data --recording FILE` keeps: both halves as recorded, with the
+settings they were recorded under, so a later fit (other budgets, another base profile)
+replays them instead of drawing for an hour again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from think.errors import UsageError
+from think.fit_record import Half
+from think.planning.budget import PromptCosts
+from think.tasks.datasets import DatasetQuestion
+from think.tasks.recording import Recording, confidences_of
+
+VERSION = 1
+
+
+def kept_or_recorded(path: Path | None, settings: dict[str, Any], step: Callable[[str], None],
+                     record: Callable[[], list[Half]]) -> list[Half]:
+    """The halves kept in `path` under the same settings, else recorded now (and kept in
+    `path` when one is given)."""
+    kept = load(path, settings) if path else None
+    if kept is not None:
+        step(f"fitting from the recording kept in {path}")
+        return kept
+    halves = record()
+    if path:
+        try:
+            save(path, settings, halves)
+            step(f"kept the recording in {path}")
+        except OSError as exc:  # the fit goes on: an hour of drawing is not thrown away
+            step(f"could not keep the recording in {path}: {exc.strerror}")
+    return halves
+
+
+def save(path: Path, settings: dict[str, Any], halves: list[Half]) -> None:
+    """Write the halves and their settings; the file appears whole or not at all."""
+    document = {"version": VERSION, "settings": settings,
+                "halves": [half_data(half) for half in halves]}
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document))
+    os.replace(partial, path)
+
+
+def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:
+    """The halves kept in `path` when it holds a recording under the same settings; None
+    when there is no file yet."""
+    if not path.exists():
+        return None
+    hint = "give another --recording path, or the settings it was recorded with"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        kept = document["settings"]
+        halves = [half_of(data) for data in document["halves"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path} is not a recording kept by think tune --data ({exc})",
+                         hint) from None
+    if kept != settings:
+        differ = ", ".join(sorted(k for k in settings.keys() | kept.keys()
+                                  if settings.get(k) != kept.get(k)))
+        raise UsageError(f"{path} was recorded with other settings ({differ})", hint)
+    return halves
+
+
+def questions_digest(items: list[DatasetQuestion]) -> str:
+    """What identifies the questions a recording was made on (ids, texts, gold answers)."""
+    text = json.dumps([[q.id, q.question, q.gold] for q in items])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def half_data(half: Half) -> dict[str, Any]:
+    return {"questions": [asdict(q) for q in half.questions], "direct": half.direct,
+            "direct_tokens": half.direct_tokens,
+            "prompts": [asdict(p) for p in half.prompts],
+            "greedy": [[cap, [list(pair) for pair in pairs]]
+                       for cap, pairs in half.greedy.items()],
+            "chains": [[cap, temperature, [recording_data(r) for r in recordings]]
+                       for (cap, temperature), recordings in half.chains.items()]}
+
+
+def recording_data(recording: Recording) -> dict[str, Any]:
+    return {"id": recording.id, "gold": recording.gold, "answers": recording.answers,
+            "tokens": recording.tokens,
+            "confidences": [asdict(c) if c else None for c in recording.confidences]}
+
+
+def half_of(data: dict[str, Any]) -> Half:
+    return Half(
+        [DatasetQuestion(**q) for q in data["questions"]], list(data["direct"]),
+        [int(t) for t in data["direct_tokens"]],
+        {(int(cap), float(t)): [Recording(str(r["id"]), r["gold"], list(r["answers"]),
+                                          confidences_of(r), [int(n) for n in r["tokens"]])
+                                for r in recordings]
+         for cap, t, recordings in data["chains"]},
+        [PromptCosts(**p) for p in data["prompts"]],
+        {int(cap): [(answer, int(tokens)) for answer, tokens in pairs]
+         for cap, pairs in data["greedy"]})
