@@ -163,7 +163,7 @@ def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path)
     engine = ScriptedEngine(respond=model)
     use_engine(engine)
     data = questions(tmp_path / "q.jsonl")
-    for bad in ("warm", "0", "0.3,3"):
+    for bad in ("warm", "0", "0.3,3", "nan", "0.3,inf"):
         run = run_cli("tune", "--data", str(data), "--name", "x", "--temperatures", bad)
         assert run.code == 2 or run.code == 1, run.stderr
         assert "--temperatures" in run.stderr and "Traceback" not in run.stderr
@@ -171,21 +171,32 @@ def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path)
 
 
 def test_the_report_pairs_each_budget_with_one_chain_on_the_same_questions() -> None:
-    from think.fit import Fit, Shape
     from think.fit_replay import Score
     from think.fit_report import Comparison, paired_lines
 
     chain = Score(0.5, 0.5, 4, right=(True, False, True, False))
     vote = Score(1.0, 2.0, 4, right=(True, True, True, True))
     fewer = Score(1.0, 2.0, 2, measured="solved", right=(True, True))
-    comparison = Comparison([2, 8, 16], {}, {2: chain, 8: vote, 16: fewer})
-    result = Fit({2: Shape("cot", 64), 8: Shape("vote", 64, temperature=0.3),
-                  16: Shape("refine", 64)}, {}, "majority")
-    lines = paired_lines(comparison, result)
+    comparison = Comparison([2, 8, 16], {}, {2: chain, 8: vote, 16: fewer},
+                            chain=("fitted", 2, chain))
     # Budget 8 gains the two questions the chain missed; budget 16 was solved on fewer
     # questions, so it is not paired.
-    assert lines == ["fitted budget 8 vs one chain (budget 2), paired on 4 held-out "
-                     "questions: +50.0% (95% CI -6.6% to +106.6%)"]
+    assert paired_lines(comparison) == [
+        "fitted budget 8 vs one chain (fitted budget 2), paired on 4 held-out questions: "
+        "+50.0% (95% CI -6.6% to +106.6%)"]
+    assert paired_lines(Comparison([2, 8], {}, {2: chain, 8: vote})) == []
+
+
+def test_with_no_chain_of_its_own_the_fit_is_paired_against_the_base_chain(
+        run_cli, use_engine, tmp_path: Path) -> None:
+    use_engine(ScriptedEngine(respond=cool_votes_pay))
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "cool", "--samples", "10",
+                  "--caps", "32", "--budgets", "8,2", "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    # The fit votes at both budgets; the default draws one chain at 2 (wrong on this model).
+    assert "fitted budget 8 vs one chain (default budget 2), paired on 6 held-out " \
+           "questions: +100.0%" in run.stdout
 
 
 def test_a_kept_recording_is_fitted_again_without_drawing(run_cli, use_engine,
@@ -208,8 +219,26 @@ def test_a_kept_recording_is_fitted_again_without_drawing(run_cli, use_engine,
     other = run_cli(*[a if a != "8" else "6" for a in args], "--name", "three")
     assert other.code != 0 and "recorded with other settings (samples)" in other.stderr
     assert "Traceback" not in other.stderr and engine.history == []
-    kept.write_text("{not json")
-    broken = run_cli(*args, "--name", "four")
-    assert broken.code != 0 and "is not a recording kept by think tune" in broken.stderr
+    for broken_text in ("{not json", '{"version": 1, "settings": [1], "halves": []}',
+                        '{"version": 9, "settings": {}, "halves": []}'):
+        kept.write_text(broken_text)
+        broken = run_cli(*args, "--name", "four")
+        assert broken.code != 0 and "is not a recording kept by think tune" in broken.stderr
+        assert "Traceback" not in broken.stderr
     missing = run_cli(*args[:-1], str(tmp_path / "no" / "kept.json"), "--name", "five")
     assert missing.code != 0 and "its folder does not exist" in missing.stderr
+
+
+def test_a_model_with_its_own_temperature_is_recorded_at_it_only(run_cli, use_engine,
+                                                                tmp_path: Path) -> None:
+    from think.engine.rules import ModelRules
+
+    engine = ScriptedEngine(respond=model, rules=ModelRules(temperature=0.6))
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "card", "--samples", "8",
+                  "--caps", "32", "--budgets", "2,8", "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    assert "sample at temperature 0.6; votes are recorded at that one only" in run.stderr
+    assert {r.temperature for r in engine.history if r.n > 1} == {0.6}
+    assert "T0.3" not in run.stdout and "T0.7" not in run.stdout

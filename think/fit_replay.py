@@ -45,7 +45,9 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
         nonlocal spent
         for vote in votes[len(drawn):len(drawn) + count]:
             drawn.append(vote)
-            spent += recording.tokens[len(drawn) - 1]
+            tokens = recording.tokens[len(drawn) - 1]
+            # A sample that reached its cap was read the forced answer cue as well.
+            spent += tokens + (prompt.cue if tokens >= plan.cot_tokens else 0)
             if plan.early_stop and settled(weigh(drawn, rule), plan.early_stop_threshold,
                                            plan.early_stop_min_samples):
                 return True

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from think.config import Profile
 from think.fit import Fit
 from think.fit_record import Half
-from think.fit_replay import Score, Solver, score_profile
+from think.fit_replay import ROOMY, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.stats import fit_power_law, paired_difference
 
@@ -21,6 +21,9 @@ class Comparison:
     budgets: list[int]
     base: dict[int, Score | None]
     fitted: dict[int, Score | None]
+    # One chain on the same questions, as (which profile, budget, score): what the fitted
+    # profile's larger budgets are paired against.
+    chain: tuple[str, int, Score] | None = None
 
     def alpha(self, side: dict[int, Score | None]) -> dict[str, float] | None:
         points = [s for s in side.values() if s is not None]
@@ -31,14 +34,30 @@ def compare(base: Profile, fitted: Profile, held_out: Half, budgets: list[int],
             solve: Solver | None, refine_check: int) -> Comparison:
     """Both profiles on the held-out half. At a budget where either refines, both are
     scored on the first `refine_check` questions (refinement is solved for real there)."""
-    comparison = Comparison(budgets, {}, {})
-    for budget in budgets:
-        refines = any(make_plan(p, budget, held_out.prompts[0], 1 << 20).refine_rounds
+    comparison = Comparison(sorted(budgets), {}, {})
+    for budget in comparison.budgets:
+        refines = any(make_plan(p, budget, held_out.prompts[0], ROOMY).refine_rounds
                       for p in (base, fitted))
         on = held_out.head(refine_check) if refines else held_out
         comparison.base[budget] = score_profile(base, budget, on, solve)
         comparison.fitted[budget] = score_profile(fitted, budget, on, solve)
+    comparison.chain = one_chain(comparison, base, fitted, held_out)
     return comparison
+
+
+def one_chain(comparison: Comparison, base: Profile, fitted: Profile, held_out: Half
+              ) -> tuple[str, int, Score] | None:
+    """The smallest budget at which the fitted profile, else the base, draws one chain of
+    thought, scored on every held-out question."""
+    for name, profile, side in (("fitted", fitted, comparison.fitted),
+                                (base.name, base, comparison.base)):
+        for budget in comparison.budgets:
+            plan = make_plan(profile, budget, held_out.prompts[0], ROOMY)
+            score = side[budget]
+            if plan.strategy == "cot" and plan.samples == 1 and score is not None \
+                    and len(score.right) == len(held_out.questions):
+                return name, budget, score
+    return None
 
 
 def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[str]:
@@ -62,7 +81,7 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
         law = comparison.alpha(side)
         lines.append(f"{label}: " + (f"accuracy = {law['a']:.3f} * C^{law['alpha']:.3f}"
                                      if law else "alpha needs two budgets with right answers"))
-    lines += paired_lines(comparison, result)
+    lines += paired_lines(comparison)
     if any(s is not None and s.measured == "solved"
            for s in [*comparison.base.values(), *comparison.fitted.values()]):
         lines.append("* refinement: real solves, on the first of the held-out questions")
@@ -74,21 +93,20 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
     return lines
 
 
-def paired_lines(comparison: Comparison, result: Fit) -> list[str]:
-    """Each larger budget of the fitted profile against its first one-chain budget, on the
-    same held-out questions (paired: no room needed for question luck)."""
-    chain = next((b for b in comparison.budgets if result.chosen[b].strategy == "cot"), None)
-    first = comparison.fitted.get(chain) if chain is not None else None
-    if first is None or len(first.right) < 2:
+def paired_lines(comparison: Comparison) -> list[str]:
+    """Each larger budget of the fitted profile against one chain on the same held-out
+    questions (paired: no room needed for question luck)."""
+    if comparison.chain is None:
         return []
+    name, chain_budget, chain = comparison.chain
     lines = []
-    for budget in (b for b in comparison.budgets if b > chain):
+    for budget in (b for b in comparison.budgets if b > chain_budget):
         other = comparison.fitted[budget]
-        if other is None or len(other.right) != len(first.right):
+        if other is None or len(other.right) != len(chain.right):
             continue  # solved on fewer questions: not paired
-        mean, low, high = paired_difference(list(first.right), list(other.right))
-        lines.append(f"fitted budget {budget} vs one chain (budget {chain}), paired on "
-                     f"{len(first.right)} held-out questions: {mean:+.1%} "
+        mean, low, high = paired_difference(list(chain.right), list(other.right))
+        lines.append(f"fitted budget {budget} vs one chain ({name} budget {chain_budget}), "
+                     f"paired on {len(chain.right)} held-out questions: {mean:+.1%} "
                      f"(95% CI {low:+.1%} to {high:+.1%})")
     return lines
 

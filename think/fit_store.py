@@ -35,7 +35,7 @@ def kept_or_recorded(path: Path | None, settings: dict[str, Any], step: Callable
             save(path, settings, halves)
             step(f"kept the recording in {path}")
         except OSError as exc:  # the fit goes on: an hour of drawing is not thrown away
-            step(f"could not keep the recording in {path}: {exc.strerror}")
+            step(f"could not keep the recording in {path}: {exc.strerror or exc}")
     return halves
 
 
@@ -44,8 +44,15 @@ def save(path: Path, settings: dict[str, Any], halves: list[Half]) -> None:
     document = {"version": VERSION, "settings": settings,
                 "halves": [half_data(half) for half in halves]}
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document))
-    os.replace(partial, path)
+    try:
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(json.dumps(document))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:
@@ -56,9 +63,11 @@ def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:
     hint = "give another --recording path, or the settings it was recorded with"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        kept = document["settings"]
+        if document.get("version") != VERSION:
+            raise ValueError(f"version {document.get('version')}, not {VERSION}")
+        kept = dict(document["settings"])
         halves = [half_of(data) for data in document["halves"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not a recording kept by think tune --data ({exc})",
                          hint) from None
     if kept != settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -92,10 +93,11 @@ def int_list(value: str, name: str, most: int | None = None) -> list[int]:
 def float_list(value: str, name: str, low: float = 0.0, high: float = 2.0) -> list[float]:
     """A comma-separated list of numbers above `low` and at most `high` (temperatures)."""
     try:
-        numbers = sorted({float(part) for part in value.split(",") if part.strip()})
+        numbers = sorted({round(float(part), 3) for part in value.split(",") if part.strip()})
     except ValueError:
         raise UsageError(f"{name} '{value}' is not a list of numbers", "e.g. 0.3,0.7") from None
-    if not numbers or numbers[0] <= low or numbers[-1] > high:
+    if not numbers or not all(math.isfinite(n) for n in numbers) or numbers[0] <= low \
+            or numbers[-1] > high:
         raise UsageError(f"{name} '{value}' must list numbers above {low:g} and at most "
                          f"{high:g}", "e.g. 0.3,0.7")
     return numbers

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from think.cli.common import ModelOption
 from think.errors import UsageError
+
+if TYPE_CHECKING:
+    from think.config import Profile
 
 
 def tune(
@@ -89,7 +92,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
 
     from think import api
     from think.cli.common import check_out_path, float_list, int_list
-    from think.config import Profile, load_profile
+    from think.config import load_profile
     from think.fit import fit, fitted_profile
     from think.fit_record import record_half
     from think.fit_record import split as split_items
@@ -105,7 +108,8 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     if recording and not Path(recording).parent.is_dir():
         raise UsageError(f"--recording {recording}: its folder does not exist",
                          "create the folder or choose another path")
-    cap_list, budget_list = int_list(caps, "--caps"), int_list(budgets, "--budgets", most=100)
+    cap_list = sorted(set(int_list(caps, "--caps")))
+    budget_list = sorted(set(int_list(budgets, "--budgets", most=100)))
     temperature_list = float_list(temperatures, "--temperatures")
     items = load_items(Path(data), limit, seed)
     if len(items) < 4:
@@ -113,6 +117,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                          "give more questions (half fit, half held out)")
     shape = load_profile(base)
     engine = api.load_engine(resolve(model), shape)
+    temperature_list = recorded_temperatures(temperature_list, shape, engine.rules.temperature)
 
     def step(text: str) -> None:
         print(f"tune: {text}", file=sys.stderr, flush=True)
@@ -125,9 +130,11 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     solver: Solver = solve
     fit_half, held_out = split_items(items, seed)
     kept = Path(recording) if recording else None
-    settings = {"data": Path(data).name, "questions": questions_digest(items),
-                "model": engine.name, "seed": seed, "samples": samples, "caps": cap_list,
-                "temperatures": temperature_list, "top_k": shape.top_k, "top_p": shape.top_p}
+    # Everything the samples depend on: the questions, the model, and how they were drawn.
+    settings = {"questions": questions_digest(items), "model": engine.name, "seed": seed,
+                "samples": samples, "caps": cap_list, "temperatures": temperature_list,
+                "top_k": shape.top_k, "top_p": shape.top_p,
+                "answer_tokens": shape.answer_tokens, "direct_tokens": shape.direct_tokens}
     recorded = kept_or_recorded(kept, settings, step, lambda: [
         record_half(engine, half, cap_list, temperature_list, samples, shape, seed + offset,
                     step, label)
@@ -145,3 +152,17 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     if backup:
         print(f"kept the old profile as {backup}")
     print(f"wrote {path}; use it with --profile {name} or `think profiles use {name}`")
+
+
+def recorded_temperatures(asked: list[float], base: Profile, model_temperature: float | None
+                          ) -> list[float]:
+    """The temperatures votes are recorded at: those asked for, plus the base profile's (its
+    column of the report replays it as it samples). A model whose card sets its own
+    temperature is sampled at that one only, whatever a profile says."""
+    import sys
+
+    if model_temperature is not None:
+        print(f"tune: note: the model's own rules sample at temperature {model_temperature:g}; "
+              "votes are recorded at that one only", file=sys.stderr)
+        return [model_temperature]
+    return sorted({*asked, base.temperature})
