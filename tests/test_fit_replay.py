@@ -43,3 +43,18 @@ def test_top_ups_stop_where_the_budget_would_not_pay_for_a_sample_at_its_cap() -
     assert plan.samples <= drawn < 40
     assert tokens <= plan.planned_tokens  # what it drew, the budget paid for
     assert tokens + PROMPT.cot + worst > plan.planned_tokens  # and no further sample fits
+
+
+def test_a_vote_a_few_tokens_under_its_recorded_cap_is_still_affordable() -> None:
+    # The vote's planner rounds its samples: at budget 8 with this prompt, 20 samples of 63
+    # thinking tokens, one under the recorded 64. The fit once fell back to one chain there.
+    from think.fit import Shape, affords, one_stage
+    from think.fit_record import Half
+
+    base = load_profile("default")
+    half = Half([], prompts=[PromptCosts(direct=60, cot=130, round_overhead=40)])
+    vote = Shape("vote", 64, "majority", 0.7)
+    plan = make_plan(one_stage(base, vote, 40), 8, half.prompts[0], ROOMY)
+    assert plan.cot_tokens == 63
+    assert affords(base, vote, 8, half, 40)
+    assert not affords(base, vote, 1, half, 40)  # budget 1 cuts it far shorter

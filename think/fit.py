@@ -77,12 +77,13 @@ def replace_stages(base: Profile, stages: list[dict[str, Any]], rule: str) -> Pr
 
 
 def affords(base: Profile, shape: Shape, budget: int, half: Half, k: int) -> bool:
-    """Whether the budget buys the shape as it was recorded: its plans keep the recorded
-    cap (a budget too small cuts the thinking shorter than anything measured)."""
+    """Whether the budget buys the shape about as it was recorded: its plans keep nearly
+    the recorded cap (a budget too small cuts the thinking shorter than anything measured;
+    a vote's planner rounds its samples, which can leave a few tokens under the cap)."""
     if shape.strategy == "direct":
         return True
     profile = one_stage(base, shape, k)
-    return all(make_plan(profile, budget, prompt, ROOMY).cot_tokens >= shape.cap
+    return all(make_plan(profile, budget, prompt, ROOMY).cot_tokens >= shape.cap * 0.9
                for prompt in half.prompts)
 
 
