@@ -12,7 +12,7 @@ from think.bench.replay import load_recordings, replay
 from think.engine.base import Confidence
 from think.errors import UsageError
 from think.strategies.confidence import VoteRule, weigh
-from think.strategies.vote import settled
+from think.strategies.vote import settled, tally
 
 
 def conf(value: float, lowest: float | None = None) -> Confidence:
@@ -67,12 +67,26 @@ def test_deepconf_can_rank_by_the_tail_instead() -> None:
     assert VoteRule.parse("deepconf:0.4:tail").label == "deepconf:0.4:tail"
 
 
-def test_weighted_evidence_is_the_leaders_share() -> None:
+def test_weighted_evidence_is_the_beta_posterior_on_effective_counts() -> None:
     vote = weigh(SPLIT, VoteRule.parse("cisc"))
-    assert vote.confidence == pytest.approx(vote.weights["42"], abs=1e-4)
+    # 5 voters shared out 0.845 : 0.155 are 4 : 1, and P(Beta(5, 2) > 1/2) = 57/64.
+    assert vote.confidence == pytest.approx(57 / 64)
     assert settled(vote, 0.8, 3) and not settled(vote, 0.95, 3)
     assert settled(weigh(SPLIT, VoteRule.parse("cisc:0.1")), 0.95, 3)
     assert not settled(weigh(SPLIT, VoteRule.parse("cisc:1000")), 0.95, 3)
+
+
+def test_equal_weights_settle_exactly_as_plain_counts() -> None:
+    # An 8-to-2 split settles at 0.95 (its leader's bare share, 0.8, never would), and
+    # three unanimous samples do not yet (a bare share of 1.0 would at once).
+    for answers in (["5"] * 8 + ["6"] * 2, ["5"] * 3, ["5", "6", "5", "5"]):
+        votes = [(answer, conf(2.0)) for answer in answers]
+        for rule in ("cisc", "deepconf:1"):
+            assert weigh(votes, VoteRule.parse(rule)).confidence == pytest.approx(
+                tally(answers).confidence)
+    split = [(answer, conf(2.0)) for answer in ["5"] * 8 + ["6"] * 2]
+    assert settled(weigh(split, VoteRule.parse("cisc")), 0.95, 3)
+    assert not settled(weigh(split[:3], VoteRule.parse("cisc")), 0.95, 3)
 
 
 def test_samples_without_confidence_count_plainly() -> None:

@@ -30,7 +30,7 @@ class Tally:
     counts: dict[str, int] = field(default_factory=dict)
     leader: str | None = None
     tied: tuple[str, ...] = ()
-    confidence: float = 0.0  # the evidence settled() reads (a weighted vote: leader's share)
+    confidence: float = 0.0  # the evidence settled() reads (a weighted vote: effective counts)
     abstained: int = 0
     weights: dict[str, float] = field(default_factory=dict)  # a weighted vote's shares
     rule: str = "majority"  # the rule that decided (strategies/confidence)
