@@ -50,10 +50,17 @@ class Half:
     def recording(self, cap: int, temperature: float, index: int) -> Recording:
         """The question's samples recorded nearest a plan's cap (the smallest at or above
         it, else the largest) and temperature."""
-        caps = self.caps
-        near_cap = next((c for c in caps if c >= cap), caps[-1])
         near_temperature = min(self.temperatures, key=lambda t: (abs(t - temperature), t))
-        return self.chains[(near_cap, near_temperature)][index]
+        return self.chains[(nearest_cap(self.caps, cap), near_temperature)][index]
+
+    def greedy_chain(self, cap: int, index: int) -> tuple[str | None, int]:
+        """The question's greedy chain (answer, tokens) recorded nearest a plan's cap."""
+        return self.greedy[nearest_cap(sorted(self.greedy), cap)][index]
+
+
+def nearest_cap(caps: list[int], cap: int) -> int:
+    """The recorded cap for a plan's cap: the smallest at or above it, else the largest."""
+    return next((c for c in caps if c >= cap), caps[-1])
 
 
 def split(items: list[DatasetQuestion], seed: int) -> tuple[list[DatasetQuestion],

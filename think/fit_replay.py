@@ -40,6 +40,10 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
     # A sample may cost its cap, the answer, the forced cue and its last-prompt-token cell.
     worst = plan.cot_tokens + plan.answer_tokens + prompt.cue + 1
 
+    def decided() -> bool:
+        return settled(weigh(drawn, rule), plan.early_stop_threshold,
+                       plan.early_stop_min_samples)
+
     def draw(count: int) -> bool:
         """Draw `count` more; True once the early stop ends the vote."""
         nonlocal spent
@@ -48,16 +52,14 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
             tokens = recording.tokens[len(drawn) - 1]
             # A sample that reached its cap was read the forced answer cue as well.
             spent += tokens + (prompt.cue if tokens >= plan.cot_tokens else 0)
-            if plan.early_stop and settled(weigh(drawn, rule), plan.early_stop_threshold,
-                                           plan.early_stop_min_samples):
+            if plan.early_stop and decided():
                 return True
         return False
 
     stopped, asked = draw(plan.samples), plan.samples
     while not stopped and len(drawn) < len(votes):
         room = plan.top_up_to - asked
-        if room <= 0 or settled(weigh(drawn, rule), plan.early_stop_threshold,
-                                plan.early_stop_min_samples):
+        if room <= 0 or decided():  # as the solver: no top-up once settled
             break
         more = min(room, int((plan.planned_tokens - spent - prompt.cot) // worst))
         if more <= 0:
@@ -75,9 +77,7 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[boo
         answer = half.direct[index]
         return answer is not None and answer == gold, prompt.direct + half.direct_tokens[index]
     if plan.samples <= 1 and plan.temperature == 0 and half.greedy:
-        caps = sorted(half.greedy)
-        cap = next((c for c in caps if c >= plan.cot_tokens), caps[-1])
-        answer, drawn_tokens = half.greedy[cap][index]  # one chain: drawn greedily
+        answer, drawn_tokens = half.greedy_chain(plan.cot_tokens, index)  # drawn greedily
         return answer is not None and answer == gold, float(prompt.cot + drawn_tokens)
     recording = half.recording(plan.cot_tokens, plan.temperature, index)
     leader, tokens = replay_vote(plan, prompt, recording, rule)
