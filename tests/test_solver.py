@@ -136,10 +136,33 @@ def test_refinement_revises_a_rejected_answer() -> None:
             return " 5 - 2 = 3.\nFinal answer: 3"
         return " 5 + 2 = 7.\nFinal answer: 7"
 
-    result, _ = solve(ScriptedEngine(respond=respond), 12, profile="critique")
-    assert [c.verdict for c in result.critiques] == ["wrong"] * 3
-    assert result.critiques[0].revised_answer == "3" and result.answer == "3"
+    engine = ScriptedEngine(respond=respond)
+    result, _ = solve(engine, 12, profile="critique")
+    assert result.plan.refine_rounds == 3 and result.plan.temperature == 0
+    # Greedy, the second round revised the solution into itself: a third would repeat it.
+    assert [c.verdict for c in result.critiques] == ["wrong"] * 2
+    assert [c.revised_answer for c in result.critiques] == ["3", "3"] and result.answer == "3"
+    assert all(request.temperature == 0 for request in engine.history)
     assert result.compute.used <= 1.25 * result.budget
+
+
+def test_sampled_refinement_runs_every_round(tmp_path: Path) -> None:
+    def respond(request: SampleRequest, index: int) -> str:
+        if request.answer_cue == "Verdict:":
+            return " 5 - 2 is 3, not 7.\nVerdict: wrong"
+        if "Revised solution:" in request.prompt:
+            return " 5 - 2 = 3.\nFinal answer: 3"
+        return " 5 + 2 = 7.\nFinal answer: 7"
+
+    text = (profile_files()["critique"]).read_text()
+    sampled = tmp_path / "sampled.yaml"
+    sampled.write_text(text.replace("    max_rounds: 3", "    max_rounds: 3\n    temperature: 0.7"))
+    engine = ScriptedEngine(respond=respond)
+    result, _ = solve(engine, 12, profile=str(sampled))
+    # Sampled, a revision that repeats its solution may still change next round.
+    assert result.plan.temperature == 0.7
+    assert [c.verdict for c in result.critiques] == ["wrong"] * 3
+    assert all(request.temperature == 0.7 for request in engine.history)
 
 
 def test_a_step_that_starts_out_of_time_still_answers_at_once() -> None:

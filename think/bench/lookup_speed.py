@@ -40,7 +40,7 @@ Final answer: 2980000"""
 CRITIQUE = (" The steps are right until the last sum: $1040000 + $960000 + $880000 is 2880000, "
             "not 2980000.\nVerdict: wrong")
 
-# Single chains are drawn greedily; refine rounds and votes at the profile's temperature.
+# One chain, refined or not, is drawn greedily; 0.7 is what a stage set to sample would use.
 TEMPERATURES = (0.0, 0.7)
 
 
@@ -113,4 +113,6 @@ def format_lookup(rows: list[LookupRow]) -> list[str]:
         lines.append(f"{row.stage:>6}  {row.temperature:>4.1f}  "
                      f"{row.tokens / row.off_seconds:>9.1f}  {row.tokens / row.on_seconds:>8.1f}  "
                      f"{row.ratio:>5.2f}x  {row.drafted:>7}  {row.acceptance:>5.0%}  {same:>11}")
+    lines.append("(a solve decodes one chain and its refine rounds at temperature 0 unless its "
+                 "profile's stage sets one)")
     return lines

@@ -193,7 +193,7 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         notes.append(f"planned {planned / profile.unit_tokens:.1f} units for a budget of {budget}")
     plan = Plan(
         budget=budget, strategy=stage.strategy, cot_tokens=cot, samples=samples,
-        refine_rounds=rounds, temperature=sampling_temperature(profile, stage, samples, rounds),
+        refine_rounds=rounds, temperature=sampling_temperature(profile, stage, samples),
         answer_tokens=answer, critique_tokens=profile.critique_tokens,
         unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
         early_stop_threshold=profile.early_stop.threshold,
@@ -205,12 +205,14 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
     return plan, knobs.prompt
 
 
-def sampling_temperature(profile: Profile, stage: object, samples: int, rounds: int) -> float:
-    """Greedy for one chain; else the stage's own temperature (a vote's), or the profile's."""
-    if samples <= 1 and not rounds:
-        return 0.0
+def sampling_temperature(profile: Profile, stage: object, samples: int) -> float:
+    """The stage's own temperature when it sets one; else greedy for one chain (a refined
+    one too: nothing votes over it, and on a small model a greedy chain is right far more
+    often than a sampled one), and the profile's for a vote's samples."""
     own = getattr(stage, "temperature", None)
-    return profile.temperature if own is None else own
+    if own is not None:
+        return own
+    return 0.0 if samples <= 1 else profile.temperature
 
 
 def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, critique: int,

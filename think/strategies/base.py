@@ -30,6 +30,9 @@ class ChainStage(StageSettings):
     # sooner is suppressed and "Wait" appended, so budget buys longer thinking, not only more
     # samples. 0: it stops when it likes.
     min_thinking: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    # The chains' temperature. None: greedy for one chain (refined or not), the profile's
+    # for a vote's samples (planning.budget.sampling_temperature).
+    temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
 
 
 class Strategy(Protocol[S]):

@@ -83,20 +83,28 @@ class Refiner:
                 break  # out of time: the current solution stands
             critique, verdict = self._critique(current, seed + round_no, round_no)
             record = CritiqueRecord(round=round_no, critique=critique.strip(), verdict=verdict)
-            if verdict != "correct":
+            done = verdict == "correct"
+            if not done:
                 request = cot_request(self.prompts.revise(current.text, critique), self.prompts,
                                       self.plan, n=1, seed=seed + 100 + round_no)
                 revised, used = draw(self.solver, request, task, "revise", self.emit,
                                      round_no=round_no, deadline=self.deadline)
                 self.spend(used.prompt_tokens, used.generated_tokens)
+                # Greedy, a round on an unchanged solution would repeat this one word for word.
+                done = revised[0].text == current.text and self.greedy()
                 current = revised[0]
                 record.revised_text, record.revised_answer = current.text, current.answer
                 on_revision(current)
             rounds.append(record)
             self.emit(CritiqueDone(critique=record))
-            if verdict == "correct":
+            if done:
                 break
         return rounds
+
+    def greedy(self) -> bool:
+        """Whether the rounds decode at temperature 0 (the model's own rules included)."""
+        return sampling(self.prompts, self.plan)["temperature"] == 0 \
+            and sampling(self.verifier_prompts, self.plan)["temperature"] == 0
 
 
 class RefineStage(ChainStage):
