@@ -159,6 +159,43 @@ def test_the_fit_chooses_the_vote_temperature_and_solves_use_it(run_cli, use_eng
     assert {request.temperature for request in engine.history} == {0.3}
 
 
+def samples_agree(request: SampleRequest, index: int) -> str:
+    """Greedy chains and direct answers are wrong; every sampled chain is right, so a vote
+    is settled by its first agreeing samples."""
+    gold = gold_of(prompt_text(request.prompt))
+    if request.answer_cue == "" or request.temperature == 0:
+        return f" Add them up.\nFinal answer: {gold + 3}\n"
+    return f" Add them up.\nFinal answer: {gold}\n"
+
+
+def test_the_fit_chooses_the_early_stop_threshold_and_solves_use_it(run_cli, use_engine,
+                                                                    tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=samples_agree)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "quick", "--samples", "10",
+                  "--caps", "32", "--temperatures", "0.7", "--budgets", "8",
+                  "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    profile = yaml.safe_load((paths.user_profiles_dir() / "quick.yaml").read_text())
+    # Three agreeing samples settle a vote at 0.8 (P 0.94); the default's 0.95 needs four.
+    [vote] = profile["stages"]
+    assert vote["strategy"] == "vote" and vote["early_stop_threshold"] == 0.8
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+    assert rows["8"][1] == "vote@32,T0.7,stop0.8"
+    default_units, fitted_units = float(rows["8"][4]), float(rows["8"][6])
+    assert rows["8"][5] == "100.0%" and fitted_units < default_units
+    plan = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "quick", "--plan")
+    assert "early stop at 80%" in plan.stdout + plan.stderr
+    solve = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "quick", "--json")
+    assert solve.code == 0, solve.stderr
+    result = json.loads(solve.stdout)
+    assert result["answer"] == "5" and len(result["samples"]) == 3
+
+
 def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path) -> None:
     engine = ScriptedEngine(respond=model)
     use_engine(engine)

@@ -2,10 +2,10 @@
 
 The questions are split (seeded) into a fit half and a held-out half, and both are recorded
 (fit_record). Every way a budget could be spent (a direct answer, one chain at a cap, a vote
-at a cap and temperature under a vote rule) is then scored by replaying those samples
-through the same planner a solve uses (fit_replay): the plan says how many samples the
-budget buys, the replay says how often their vote (early stopping and top-ups included) is
-right and what the drawn samples cost. Refinement cannot be replayed, so it is measured by
+at a cap and temperature under a vote rule and an early-stop threshold) is then scored by
+replaying those samples through the same planner a solve uses (fit_replay): the plan says
+how many samples the budget buys, the replay says how often their vote (early stopping and
+top-ups included) is right and what the drawn samples cost. Refinement cannot be replayed, so it is measured by
 real solves on a few questions and kept only where it beat the best replayed shape at its
 budget.
 
@@ -26,17 +26,21 @@ from think.planning.budget import make_plan
 from think.strategies.confidence import CISC, DEEPCONF, MAJORITY
 
 RULES = (MAJORITY, CISC, DEEPCONF)
+# Early-stop thresholds a vote is also scored at, beside the base profile's own: settling
+# sooner buys fewer samples a question, which can win at small budgets.
+STOP_THRESHOLDS = (0.8, 0.9)
 
 
 @dataclass(frozen=True)
 class Shape:
     """One way to spend a budget: a direct answer, one chain, or a vote, at a thinking cap
-    (a vote also at a temperature)."""
+    (a vote also at a temperature, and an early-stop threshold)."""
 
     strategy: str  # direct | cot | vote | refine
     cap: int = 0
     rule: str = MAJORITY
     temperature: float = 0.0  # a vote's samples'
+    stop: float | None = None  # a vote's early-stop threshold (None: the base profile's)
 
     @property
     def label(self) -> str:
@@ -45,7 +49,8 @@ class Shape:
         if self.strategy != "vote":
             return f"{self.strategy}@{self.cap}"
         rule = f",{self.rule}" if self.rule != MAJORITY else ""
-        return f"vote@{self.cap},T{self.temperature:g}{rule}"
+        stop = f",stop{self.stop:g}" if self.stop is not None else ""
+        return f"vote@{self.cap},T{self.temperature:g}{rule}{stop}"
 
 
 def one_stage(base: Profile, shape: Shape, k: int) -> Profile:
@@ -65,9 +70,10 @@ def stage_of(shape: Shape, from_budget: int, k: int) -> dict[str, Any]:
                 "max_rounds": 3}
     # A vote at the measured cap and temperature, as many samples as were recorded (what
     # the fit measured).
-    return {"from_budget": from_budget, "strategy": "vote", "cot_tokens": shape.cap,
-            "max_cot_tokens": shape.cap, "max_samples": max(2, k),
-            "temperature": shape.temperature}
+    stage = {"from_budget": from_budget, "strategy": "vote", "cot_tokens": shape.cap,
+             "max_cot_tokens": shape.cap, "max_samples": max(2, k),
+             "temperature": shape.temperature}
+    return stage if shape.stop is None else {**stage, "early_stop_threshold": shape.stop}
 
 
 def replace_stages(base: Profile, stages: list[dict[str, Any]], rule: str) -> Profile:
@@ -87,10 +93,13 @@ def affords(base: Profile, shape: Shape, budget: int, half: Half, k: int) -> boo
                for prompt in half.prompts)
 
 
-def candidates(half: Half) -> list[Shape]:
+def candidates(half: Half, base: Profile) -> list[Shape]:
+    # Other thresholds only where the base stops early at all, and not its own twice.
+    stops = [None] + [t for t in STOP_THRESHOLDS if base.early_stop.enabled
+                      and t != base.early_stop.threshold]
     return [Shape("direct")] + [Shape("cot", cap) for cap in half.caps] + [
-        Shape("vote", cap, rule, temperature) for cap, temperature in sorted(half.chains)
-        for rule in RULES]
+        Shape("vote", cap, rule, temperature, stop) for cap, temperature in sorted(half.chains)
+        for rule in RULES for stop in stops]
 
 
 @dataclass
@@ -110,7 +119,7 @@ def fit(base: Profile, half: Half, budgets: list[int], k: int, solve: Solver | N
     rule, so the rule that does best summed over the budgets is every vote's rule.
     Refinement replaces a budget's choice only where real solves on `refine_check`
     questions beat it there."""
-    shapes = {shape.label: shape for shape in candidates(half)}
+    shapes = {shape.label: shape for shape in candidates(half, base)}
     scores: dict[int, dict[str, Score]] = {}
     for budget in budgets:
         scores[budget] = {label: score for label, shape in shapes.items()

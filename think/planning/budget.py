@@ -196,7 +196,8 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         refine_rounds=rounds, temperature=sampling_temperature(profile, stage, samples),
         answer_tokens=answer, critique_tokens=profile.critique_tokens,
         unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
-        early_stop_threshold=profile.early_stop.threshold,
+        early_stop_threshold=getattr(stage, "early_stop_threshold", None)
+        or profile.early_stop.threshold,
         early_stop_min_samples=profile.early_stop.min_samples,
         top_up_to=knobs.top_up_to, notes=tuple(notes), top_k=profile.top_k,
         top_p=profile.top_p,

@@ -78,6 +78,9 @@ class VoteStage(ChainStage):
     # The samples' temperature (None: the profile's). A small model sampled hot is much
     # weaker than greedy, so a fitted profile may vote cooler at small budgets.
     temperature: Annotated[float | None, Field(gt=0.0, le=2.0)] = None
+    # The early stop's P(leader is the true majority) for this stage's votes (None: the
+    # profile's early_stop.threshold). A fitted profile may settle small budgets sooner.
+    early_stop_threshold: Annotated[float | None, Field(gt=0.5, lt=1.0)] = None
 
 
 class Vote:
