@@ -24,9 +24,9 @@ def describe_plan(plan: Plan) -> str:
     """One line: what the budget buys and what it should cost."""
     parts = [registry.words_for(plan.strategy)]
     if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
-        parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens at temperature "
-                     f"{plan.temperature:g}" if plan.samples > 1
-                     else f"{plan.cot_tokens} thinking tokens")
+        at = f" at temperature {plan.temperature:g}" if plan.temperature else ""  # else greedy
+        parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens{at}"
+                     if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens{at}")
     if plan.min_thinking_tokens:
         parts.append(f"a reasoning model thinks at least {plan.min_thinking_tokens} ('Wait')")
     if plan.refine_rounds:
