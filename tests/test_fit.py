@@ -25,6 +25,24 @@ def gold_of(text: str) -> int:
     return int(number) + 1
 
 
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The fit table's rows by budget, split into words."""
+    return {line.split()[0]: line.split() for line in stdout.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+
+
+def fit_votes(run_cli, tmp_path: Path, name: str, temperatures: str, budgets: str):
+    """`think tune --data` on 10 samples a question at cap 32: the run and the profile."""
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", name, "--samples", "10",
+                  "--caps", "32", "--temperatures", temperatures, "--budgets", budgets,
+                  "--refine-check", "0")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    return run, yaml.safe_load((paths.user_profiles_dir() / f"{name}.yaml").read_text())
+
+
 def model(request: SampleRequest, index: int) -> str:
     """Direct answers are wrong; each chain is right 2 times in 5, the wrong ones scattered,
     so a vote finds the gold; a critique always says wrong, and its revision is wrong."""
@@ -61,8 +79,7 @@ def test_tune_data_fits_votes_and_drops_refinement(run_cli, use_engine, tmp_path
                for line in header)
     # The table compares the fitted profile with the default on the held-out half.
     assert "fitted acc" in run.stdout and "default acc" in run.stdout
-    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
-            if line.strip() and line.split()[0].isdigit()}
+    rows = table_rows(run.stdout)
     assert set(rows) == {"1", "2", "8", "16"}
     # At budget 16 both vote; the fitted one at least as well.
     default16, fitted16 = (float(rows["16"][i].rstrip("%*")) for i in (3, 5))
@@ -110,8 +127,7 @@ def test_one_chain_is_scored_as_a_solve_draws_it_greedily(run_cli, use_engine,
 
     profile = yaml.safe_load((paths.user_profiles_dir() / "greedy.yaml").read_text())
     assert [stage["strategy"] for stage in profile["stages"]] == ["cot"]
-    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
-            if line.strip() and line.split()[0].isdigit()}
+    rows = table_rows(run.stdout)
     assert float(rows["2"][5].rstrip("%*")) == 100.0  # the fitted chain, held out
 
 
@@ -135,18 +151,10 @@ def test_the_fit_chooses_the_vote_temperature_and_solves_use_it(run_cli, use_eng
                                                                  tmp_path: Path) -> None:
     engine = ScriptedEngine(respond=cool_votes_pay)
     use_engine(engine)
-    data = questions(tmp_path / "q.jsonl")
-    run = run_cli("tune", "--data", str(data), "--name", "cool", "--samples", "10",
-                  "--caps", "32", "--temperatures", "0.7,0.3", "--budgets", "2,8",
-                  "--refine-check", "0")
-    assert run.code == 0, run.stderr
-    from think import paths
-
-    profile = yaml.safe_load((paths.user_profiles_dir() / "cool.yaml").read_text())
+    run, profile = fit_votes(run_cli, tmp_path, "cool", "0.7,0.3", "2,8")
     votes = [stage for stage in profile["stages"] if stage["strategy"] == "vote"]
     assert votes and votes[0]["temperature"] == 0.3
-    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
-            if line.strip() and line.split()[0].isdigit()}
+    rows = table_rows(run.stdout)
     assert rows["8"][1].startswith("vote@32,T0.3")
     # The default votes at 0.7 and loses to the cooler vote on the held-out half.
     assert float(rows["8"][5].rstrip("%*")) > float(rows["8"][3].rstrip("%*"))
@@ -170,21 +178,12 @@ def samples_agree(request: SampleRequest, index: int) -> str:
 
 def test_the_fit_chooses_the_early_stop_threshold_and_solves_use_it(run_cli, use_engine,
                                                                     tmp_path: Path) -> None:
-    engine = ScriptedEngine(respond=samples_agree)
-    use_engine(engine)
-    data = questions(tmp_path / "q.jsonl")
-    run = run_cli("tune", "--data", str(data), "--name", "quick", "--samples", "10",
-                  "--caps", "32", "--temperatures", "0.7", "--budgets", "8",
-                  "--refine-check", "0")
-    assert run.code == 0, run.stderr
-    from think import paths
-
-    profile = yaml.safe_load((paths.user_profiles_dir() / "quick.yaml").read_text())
+    use_engine(ScriptedEngine(respond=samples_agree))
+    run, profile = fit_votes(run_cli, tmp_path, "quick", "0.7", "8")
     # Three agreeing samples settle a vote at 0.8 (P 0.94); the default's 0.95 needs four.
     [vote] = profile["stages"]
     assert vote["strategy"] == "vote" and vote["early_stop_threshold"] == 0.8
-    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()
-            if line.strip() and line.split()[0].isdigit()}
+    rows = table_rows(run.stdout)
     assert rows["8"][1] == "vote@32,T0.7,stop0.8"
     default_units, fitted_units = float(rows["8"][4]), float(rows["8"][6])
     assert rows["8"][5] == "100.0%" and fitted_units < default_units

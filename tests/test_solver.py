@@ -128,15 +128,17 @@ def test_refinement_stops_when_the_verifier_accepts() -> None:
     assert result.answer == "3"
 
 
-def test_refinement_revises_a_rejected_answer() -> None:
-    def respond(request: SampleRequest, index: int) -> str:
-        if request.answer_cue == "Verdict:":
-            return " 5 - 2 is 3, not 7.\nVerdict: wrong"
-        if "Revised solution:" in request.prompt:
-            return " 5 - 2 = 3.\nFinal answer: 3"
-        return " 5 + 2 = 7.\nFinal answer: 7"
+def always_rejected(request: SampleRequest, index: int) -> str:
+    """A wrong chain; a verifier that rejects every solution; a revision that fixes it."""
+    if request.answer_cue == "Verdict:":
+        return " 5 - 2 is 3, not 7.\nVerdict: wrong"
+    if "Revised solution:" in request.prompt:
+        return " 5 - 2 = 3.\nFinal answer: 3"
+    return " 5 + 2 = 7.\nFinal answer: 7"
 
-    engine = ScriptedEngine(respond=respond)
+
+def test_refinement_revises_a_rejected_answer() -> None:
+    engine = ScriptedEngine(respond=always_rejected)
     result, _ = solve(engine, 12, profile="critique")
     assert result.plan.refine_rounds == 3 and result.plan.temperature == 0
     # Greedy, the second round revised the solution into itself: a third would repeat it.
@@ -147,17 +149,10 @@ def test_refinement_revises_a_rejected_answer() -> None:
 
 
 def test_sampled_refinement_runs_every_round(tmp_path: Path) -> None:
-    def respond(request: SampleRequest, index: int) -> str:
-        if request.answer_cue == "Verdict:":
-            return " 5 - 2 is 3, not 7.\nVerdict: wrong"
-        if "Revised solution:" in request.prompt:
-            return " 5 - 2 = 3.\nFinal answer: 3"
-        return " 5 + 2 = 7.\nFinal answer: 7"
-
     text = (profile_files()["critique"]).read_text()
     sampled = tmp_path / "sampled.yaml"
     sampled.write_text(text.replace("    max_rounds: 3", "    max_rounds: 3\n    temperature: 0.7"))
-    engine = ScriptedEngine(respond=respond)
+    engine = ScriptedEngine(respond=always_rejected)
     result, _ = solve(engine, 12, profile=str(sampled))
     # Sampled, a revision that repeats its solution may still change next round.
     assert result.plan.temperature == 0.7
