@@ -58,3 +58,24 @@ def test_a_vote_a_few_tokens_under_its_recorded_cap_is_still_affordable() -> Non
     assert plan.cot_tokens == 63
     assert affords(base, vote, 8, half, 40)
     assert not affords(base, vote, 1, half, 40)  # budget 1 cuts it far shorter
+
+
+def test_a_vote_scores_the_share_of_orders_it_gets_right() -> None:
+    # Drawn in this order the early stop settles on four 2s; nearly any other order of the
+    # same samples finds the 1s. One order would call the shape always wrong.
+    from think.fit_record import Half
+    from think.fit_replay import ORDERS, orders, replay_plan
+    from think.tasks.datasets import DatasetQuestion
+
+    unlucky = Recording("q", "1", ["2"] * 4 + ["1"] * 36, tokens=[20] * 40)
+    plan, rule = vote_plan()
+    half = Half([DatasetQuestion("q", "What is 0 + 1?", "1")], prompts=[PROMPT],
+                chains={(plan.cot_tokens, plan.temperature): [unlucky]})
+    assert replay_vote(plan, PROMPT, unlucky, rule)[0] == "2"
+    shuffled = orders(unlucky)
+    assert len(shuffled) == ORDERS and shuffled[0] == unlucky
+    assert all(sorted(order.answers) == sorted(unlucky.answers) for order in shuffled)
+    assert orders(unlucky) == shuffled  # seeded: every shape sees the same orders
+    share, tokens = replay_plan(plan, half, 0, rule)
+    assert 0.8 <= share < 1.0
+    assert PROMPT.cot + 4 * 20 <= tokens <= PROMPT.cot + 40 * 20

@@ -5,9 +5,9 @@ The questions are split (seeded) into a fit half and a held-out half, and both a
 at a cap and temperature under a vote rule and an early-stop threshold) is then scored by
 replaying those samples through the same planner a solve uses (fit_replay): the plan says
 how many samples the budget buys, the replay says how often their vote (early stopping and
-top-ups included) is right and what the drawn samples cost. Refinement cannot be replayed,
-so it is measured by real solves on a few questions and kept only where it beat the best
-replayed shape at its budget.
+top-ups included, over several orders of the samples) is right and what they cost.
+Refinement cannot be replayed, so it is measured by real solves on a few questions and kept
+only where it beat the best replayed shape at its budget.
 
 Per budget the fit keeps the cheapest shape within one question of the best on the fit half;
 the profile's stages are those shapes; fit_report compares the fitted profile with the

@@ -1,8 +1,13 @@
 """Replaying a plan on recorded samples: what a solve under a profile would have answered
-and spent on each question, early stopping and top-ups included, without drawing again."""
+and spent on each question, early stopping and top-ups included, without drawing again.
+
+A vote is replayed in ORDERS orders of the recorded samples (as drawn, then seeded
+shuffles) and each question scores the share of orders it got right: one order is one draw
+of the vote, and a fit that keeps the luckiest shape of one draw overstates it."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +21,9 @@ from think.tasks.recording import Recording
 
 Solver = Callable[[Profile, int, DatasetQuestion], tuple[bool, float]]  # (right, units)
 ROOMY = 1 << 20  # a context that never narrows a replayed plan
+# On the embedded model's held-out half, one budget-4 vote shape scored 60.8..70.0% over 20
+# shuffles of the same 40 samples a question (as drawn: 70.0%; real solves: 59.2%).
+ORDERS = 16
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,9 @@ class Score:
     units: float
     questions: int
     measured: str = "replayed"  # or "solved" (refinement, run for real)
-    right: tuple[bool, ...] = ()  # per question, in order (for paired comparisons)
+    # Per question, in order (for paired comparisons): the share of replayed orders it got
+    # right (0 or 1 where nothing is random: a greedy chain, a direct answer, a real solve).
+    right: tuple[float, ...] = ()
 
 
 def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
@@ -69,19 +79,33 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
     return weigh(drawn, rule).leader, spent
 
 
-def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[bool, float]:
-    """(right, tokens) of one question under a plan without refinement, from the recording."""
+def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[float, float]:
+    """(share right, tokens) of one question under a plan without refinement, from the
+    recording; a vote's are the means over its replayed orders."""
     prompt = half.prompts[index]
     gold = half.questions[index].gold
     if plan.strategy == "direct" or not plan.cot_tokens:
         answer = half.direct[index]
-        return answer is not None and answer == gold, prompt.direct + half.direct_tokens[index]
+        return float(answer is not None and answer == gold), \
+            prompt.direct + half.direct_tokens[index]
     if plan.samples <= 1 and plan.temperature == 0 and half.greedy:
         answer, drawn_tokens = half.greedy_chain(plan.cot_tokens, index)  # drawn greedily
-        return answer is not None and answer == gold, float(prompt.cot + drawn_tokens)
+        return float(answer is not None and answer == gold), float(prompt.cot + drawn_tokens)
     recording = half.recording(plan.cot_tokens, plan.temperature, index)
-    leader, tokens = replay_vote(plan, prompt, recording, rule)
-    return leader is not None and leader == gold, tokens
+    outcomes = [replay_vote(plan, prompt, order, rule) for order in orders(recording)]
+    right = sum(leader is not None and leader == gold for leader, _ in outcomes)
+    return right / len(outcomes), sum(tokens for _, tokens in outcomes) / len(outcomes)
+
+
+def orders(recording: Recording, count: int = ORDERS) -> list[Recording]:
+    """The recording as drawn, then count - 1 shuffles of its samples, seeded by its id so
+    every shape is replayed on the same orders."""
+    shuffled = [recording]
+    for k in range(1, count):
+        order = list(range(len(recording.answers)))
+        random.Random(f"{recording.id}/{k}").shuffle(order)
+        shuffled.append(recording.reordered(order))
+    return shuffled
 
 
 def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | None
@@ -89,7 +113,7 @@ def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | Non
     """The profile at `budget` on the half: replayed, or (refinement) solved for real with
     `solve`, or None when it refines and there is nothing to solve with."""
     rule = VoteRule.of(profile)
-    right: list[bool] = []
+    right: list[float] = []
     units = 0.0
     refining = make_plan(profile, budget, half.prompts[0], ROOMY).refine_rounds > 0
     if refining and solve is None:
@@ -101,7 +125,7 @@ def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | Non
         else:
             ok, tokens = replay_plan(plan, half, index, rule)
             spent = tokens / profile.unit_tokens
-        right.append(bool(ok))
+        right.append(float(ok))
         units += spent
     count = max(1, len(half.questions))
     return Score(sum(right) / count, units / count, len(half.questions),

@@ -4,6 +4,7 @@ proportion, a paired difference with its interval, and the power law accuracy = 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,10 +41,12 @@ def fit_power_law(compute: list[float], accuracy: list[float]) -> dict[str, floa
     return fit
 
 
-def paired_difference(first: list[bool], second: list[bool]) -> tuple[float, float, float]:
-    """The second's accuracy minus the first's on the same questions, with a 95% interval
-    from the spread of the per-question differences (normal approximation)."""
-    diffs = [int(b) - int(a) for a, b in zip(first, second, strict=True)]
+def paired_difference(first: Sequence[float], second: Sequence[float]
+                      ) -> tuple[float, float, float]:
+    """The second's accuracy minus the first's on the same questions (each right or not, or
+    the share of replays it got right), with a 95% interval from the spread of the
+    per-question differences (normal approximation)."""
+    diffs = [float(b) - float(a) for a, b in zip(first, second, strict=True)]
     n = len(diffs)
     mean = sum(diffs) / n
     variance = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0

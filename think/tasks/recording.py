@@ -34,6 +34,14 @@ class Recording:
         return replace(self, answers=self.answers[:k], confidences=self.confidences[:k],
                        tokens=self.tokens[:k], traces=self.traces[:k])
 
+    def reordered(self, order: list[int]) -> Recording:
+        """The same samples drawn in another order (`order` lists their indices)."""
+        def pick(values: list[Any]) -> list[Any]:
+            return [values[i] for i in order] if values else []
+
+        return replace(self, answers=pick(self.answers), confidences=pick(self.confidences),
+                       tokens=pick(self.tokens), traces=pick(self.traces))
+
     def votes(self, k: int | None = None) -> list[tuple[str | None, Confidence | None]]:
         """The first k samples (all by default) as (answer, confidence) votes."""
         confidences = self.confidences or [None] * len(self.answers)
