@@ -7,7 +7,7 @@ import pytest
 from think import paths
 from think.config import load_profile
 from think.errors import UsageError
-from think.planning.budget import PromptCosts, make_plan, parse_budget
+from think.planning.budget import PromptCosts, as_sampled, make_plan, parse_budget
 
 TYPICAL = PromptCosts(direct=120, cot=190, round_overhead=260)
 SHORT = PromptCosts(direct=40, cot=110, round_overhead=200)
@@ -50,6 +50,21 @@ def test_default_shape_follows_the_frontier_curve() -> None:
     assert plan(20).strategy == "vote" and 9 <= plan(20).samples <= 11
     assert plan(100).strategy == "vote" and 45 <= plan(100).samples <= 56
     assert plan(20).temperature > 0 and plan(1).temperature == 0
+
+
+def test_a_plan_is_shown_at_the_temperature_the_model_samples_at() -> None:
+    from think.engine.rules import PLAIN, ModelRules
+    from think.engine.thinking import Reasoning
+    from think.ui.describe import describe_plan
+
+    chain = make_plan(load_profile("default"), 3, TYPICAL, CONTEXT)
+    assert chain.temperature == 0 and "temperature" not in describe_plan(chain)
+    assert as_sampled(chain, PLAIN) is chain
+    # A reasoning model whose card says 0.6 is never drawn greedily: --plan and the views
+    # say so; a plain model with a card temperature still draws one chain greedily.
+    card = as_sampled(chain, ModelRules(reasoning=Reasoning(), temperature=0.6))
+    assert card.temperature == 0.6 and "at temperature 0.6" in describe_plan(card)
+    assert as_sampled(chain, ModelRules(temperature=0.6)).temperature == 0
 
 
 @pytest.mark.parametrize("cue", [4, 30])

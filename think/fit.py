@@ -27,7 +27,7 @@ from think.strategies.confidence import CISC, DEEPCONF, MAJORITY
 
 RULES = (MAJORITY, CISC, DEEPCONF)
 # Early-stop thresholds a vote is also scored at, beside the base profile's own: settling
-# sooner buys fewer samples a question, which can win at small budgets.
+# sooner (or later) changes how many samples a question buys, which can win at a budget.
 STOP_THRESHOLDS = (0.8, 0.9)
 
 
@@ -97,9 +97,11 @@ def candidates(half: Half, base: Profile) -> list[Shape]:
     # Other thresholds only where the base stops early at all, and not its own twice.
     stops = [None] + [t for t in STOP_THRESHOLDS if base.early_stop.enabled
                       and t != base.early_stop.threshold]
+    # A vote at temperature 0 would be one chain drawn again and again: recorded samples at
+    # 0 (a base profile or a model that samples greedily) are not votes.
     return [Shape("direct")] + [Shape("cot", cap) for cap in half.caps] + [
         Shape("vote", cap, rule, temperature, stop) for cap, temperature in sorted(half.chains)
-        for rule in RULES for stop in stops]
+        if temperature > 0 for rule in RULES for stop in stops]
 
 
 @dataclass

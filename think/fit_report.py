@@ -63,7 +63,8 @@ def one_chain(comparison: Comparison, base: Profile, fitted: Profile, held_out: 
 def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[str]:
     """The lines that justify the profile: per budget, each profile's accuracy and units on
     the held-out questions."""
-    lines = [f"{'budget':>6}  {'fitted shape':<27} {'questions':>9}  "
+    width = max([len("fitted shape")] + [len(shape.label) for shape in result.chosen.values()])
+    lines = [f"{'budget':>6}  {'fitted shape':<{width}} {'questions':>9}  "
              f"{base_name + ' acc':>14} {'units':>6}  {'fitted acc':>10} {'units':>6}"]
 
     def cell(score: Score | None, width: int) -> str:
@@ -75,7 +76,7 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
     for budget in comparison.budgets:
         base, fitted = comparison.base[budget], comparison.fitted[budget]
         count = next((s.questions for s in (base, fitted) if s is not None), 0)
-        lines.append(f"{budget:>6}  {result.chosen[budget].label:<27} {count:>9}  "
+        lines.append(f"{budget:>6}  {result.chosen[budget].label:<{width}} {count:>9}  "
                      f"{cell(base, 14)}  {cell(fitted, 10)}")
     for label, side in ((base_name, comparison.base), ("fitted", comparison.fitted)):
         law = comparison.alpha(side)

@@ -90,6 +90,7 @@ def solve(
 ) -> None:
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
+    from think.planning.budget import as_sampled
     from think.ui.describe import describe_plan
 
     started = time.monotonic()  # --max-seconds counts from here, as api.solve's does
@@ -108,7 +109,7 @@ def solve(
                         "profile": setup.profile.name, "plan": plan.to_dict(),
                         "planned_units": round(plan.planned_units, 2)})
         else:
-            print(describe_plan(plan))
+            print(describe_plan(as_sampled(plan, setup.model.rules)))
             for note in plan.notes:
                 print(f"note: {note}")
         return

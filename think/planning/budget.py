@@ -9,11 +9,14 @@ B units, as far as the model's context allows.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from think.config import Profile
 from think.errors import UsageError
+
+if TYPE_CHECKING:
+    from think.engine.rules import ModelRules
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
 MIN_COT_TOKENS = 32
@@ -214,6 +217,13 @@ def sampling_temperature(profile: Profile, stage: object, samples: int) -> float
     if own is not None:
         return own
     return 0.0 if samples <= 1 else profile.temperature
+
+
+def as_sampled(plan: Plan, rules: ModelRules) -> Plan:
+    """The plan as the model samples it, for showing: a model's own rules may replace its
+    temperature (a reasoning model is never greedy)."""
+    chosen = rules.sampling(plan.temperature, plan.top_k, plan.top_p).temperature
+    return plan if chosen == plan.temperature else replace(plan, temperature=chosen)
 
 
 def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, critique: int,

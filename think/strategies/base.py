@@ -31,7 +31,8 @@ class ChainStage(StageSettings):
     # samples. 0: it stops when it likes.
     min_thinking: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     # The chains' temperature. None: greedy for one chain (refined or not), the profile's
-    # for a vote's samples (planning.budget.sampling_temperature).
+    # for a vote's samples (planning.budget.sampling_temperature). A --budget auto ladder
+    # samples every step at the profile's: its steps vote together.
     temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
 
 

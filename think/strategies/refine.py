@@ -1,6 +1,7 @@
 """Iterative refinement: a verifier critiques the current solution, the solver revises it,
-for up to R rounds, stopping as soon as the verifier accepts; and the refine strategy: one
-chain of thought, then as many rounds as the budget pays for."""
+for up to R rounds, stopping as soon as the verifier accepts (or, greedy, once a revision
+repeats the solution it revised); and the refine strategy: one chain of thought, then as
+many rounds as the budget pays for."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class Refiner:
     spend: Spend
     deadline: float | None = None
     check: CodeCheck | None = None  # code: the tests critique, not the verifier model
+    tested: bool = False  # whether the last critique came from running the tests
 
     def critique_request(self, solution: str, seed: int) -> SampleRequest:
         stops = self.verifier_prompts.stops()
@@ -65,7 +67,9 @@ class Refiner:
         outcome = self.check.run(current.answer) if self.check else None
         if outcome is not None:
             critique, verdict = critique_from(outcome)
+            self.tested = True
             return f" {critique}\n{VERDICT_CUE} {verdict}", verdict
+        self.tested = False
         request = self.critique_request(current.text, seed)
         reviews, used = draw(self.verifier, request, self.prompts.task, "critique", self.emit,
                              round_no=round_no, deadline=self.deadline)
@@ -102,9 +106,11 @@ class Refiner:
         return rounds
 
     def greedy(self) -> bool:
-        """Whether the rounds decode at temperature 0 (the model's own rules included)."""
-        return sampling(self.prompts, self.plan)["temperature"] == 0 \
-            and sampling(self.verifier_prompts, self.plan)["temperature"] == 0
+        """Whether the round just run would repeat itself on the same solution: its revision
+        decodes at temperature 0 (the model's own rules included), and so does its critique,
+        unless the tests wrote it."""
+        return sampling(self.prompts, self.plan)["temperature"] == 0 and (
+            self.tested or sampling(self.verifier_prompts, self.plan)["temperature"] == 0)
 
 
 class RefineStage(ChainStage):
@@ -124,7 +130,8 @@ def rounds_for(stage: RefineStage, sizing: Sizing) -> int:
 
 
 class Refine:
-    """One chain of thought, critiqued and revised until the verifier accepts it."""
+    """One chain of thought, critiqued and revised until the verifier accepts it (or,
+    greedy, a revision repeats the solution it revised)."""
 
     name = "refine"
     settings = RefineStage

@@ -13,7 +13,7 @@ from think import sandbox
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest
 from think.errors import Interrupted
 from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
-from think.planning.budget import Plan
+from think.planning.budget import Plan, as_sampled
 from think.result import Compute, CritiqueRecord, OnlineStop, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
 from think.strategies import registry
@@ -79,8 +79,8 @@ class Run:
         """Carry out the plan; Ctrl-C raises Interrupted with the best answer so far."""
         reasoning = self.engine.rules.reasoning
         tags = (reasoning.start, reasoning.end) if reasoning else Started.think_tags
-        self.emit(Started(self.question, self.task, self.engine.name, self.profile, self.plan,
-                          tags))
+        self.emit(Started(self.question, self.task, self.engine.name, self.profile,
+                          as_sampled(self.plan, self.engine.rules), tags))
         mode = sandbox.resolve(self.check.sandbox if self.check else self.sandbox) \
             if self.task == "code" else None
         try:
