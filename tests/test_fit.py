@@ -278,3 +278,30 @@ def test_a_model_with_its_own_temperature_is_recorded_at_it_only(run_cli, use_en
     assert "sample at temperature 0.6; votes are recorded at that one only" in run.stderr
     assert {r.temperature for r in engine.history if r.n > 1} == {0.6}
     assert "T0.3" not in run.stdout and "T0.7" not in run.stdout
+
+
+def test_the_held_out_questions_are_written_for_real_solves(run_cli, use_engine,
+                                                            tmp_path: Path) -> None:
+    use_engine(ScriptedEngine(respond=samples_agree))
+    data = questions(tmp_path / "q.jsonl")
+    held = tmp_path / "held.jsonl"
+    args = ["tune", "--data", str(data), "--samples", "6", "--caps", "32", "--budgets", "1,8",
+            "--refine-check", "0", "--held-out", str(held)]
+    run = run_cli(*args, "--name", "held")
+    assert run.code == 0, run.stderr
+    rows = [json.loads(line) for line in held.read_text().splitlines()]
+    asked = {json.loads(line)["question"]: json.loads(line)["answer"]
+             for line in data.read_text().splitlines()}
+    # Half of the 12 questions, no repeats, each with its own gold.
+    assert len({row["question"] for row in rows}) == 6
+    assert all(asked[row["question"]] == row["answer"] for row in rows)
+    assert f"think bench accuracy {held} --budgets 1,8 -p held" in run.stdout
+    bench = run_cli("bench", "accuracy", str(held), "--budgets", "8", "-p", "held",
+                    "--out", str(tmp_path / "acc.json"))
+    assert bench.code == 0, bench.stderr
+    assert "100.0%" in bench.stdout  # every sampled chain is right on this model
+    # A file that holds something is never overwritten; nothing is recorded first.
+    before = held.read_text()
+    again = run_cli(*args, "--name", "held2", "--force")
+    assert again.code != 0 and "--held-out" in again.stderr and "exists" in again.stderr
+    assert held.read_text() == before and "Traceback" not in again.stderr

@@ -10,7 +10,10 @@ from think.cli.common import ModelOption
 from think.errors import UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from think.config import Profile
+    from think.tasks.datasets import DatasetQuestion
 
 
 def tune(
@@ -42,12 +45,16 @@ def tune(
         metavar="FILE", help="--data: keep what is recorded in FILE; when FILE holds a "
         "recording under the same settings, fit from it without recording again.",
         show_default=False)] = None,
+    held_out: Annotated[str | None, typer.Option(
+        "--held-out", metavar="FILE", help="--data: write the held-out questions to FILE "
+        "(JSONL), to check the fitted profile with real solves (think bench accuracy).",
+        show_default=False)] = None,
 ) -> None:
     """Measure this machine on a model and write a profile with the fastest settings; with
     --data, fit the profile's stages to your questions instead."""
     if data is not None:
         fit_to_data(data, name or "fitted", model, base, force, samples, caps, temperatures,
-                    budgets, limit, refine_check, seed, recording)
+                    budgets, limit, refine_check, seed, recording, held_out)
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -85,7 +92,8 @@ def tune(
 
 def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                 samples: int, caps: str, temperatures: str, budgets: str, limit: int | None,
-                refine_check: int, seed: int, recording: str | None) -> None:
+                refine_check: int, seed: int, recording: str | None,
+                held_out_file: str | None = None) -> None:
     """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
     import sys
     from pathlib import Path
@@ -100,14 +108,16 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     from think.fit_report import compare, format_table, render
     from think.fit_store import kept_or_recorded, questions_digest
     from think.models import resolve
-    from think.tasks.datasets import DatasetQuestion, load_items
+    from think.tasks.datasets import load_items
     from think.tune import profile_target, write_profile
 
     profile_target(name, force)  # refuse before the long recording, not after
     check_out_path("--recording", recording, (data,), keep_existing=False)
-    if recording and not Path(recording).parent.is_dir():
-        raise UsageError(f"--recording {recording}: its folder does not exist",
-                         "create the folder or choose another path")
+    check_out_path("--held-out", held_out_file, (data,), keep_existing=True)
+    for option, out in (("--recording", recording), ("--held-out", held_out_file)):
+        if out and not Path(out).parent.is_dir():
+            raise UsageError(f"{option} {out}: its folder does not exist",
+                             "create the folder or choose another path")
     cap_list = sorted(set(int_list(caps, "--caps")))
     budget_list = sorted(set(int_list(budgets, "--budgets", most=100)))
     temperature_list = float_list(temperatures, "--temperatures")
@@ -129,6 +139,8 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
 
     solver: Solver = solve
     fit_half, held_out = split_items(items, seed)
+    if held_out_file:
+        write_questions(Path(held_out_file), held_out)
     kept = Path(recording) if recording else None
     # Everything the samples depend on: the questions, the model, and how they were drawn.
     settings = {"questions": questions_digest(items), "model": engine.name, "seed": seed,
@@ -152,6 +164,25 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     if backup:
         print(f"kept the old profile as {backup}")
     print(f"wrote {path}; use it with --profile {name} or `think profiles use {name}`")
+    if held_out_file:
+        print(f"check it with real solves on the held-out questions: think bench accuracy "
+              f"{held_out_file} --budgets {budget_list[0]},{budget_list[-1]} -p {name}")
+
+
+def write_questions(path: Path, items: list[DatasetQuestion]) -> None:
+    """The questions as JSONL that --data and think bench accuracy read back."""
+    import json
+
+    from think.shared_files import write_atomically
+
+    lines = [json.dumps({"id": item.id, "question": item.question,
+                         "answer": f"#### {item.gold}" if item.gold is not None else None})
+             for item in items]
+    try:
+        write_atomically(path, "".join(f"{line}\n" for line in lines))
+    except OSError as exc:
+        raise UsageError(f"cannot write --held-out {path}: {exc.strerror}",
+                         "choose another --held-out path") from None
 
 
 def recorded_temperatures(asked: list[float], base: Profile, model_temperature: float | None
