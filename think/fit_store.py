@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from think.errors import UsageError
 from think.fit_record import Half
 from think.planning.budget import PromptCosts
+from think.shared_files import write_atomically
 from think.tasks.datasets import DatasetQuestion
 from think.tasks.recording import Recording, confidences_of
 
@@ -43,16 +43,7 @@ def save(path: Path, settings: dict[str, Any], halves: list[Half]) -> None:
     """Write the halves and their settings; the file appears whole or not at all."""
     document = {"version": VERSION, "settings": settings,
                 "halves": [half_data(half) for half in halves]}
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "w", encoding="utf-8") as out:
-            out.write(json.dumps(document))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(document), durable=True)
 
 
 def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:

@@ -54,13 +54,19 @@ def exclusive(target: Path, on_wait: Callable[[], None] | None = None) -> Iterat
         yield  # closing the handle releases the lock
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, durable: bool = False) -> None:
     """Replace a file's text in one step: a run reading it, or killed while writing it, sees the
     old text or the new, never a torn file. The temporary name is this thread's own: two
-    threads of one process (two pulls through the Python API) must not share it."""
+    threads of one process (two pulls through the Python API) must not share it. `durable`
+    also flushes the text to disk before the rename, so a power cut cannot leave an empty
+    file in its place (for what took long to make; caches need not wait for the disk)."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(text)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
