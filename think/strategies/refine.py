@@ -50,7 +50,6 @@ class Refiner:
     spend: Spend
     deadline: float | None = None
     check: CodeCheck | None = None  # code: the tests critique, not the verifier model
-    tested: bool = False  # whether the last critique came from running the tests
 
     def critique_request(self, solution: str, seed: int) -> SampleRequest:
         stops = self.verifier_prompts.stops()
@@ -62,20 +61,20 @@ class Refiner:
             answer_cue=VERDICT_CUE, answer_tokens=VERDICT_TOKENS,
             seed=seed, **sampling(self.verifier_prompts, self.plan))
 
-    def _critique(self, current: SampleRecord, seed: int, round_no: int) -> tuple[str, str]:
-        """The critique of a solution and its verdict: from running tests, else the verifier."""
+    def _critique(self, current: SampleRecord, seed: int, round_no: int
+                  ) -> tuple[str, str, bool]:
+        """The critique of a solution, its verdict, and whether running the tests wrote it
+        (else the verifier did)."""
         outcome = self.check.run(current.answer) if self.check else None
         if outcome is not None:
             critique, verdict = critique_from(outcome)
-            self.tested = True
-            return f" {critique}\n{VERDICT_CUE} {verdict}", verdict
-        self.tested = False
+            return f" {critique}\n{VERDICT_CUE} {verdict}", verdict, True
         request = self.critique_request(current.text, seed)
         reviews, used = draw(self.verifier, request, self.prompts.task, "critique", self.emit,
                              round_no=round_no, deadline=self.deadline)
         self.spend(used.prompt_tokens, used.generated_tokens)
         critique = reviews[0].text
-        return critique, parse_verdict(critique)
+        return critique, parse_verdict(critique), False
 
     def run(self, start: SampleRecord, seed: int,
             on_revision: Callable[[SampleRecord], None]) -> list[CritiqueRecord]:
@@ -85,7 +84,7 @@ class Refiner:
         for round_no in range(1, self.plan.refine_rounds + 1):
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 break  # out of time: the current solution stands
-            critique, verdict = self._critique(current, seed + round_no, round_no)
+            critique, verdict, tested = self._critique(current, seed + round_no, round_no)
             record = CritiqueRecord(round=round_no, critique=critique.strip(), verdict=verdict)
             done = verdict == "correct"
             if not done:
@@ -95,7 +94,7 @@ class Refiner:
                                      round_no=round_no, deadline=self.deadline)
                 self.spend(used.prompt_tokens, used.generated_tokens)
                 # Greedy, a round on an unchanged solution would repeat this one word for word.
-                done = revised[0].text == current.text and self.greedy()
+                done = revised[0].text == current.text and self.greedy(tested)
                 current = revised[0]
                 record.revised_text, record.revised_answer = current.text, current.answer
                 on_revision(current)
@@ -105,12 +104,12 @@ class Refiner:
                 break
         return rounds
 
-    def greedy(self) -> bool:
+    def greedy(self, tested: bool) -> bool:
         """Whether the round just run would repeat itself on the same solution: its revision
         decodes at temperature 0 (the model's own rules included), and so does its critique,
-        unless the tests wrote it."""
+        unless the tests wrote it (`tested`)."""
         return sampling(self.prompts, self.plan)["temperature"] == 0 and (
-            self.tested or sampling(self.verifier_prompts, self.plan)["temperature"] == 0)
+            tested or sampling(self.verifier_prompts, self.plan)["temperature"] == 0)
 
 
 class RefineStage(ChainStage):
