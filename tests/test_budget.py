@@ -67,6 +67,22 @@ def test_a_plan_is_shown_at_the_temperature_the_model_samples_at() -> None:
     assert as_sampled(chain, ModelRules(temperature=0.6)).temperature == 0
 
 
+def test_a_profile_min_p_reaches_the_sampled_requests_and_the_plan_line() -> None:
+    from think.engine.rules import PLAIN, ModelRules
+    from think.ui.describe import describe_plan
+
+    profile = load_profile("default").model_copy(update={"min_p": 0.1})
+    vote = make_plan(profile, 20, TYPICAL, CONTEXT)
+    assert vote.min_p == 0.1 and "at temperature 0.7, min-p 0.1" in describe_plan(vote)
+    assert PLAIN.sampling(0.7, 40, 0.95, vote.min_p).min_p == 0.1
+    # A greedy chain has no min-p to speak of; a model's card min-p replaces the profile's.
+    chain = make_plan(profile, 3, TYPICAL, CONTEXT)
+    assert "min-p" not in describe_plan(chain)
+    card = ModelRules(min_p=0.05)
+    assert card.sampling(0.7, 40, 0.95, 0.1).min_p == 0.05
+    assert "min-p 0.05" in describe_plan(as_sampled(vote, card))
+
+
 @pytest.mark.parametrize("cue", [4, 30])
 def test_a_small_context_caps_thinking_and_says_so(cue: int) -> None:
     costs = PromptCosts(direct=120, cot=190, round_overhead=260, cue=cue)

@@ -195,6 +195,51 @@ def test_the_fit_chooses_the_early_stop_threshold_and_solves_use_it(run_cli, use
     assert result["answer"] == "5" and len(result["samples"]) == 3
 
 
+def sure_minority(request: SampleRequest, index: int) -> str:
+    """Greedy chains and direct answers are wrong; 2 sampled chains in 5 are right, and the
+    other 3 agree on one wrong answer (their confidences: sure_minority_confidence)."""
+    gold = gold_of(prompt_text(request.prompt))
+    if request.answer_cue == "" or request.temperature == 0:
+        return f" Add them up.\nFinal answer: {gold + 3}\n"
+    right = (request.seed + index) % 5 in (0, 3)
+    return f" Add them up.\nFinal answer: {gold if right else gold + 1}\n"
+
+
+def sure_minority_confidence(seed: int, token: int) -> float:
+    """The right samples are a little surer (2.4 against 2.0 a token): a softmax at 1 weighs
+    2 right against 3 wrong as 2 * e^0.4 = 2.98 < 3, so only a sharper one follows them."""
+    return 2.4 if seed % 5 in (0, 3) else 2.0
+
+
+def test_the_fit_chooses_a_sharper_cisc_and_records_at_its_min_p(run_cli, use_engine,
+                                                                  tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=sure_minority, token_confidence=sure_minority_confidence)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    run = run_cli("tune", "--data", str(data), "--name", "sharp", "--samples", "10",
+                  "--caps", "32", "--temperatures", "0.7", "--budgets", "8",
+                  "--refine-check", "0", "--min-p", "0.1")
+    assert run.code == 0, run.stderr
+    from think import paths
+
+    written = (paths.user_profiles_dir() / "sharp.yaml").read_text()
+    profile = yaml.safe_load(written)
+    assert profile["vote_rule"] == "cisc" and profile["cisc_temperature"] < 1
+    assert profile["min_p"] == 0.1
+    assert f"# Vote rule: cisc:{profile['cisc_temperature']:g}." in written
+    # Every sampled chain was recorded at the min-p asked for.
+    assert {r.min_p for r in engine.history if r.temperature > 0} == {0.1}
+    rows = table_rows(run.stdout)
+    assert rows["8"][1].startswith("vote@32,T0.7,cisc:")
+    # The default counts votes, so the sure minority never wins there.
+    assert rows["8"][3] == "0.0%" and float(rows["8"][5].rstrip("%")) > 50
+    engine.history.clear()
+    solve = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "sharp", "--json")
+    assert solve.code == 0, solve.stderr
+    assert json.loads(solve.stdout)["answer"] == "5"
+    assert {r.min_p for r in engine.history if r.temperature > 0} == {0.1}
+
+
 def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path) -> None:
     engine = ScriptedEngine(respond=model)
     use_engine(engine)

@@ -12,6 +12,7 @@ from think.fit_record import Half
 from think.fit_replay import ROOMY, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.stats import fit_power_law, paired_difference
+from think.strategies.confidence import VoteRule
 
 
 @dataclass
@@ -117,7 +118,8 @@ def render(profile: Profile, table: list[str], source: str) -> str:
     import yaml
 
     header = [f"# Profile '{profile.name}', fitted by `think tune --data` on {source}.",
-              f"# Vote rule: {profile.vote_rule}. Held-out accuracy and units per question:",
+              f"# Vote rule: {VoteRule.of(profile).label}. Held-out accuracy and units per "
+              "question:",
               *(f"#   {line}" for line in table)]
     data = profile.model_dump(exclude={"source", "name"}, exclude_none=True)
     return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False)

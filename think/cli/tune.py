@@ -34,6 +34,10 @@ def tune(
     caps: Annotated[str, typer.Option(help="--data: thinking caps to record at.")] = "64,256",
     temperatures: Annotated[str, typer.Option(help="--data: temperatures to record votes "
                                               "at.")] = "0.3,0.7",
+    min_p: Annotated[float | None, typer.Option(
+        "--min-p", min=0.0, max=0.99, help="--data: record the votes with this "
+        "min-p, and write it into the profile (default: the --from profile's).",
+        show_default=False)] = None,
     budgets: Annotated[str, typer.Option(help="--data: budgets to fit.")] = "1,2,4,8,16,32",
     limit: Annotated[int | None, typer.Option(min=2, help="--data: a seeded slice of this "
                                               "many questions.", show_default=False)] = None,
@@ -54,7 +58,7 @@ def tune(
     --data, fit the profile's stages to your questions instead."""
     if data is not None:
         fit_to_data(data, name or "fitted", model, base, force, samples, caps, temperatures,
-                    budgets, limit, refine_check, seed, recording, held_out)
+                    budgets, limit, refine_check, seed, recording, held_out, min_p)
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -93,7 +97,7 @@ def tune(
 def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                 samples: int, caps: str, temperatures: str, budgets: str, limit: int | None,
                 refine_check: int, seed: int, recording: str | None,
-                held_out_file: str | None = None) -> None:
+                held_out_file: str | None = None, min_p: float | None = None) -> None:
     """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
     import sys
     from pathlib import Path
@@ -126,6 +130,8 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
         raise UsageError(f"{data} holds {len(items)} questions; a fit needs at least 4",
                          "give more questions (half fit, half held out)")
     shape = load_profile(base)
+    if min_p is not None:
+        shape = shape.model_copy(update={"min_p": min_p})
     engine = api.load_engine(resolve(model), shape)
     temperature_list = recorded_temperatures(temperature_list, shape, engine.rules.temperature)
 
@@ -145,7 +151,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     # Everything the samples depend on: the questions, the model, and how they were drawn.
     settings = {"questions": questions_digest(items), "model": engine.name, "seed": seed,
                 "samples": samples, "caps": cap_list, "temperatures": temperature_list,
-                "top_k": shape.top_k, "top_p": shape.top_p,
+                "top_k": shape.top_k, "top_p": shape.top_p, "min_p": shape.min_p,
                 "answer_tokens": shape.answer_tokens, "direct_tokens": shape.direct_tokens}
     recorded = kept_or_recorded(kept, settings, step, lambda: [
         record_half(engine, half, cap_list, temperature_list, samples, shape, seed + offset,

@@ -42,7 +42,8 @@ class ModelRules:
     # Told to the chat template, e.g. (("enable_thinking", True),): items, so rules hash.
     template_kwargs: tuple[tuple[str, Any], ...] = ()
 
-    def sampling(self, temperature: float, top_k: int, top_p: float) -> Sampling:
+    def sampling(self, temperature: float, top_k: int, top_p: float,
+                 min_p: float = 0.0) -> Sampling:
         """The profile's plan settings with this model's own in their place.
 
         A plan samples greedily (temperature 0) where one chain suffices, except on a
@@ -54,7 +55,8 @@ class ModelRules:
         elif self.reasoning is not None and chosen == 0:
             chosen = REASONING_TEMPERATURE  # known to reason (its template) but not its card
         return Sampling(chosen, self.top_k if self.top_k is not None else top_k,
-                        self.top_p if self.top_p is not None else top_p, self.min_p or 0.0)
+                        self.top_p if self.top_p is not None else top_p,
+                        self.min_p if self.min_p is not None else min_p)
 
 
 PLAIN = ModelRules()  # a model with no rules of its own

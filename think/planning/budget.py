@@ -53,6 +53,7 @@ class Plan:
     notes: tuple[str, ...] = field(default_factory=tuple)
     top_k: int = 40
     top_p: float = 0.95
+    min_p: float = 0.0
     min_thinking_tokens: int = 0  # a reasoning model thinks at least this long ("Wait")
     predicted_seconds: float | None = None  # from the profile's measured speeds, if any
 
@@ -203,7 +204,7 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         or profile.early_stop.threshold,
         early_stop_min_samples=profile.early_stop.min_samples,
         top_up_to=knobs.top_up_to, notes=tuple(notes), top_k=profile.top_k,
-        top_p=profile.top_p,
+        top_p=profile.top_p, min_p=profile.min_p,
         min_thinking_tokens=int(getattr(stage, "min_thinking", 0.0) * cot),
     )
     return plan, knobs.prompt
@@ -221,9 +222,10 @@ def sampling_temperature(profile: Profile, stage: object, samples: int) -> float
 
 def as_sampled(plan: Plan, rules: ModelRules) -> Plan:
     """The plan as the model samples it, for showing: a model's own rules may replace its
-    temperature (a reasoning model is never greedy)."""
-    chosen = rules.sampling(plan.temperature, plan.top_k, plan.top_p).temperature
-    return plan if chosen == plan.temperature else replace(plan, temperature=chosen)
+    temperature (a reasoning model is never greedy) and its min-p."""
+    sampled = rules.sampling(plan.temperature, plan.top_k, plan.top_p, plan.min_p)
+    shown = replace(plan, temperature=sampled.temperature, min_p=sampled.min_p)
+    return plan if shown == plan else shown
 
 
 def _fill_cot(total: int, prompt: int, samples: int, rounds: int, answer: int, critique: int,

@@ -38,7 +38,7 @@ def step_plan(step: AutoStep, profile: Profile, budget: int, prompt_tokens: int,
                         temperature=profile.temperature, answer_tokens=profile.answer_tokens,
                         critique_tokens=profile.critique_tokens,
                         unit_tokens=profile.unit_tokens, planned_tokens=cost,
-                        top_k=profile.top_k, top_p=profile.top_p)
+                        top_k=profile.top_k, top_p=profile.top_p, min_p=profile.min_p)
         samples -= 1
     return None
 

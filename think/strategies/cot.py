@@ -34,7 +34,8 @@ def sampling(prompts: Prompts, plan: Plan, temperature: float | None = None) -> 
     """A request's sampler settings: the plan's (the profile's), with the model's own in
     their place where models.yaml gives them."""
     chosen = prompts.engine.rules.sampling(
-        plan.temperature if temperature is None else temperature, plan.top_k, plan.top_p)
+        plan.temperature if temperature is None else temperature, plan.top_k, plan.top_p,
+        plan.min_p)
     return {"temperature": chosen.temperature, "top_k": chosen.top_k, "top_p": chosen.top_p,
             "min_p": chosen.min_p}
 

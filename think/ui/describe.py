@@ -25,6 +25,7 @@ def describe_plan(plan: Plan) -> str:
     parts = [registry.words_for(plan.strategy)]
     if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
         at = f" at temperature {plan.temperature:g}" if plan.temperature else ""  # else greedy
+        at += f", min-p {plan.min_p:g}" if plan.temperature and plan.min_p else ""
         parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens{at}"
                      if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens{at}")
     if plan.min_thinking_tokens:
