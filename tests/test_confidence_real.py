@@ -101,3 +101,22 @@ def test_a_deepconf_online_profile_reports_its_stops() -> None:
     assert online["stopped"] == len(stopped)
     assert all(s["answer"] is None and s["index"] >= 4 for s in stopped)
     assert sum(data["vote"]["counts"].values()) <= len(samples) - len(stopped)
+
+
+def test_a_profile_min_p_reaches_the_llama_cpp_sampler(engine: LlamaEngine) -> None:
+    from think.config import Profile
+
+    def vote_texts(min_p: float) -> list[str]:
+        data = load_profile("default").model_dump(exclude={"name", "source"})
+        data.update(temperature=1.5, min_p=min_p, stages=[
+            {"from_budget": 1, "strategy": "vote", "cot_tokens": 40, "max_cot_tokens": 40,
+             "max_samples": 4}])
+        result = think.solve(Q, budget=4, profile=Profile.model_validate(data),
+                             engine=engine, seed=3, early_stop=False, log=False)
+        return [sample.text for sample in result.samples]
+
+    # Hot samples differ; at min-p 0.99 only tokens nearly as likely as the best survive,
+    # so every seed draws the same text.
+    assert len(set(vote_texts(0.0))) > 1
+    same = vote_texts(0.99)
+    assert len(same) == 4 and len(set(same)) == 1

@@ -233,6 +233,8 @@ def test_the_fit_chooses_a_sharper_cisc_and_records_at_its_min_p(run_cli, use_en
     assert rows["8"][1].startswith("vote@32,T0.7,cisc:")
     # The default counts votes, so the sure minority never wins there.
     assert rows["8"][3] == "0.0%" and float(rows["8"][5].rstrip("%")) > 50
+    assert "default is replayed on the samples drawn at min-p 0.1 (its own min-p is 0)" \
+        in run.stdout
     engine.history.clear()
     solve = run_cli("solve", "What is 4 + 1?", "-b", "8", "-p", "sharp", "--json")
     assert solve.code == 0, solve.stderr

@@ -130,6 +130,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
         raise UsageError(f"{data} holds {len(items)} questions; a fit needs at least 4",
                          "give more questions (half fit, half held out)")
     shape = load_profile(base)
+    own_min_p = shape.min_p
     if min_p is not None:
         shape = shape.model_copy(update={"min_p": min_p})
     engine = api.load_engine(resolve(model), shape)
@@ -164,6 +165,9 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     step("comparing on the held-out half")
     table = format_table(compare(shape, fitted, recorded[1], budget_list, solver,
                                  refine_check), shape.name, result)
+    if shape.min_p != own_min_p:  # the base column is not quite the base as it samples
+        table.append(f"{shape.name} is replayed on the samples drawn at min-p {shape.min_p:g} "
+                     f"(its own min-p is {own_min_p:g})")
     path, backup = write_profile(name, render(fitted, table, f"{Path(data).name}, "
                                               f"{len(items)} questions, {engine.name}"), force)
     print("\n".join(table))
