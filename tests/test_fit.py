@@ -352,3 +352,18 @@ def test_the_held_out_questions_are_written_for_real_solves(run_cli, use_engine,
     again = run_cli(*args, "--name", "held2", "--force")
     assert again.code != 0 and "--held-out" in again.stderr and "exists" in again.stderr
     assert held.read_text() == before and "Traceback" not in again.stderr
+
+
+def test_a_vote_rule_carries_its_knobs_into_the_fitted_profile() -> None:
+    from think.config import load_profile
+    from think.fit import replace_stages
+    from think.strategies.confidence import VoteRule
+
+    base = load_profile("default").model_copy(update={"deepconf_keep": 0.5,
+                                                      "deepconf_by": "tail",
+                                                      "cisc_temperature": 2.0})
+    stage = [{"from_budget": 1, "strategy": "cot", "cot_tokens": 64}]
+    # The rule a fit scored is the rule the profile counts by, not the base's knobs.
+    for label in ("deepconf", "deepconf:0.3:tail", "cisc:0.25", "cisc"):
+        profile = replace_stages(base, stage, label)
+        assert VoteRule.of(profile).label == VoteRule.parse(label).label, label

@@ -84,8 +84,11 @@ def replace_stages(base: Profile, stages: list[dict[str, Any]], rule: str) -> Pr
     data = base.model_dump(exclude={"source"})
     chosen = VoteRule.parse(rule)
     data.update(stages=stages, vote_rule=chosen.name)
+    # The rule's knobs go with it: a label names them, and the base's own would differ.
     if chosen.name == CISC:
         data.update(cisc_temperature=chosen.temperature)
+    if chosen.name == DEEPCONF:
+        data.update(deepconf_keep=chosen.keep, deepconf_by=chosen.by)
     return Profile.model_validate(data)
 
 
