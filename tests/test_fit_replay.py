@@ -79,3 +79,32 @@ def test_a_vote_scores_the_share_of_orders_it_gets_right() -> None:
     share, tokens = replay_plan(plan, half, 0, rule)
     assert 0.8 <= share < 1.0
     assert PROMPT.cot + 4 * 20 <= tokens <= PROMPT.cot + 40 * 20
+
+
+def test_a_memo_tallies_each_prefix_once_and_changes_no_score(monkeypatch) -> None:
+    # A fit replays the same orders at every budget and stop threshold: with a memo each
+    # prefix of each order is tallied once, and every score is what it was without one.
+    from think import fit_replay
+    from think.fit import Shape, one_stage
+    from think.fit_record import Half
+    from think.strategies.confidence import weigh
+    from think.tasks.datasets import DatasetQuestion
+
+    mixed = [Recording(f"q{n}", "1", ["1", "2", "3", "1"] * 10, tokens=[20] * 40)
+             for n in range(3)]
+    half = Half([DatasetQuestion(f"q{n}", "What is 0 + 1?", "1") for n in range(3)],
+                prompts=[PROMPT] * 3, chains={(64, 0.7): mixed})
+    calls = []
+    monkeypatch.setattr(fit_replay, "weigh", lambda votes, rule: calls.append(1) or
+                        weigh(votes, rule))
+    base = load_profile("default")
+    shapes = [one_stage(base, Shape("vote", 64, "majority", 0.7, stop), 40)
+              for stop in (None, 0.8, 0.99)]
+    plain = [fit_replay.score_profile(p, b, half, None) for p in shapes for b in (4, 16)]
+    without = len(calls)
+    memo = fit_replay.Memo()
+    calls.clear()
+    shared = [fit_replay.score_profile(p, b, half, None, memo) for p in shapes for b in (4, 16)]
+    assert shared == plain
+    # At most one tally per sample of each order, against one per step of every replay.
+    assert len(calls) <= 3 * fit_replay.ORDERS * 40 < without

@@ -21,7 +21,7 @@ from typing import Any
 
 from think.config import Profile
 from think.fit_record import Half
-from think.fit_replay import ROOMY, Score, Solver, score_profile
+from think.fit_replay import ROOMY, Memo, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.strategies.confidence import CISC, DEEPCONF, MAJORITY, VoteRule
 
@@ -132,12 +132,18 @@ def fit(base: Profile, half: Half, budgets: list[int], k: int, solve: Solver | N
     Refinement replaces a budget's choice only where real solves on `refine_check`
     questions beat it there."""
     shapes = {shape.label: shape for shape in candidates(half, base)}
-    scores: dict[int, dict[str, Score]] = {}
-    for budget in budgets:
-        scores[budget] = {label: score for label, shape in shapes.items()
-                          if affords(base, shape, budget, half, k)
-                          and (score := score_profile(one_stage(base, shape, k), budget, half,
-                                                      None)) is not None}
+    scores: dict[int, dict[str, Score]] = {budget: {} for budget in budgets}
+    for rule in RULES:  # one rule's tallies at a time, shared by its budgets and stops
+        memo = Memo()
+        for budget in budgets:
+            scores[budget].update(
+                {label: score for label, shape in shapes.items()
+                 if shape.rule == rule and affords(base, shape, budget, half, k)
+                 and (score := score_profile(one_stage(base, shape, k), budget, half, None,
+                                             memo)) is not None})
+    # In the candidates' order again: among shapes as cheap and as right, the first is kept.
+    scores = {budget: {label: scores[budget][label] for label in shapes
+                       if label in scores[budget]} for budget in budgets}
     votes = [s for s in shapes.values() if s.strategy == "vote"]
 
     def total(rule: str) -> float:

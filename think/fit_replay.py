@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from think.config import Profile
 from think.fit_record import Half
 from think.planning.budget import Plan, PromptCosts, make_plan
 from think.strategies.confidence import VoteRule, weigh
-from think.strategies.vote import settled
+from think.strategies.vote import Tally, settled
 from think.tasks.datasets import DatasetQuestion
 from think.tasks.recording import Recording
 
@@ -39,11 +40,56 @@ class Score:
     right: tuple[float, ...] = ()
 
 
-def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
-                rule: VoteRule) -> tuple[str | None, float]:
+class Prefix(NamedTuple):
+    """What a replay reads of the vote after the first samples of an order: its leader and
+    what the early stop weighs (vote.settled). A Tally without its per-answer tables."""
+
+    leader: str | None
+    total: int
+    confidence: float
+
+
+@dataclass
+class Memo:
+    """The vote after each prefix of each replayed order, tallied once and shared by every
+    plan replayed on the same samples under the same rule. A fit replays the same orders at
+    every budget and stop threshold, and re-tallying them was nearly all of its time."""
+
+    # (the recording, which order, the rule's label) -> the votes of its first 1, 2... samples;
+    # the recording is kept with them so its id is not reused while the memo lives.
+    votes: dict[tuple[int, int, str], tuple[Recording, list[Prefix]]] = \
+        field(default_factory=dict)
+
+    def counter(self, recording: Recording, order_no: int, order: Recording,
+                rule: VoteRule) -> Callable[[int], Prefix]:
+        """The vote of the first n samples of `order` (order `order_no` of `recording`)."""
+        _, known = self.votes.setdefault((id(recording), order_no, rule.label), (recording, []))
+        votes = order.votes()
+
+        def vote_of(n: int) -> Prefix:
+            while len(known) < n:
+                known.append(prefix(weigh(votes[:len(known) + 1], rule)))
+            return known[n - 1] if n else prefix(weigh([], rule))
+        return vote_of
+
+
+def prefix(tally: Tally) -> Prefix:
+    return Prefix(tally.leader, tally.total, tally.confidence)
+
+
+def counted(order: Recording, rule: VoteRule) -> Callable[[int], Prefix]:
+    """The vote of the first n samples of `order`, tallied afresh each time (no memo)."""
+    votes = order.votes()
+    return lambda n: prefix(weigh(votes[:n], rule))
+
+
+def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording, rule: VoteRule,
+                vote_of: Callable[[int], Prefix] | None = None) -> tuple[str | None, float]:
     """(leader, tokens) of a vote drawn from the recording as the solver draws it: the
     plan's samples, then top-ups while the vote is unsettled and the unspent budget pays
-    for them at their cap (strategies/solver), as far as the recording reaches."""
+    for them at their cap (strategies/solver), as far as the recording reaches.
+    `vote_of(n)`, the vote of the first n samples under `rule`, may come from a Memo."""
+    vote_of = vote_of or counted(recording, rule)
     votes = recording.votes()
     drawn: list = []
     spent = float(prompt.cot)
@@ -51,7 +97,7 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
     worst = plan.cot_tokens + plan.answer_tokens + prompt.cue + 1
 
     def decided() -> bool:
-        return settled(weigh(drawn, rule), plan.early_stop_threshold,
+        return settled(vote_of(len(drawn)), plan.early_stop_threshold,
                        plan.early_stop_min_samples)
 
     def draw(count: int) -> bool:
@@ -76,10 +122,11 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording,
             break
         asked += more
         stopped = draw(more)
-    return weigh(drawn, rule).leader, spent
+    return vote_of(len(drawn)).leader, spent
 
 
-def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[float, float]:
+def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule,
+                memo: Memo | None = None) -> tuple[float, float]:
     """(share right, tokens) of one question under a plan without refinement, from the
     recording; a vote's are the means over its replayed orders."""
     prompt = half.prompts[index]
@@ -92,7 +139,9 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule) -> tuple[flo
         answer, drawn_tokens = half.greedy_chain(plan.cot_tokens, index)  # drawn greedily
         return float(answer is not None and answer == gold), float(prompt.cot + drawn_tokens)
     recording = half.recording(plan.cot_tokens, plan.temperature, index)
-    outcomes = [replay_vote(plan, prompt, order, rule) for order in orders(recording)]
+    outcomes = [replay_vote(plan, prompt, order, rule,
+                            memo.counter(recording, k, order, rule) if memo else None)
+                for k, order in enumerate(orders(recording))]
     right = sum(leader is not None and leader == gold for leader, _ in outcomes)
     return right / len(outcomes), sum(tokens for _, tokens in outcomes) / len(outcomes)
 
@@ -108,10 +157,11 @@ def orders(recording: Recording, count: int = ORDERS) -> list[Recording]:
     return shuffled
 
 
-def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | None
-                  ) -> Score | None:
-    """The profile at `budget` on the half: replayed, or (refinement) solved for real with
-    `solve`, or None when it refines and there is nothing to solve with."""
+def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | None,
+                  memo: Memo | None = None) -> Score | None:
+    """The profile at `budget` on the half: replayed (sharing tallies through `memo`), or
+    (refinement) solved for real with `solve`, or None when it refines and there is nothing
+    to solve with."""
     rule = VoteRule.of(profile)
     right: list[float] = []
     units = 0.0
@@ -123,7 +173,7 @@ def score_profile(profile: Profile, budget: int, half: Half, solve: Solver | Non
         if refining and solve is not None:
             ok, spent = solve(profile, budget, item)
         else:
-            ok, tokens = replay_plan(plan, half, index, rule)
+            ok, tokens = replay_plan(plan, half, index, rule, memo)
             spent = tokens / profile.unit_tokens
         right.append(float(ok))
         units += spent

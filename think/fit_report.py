@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from think.config import Profile
 from think.fit import Fit
 from think.fit_record import Half
-from think.fit_replay import ROOMY, Score, Solver, score_profile
+from think.fit_replay import ROOMY, Memo, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.stats import fit_power_law, paired_difference
 from think.strategies.confidence import VoteRule
@@ -36,12 +36,13 @@ def compare(base: Profile, fitted: Profile, held_out: Half, budgets: list[int],
     """Both profiles on the held-out half. At a budget where either refines, both are
     scored on the first `refine_check` questions (refinement is solved for real there)."""
     comparison = Comparison(sorted(budgets), {}, {})
+    memo = Memo()  # the held-out half's tallies, shared by the budgets
     for budget in comparison.budgets:
         refines = any(make_plan(p, budget, held_out.prompts[0], ROOMY).refine_rounds
                       for p in (base, fitted))
         on = held_out.head(refine_check) if refines else held_out
-        comparison.base[budget] = score_profile(base, budget, on, solve)
-        comparison.fitted[budget] = score_profile(fitted, budget, on, solve)
+        comparison.base[budget] = score_profile(base, budget, on, solve, memo)
+        comparison.fitted[budget] = score_profile(fitted, budget, on, solve, memo)
     comparison.chain = one_chain(comparison, base, fitted, held_out)
     return comparison
 
