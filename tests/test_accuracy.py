@@ -131,3 +131,32 @@ def test_bad_output_paths_are_refused_before_any_model_loads(run_cli, tmp_path: 
     run = run_cli("bench", "accuracy", str(data), "--plot", str(tmp_path / "c.png"))
     assert run.code == 2 and "pip install 'think[plot]'" in one_error_line(run.stderr)
     assert {path: path.read_bytes() for path in kept} == kept
+
+
+def test_an_interrupted_accuracy_run_keeps_the_budgets_it_finished(run_cli, use_engine,
+                                                                   tmp_path: Path) -> None:
+    from think.engine.base import SampleRequest
+    from think.engine.scripted import ScriptedEngine
+
+    calls = []
+
+    def respond(request: SampleRequest, index: int) -> str:
+        calls.append(1)
+        if len(calls) == 7:  # Ctrl-C on the second budget's third question
+            raise KeyboardInterrupt
+        return " 5\n" if request.answer_cue == "" else " Add.\nFinal answer: 5\n"
+
+    use_engine(ScriptedEngine(respond=respond))
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {n} + {5 - n}?",
+                                        "answer": "#### 5"}) + "\n" for n in range(4)))
+    out = tmp_path / "acc.json"
+    run = run_cli("bench", "accuracy", str(data), "--budgets", "1,2,4", "--limit", "4",
+                  "--out", str(out))
+    assert run.code == 130  # an interrupted run's status, once what finished is out
+    report = json.loads(out.read_text())
+    # Budget 1 whole, budget 2 on the two questions it answered, budget 4 never started.
+    assert [(row["budget"], row["questions"]) for row in report["rows"]] == [(1, 4), (2, 2)]
+    assert report["interrupted"] == "interrupted at budget 2 after 2 of 4 questions"
+    assert "interrupted at budget 2 after 2 of 4 questions" in run.stdout
+    assert "budget 2 vs 1, paired on 2 questions" in run.stdout

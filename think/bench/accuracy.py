@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from think.errors import UsageError
+from think.errors import Interrupted, UsageError
 from think.result import Result
 from think.stats import fit_power_law, paired_difference, wilson
 from think.strategies.verify import CodeCheck
@@ -106,24 +106,36 @@ class Row:
 def run_accuracy(questions: list[Question], budgets: list[int | str],
                  solve: Callable[[Question, int | str], Result],
                  progress: Callable[[str], None]) -> dict[str, Any]:
-    """Every question at every budget; the table rows, the fit and the per-question results."""
+    """Every question at every budget; the table rows, the fit and the per-question results.
+    Ctrl-C (or SIGTERM) keeps what finished: a long run stopped at its third budget still
+    reports the first two, and the third on the questions it answered ("interrupted")."""
     rows, details = [], []
+    stopped = None
     for budget in budgets:
         results = []
-        for number, question in enumerate(questions, 1):
-            result = solve(question, budget)
-            right = question.correct(result.answer)
-            results.append((result, right))
-            details.append({"budget": budget, "id": question.id, "answer": result.answer,
-                            "gold": question.gold, "correct": right,
-                            "units": result.compute.used, "seconds": result.compute.seconds})
-            progress(f"budget {budget}: {number}/{len(questions)} "
-                     f"({sum(r for _, r in results)} right)")
-        rows.append(_row(budget, results))
+        try:
+            for number, question in enumerate(questions, 1):
+                result = solve(question, budget)
+                right = question.correct(result.answer)
+                results.append((result, right))
+                details.append({"budget": budget, "id": question.id, "answer": result.answer,
+                                "gold": question.gold, "correct": right,
+                                "units": result.compute.used,
+                                "seconds": result.compute.seconds})
+                progress(f"budget {budget}: {number}/{len(questions)} "
+                         f"({sum(r for _, r in results)} right)")
+        except (KeyboardInterrupt, Interrupted):
+            stopped = f"interrupted at budget {budget} after {len(results)} of " \
+                      f"{len(questions)} questions"
+        if results:
+            rows.append(_row(budget, results))
+        if stopped:
+            break
     fixed = [row for row in rows if isinstance(row.budget, int)]  # auto rows are not on the curve
     fit = fit_power_law([row.units for row in fixed], [row.accuracy for row in fixed])
-    return {"questions": len(questions), "rows": [asdict(row) for row in rows], "fit": fit,
-            "results": details}
+    report = {"questions": len(questions), "rows": [asdict(row) for row in rows], "fit": fit,
+              "results": details}
+    return report if stopped is None else {**report, "interrupted": stopped}
 
 
 def _row(budget: int | str, results: list[tuple[Result, bool]]) -> Row:
@@ -165,6 +177,8 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"fit: accuracy = {fit['a']:.3f} * C^{fit['alpha']:.3f}, "
                      f"alpha = {fit['alpha']:.3f}{error}")
     lines += paired_lines(report)
+    if report.get("interrupted"):
+        lines.append(f"{report['interrupted']}: the last row is on those questions only")
     return "\n".join(lines)
 
 

@@ -254,6 +254,8 @@ def bench_accuracy(
     if plot:
         plot_png(report, Path(plot))
         print(f"plot: {plot}", file=sys.stderr)
+    if report.get("interrupted"):
+        raise KeyboardInterrupt  # what finished is out; now end as an interrupted run does
 
 
 @app.command("compare")
