@@ -250,6 +250,10 @@ def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path)
         run = run_cli("tune", "--data", str(data), "--name", "x", "--temperatures", bad)
         assert run.code == 2 or run.code == 1, run.stderr
         assert "--temperatures" in run.stderr and "Traceback" not in run.stderr
+    for bad in ("1", "1.5", "-0.1"):  # min-p 1 keeps only the likeliest token: no vote at all
+        run = run_cli("tune", "--data", str(data), "--name", "x", "--min-p", bad)
+        assert run.code in (1, 2) and "--min-p" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
     assert engine.history == []
 
 

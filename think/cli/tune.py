@@ -35,7 +35,7 @@ def tune(
     temperatures: Annotated[str, typer.Option(help="--data: temperatures to record votes "
                                               "at.")] = "0.3,0.7",
     min_p: Annotated[float | None, typer.Option(
-        "--min-p", min=0.0, max=0.99, help="--data: record the votes with this "
+        "--min-p", min=0.0, max=1.0, help="--data: record the votes with this "
         "min-p, and write it into the profile (default: the --from profile's).",
         show_default=False)] = None,
     budgets: Annotated[str, typer.Option(help="--data: budgets to fit.")] = "1,2,4,8,16,32",
@@ -116,6 +116,9 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     from think.tune import profile_target, write_profile
 
     profile_target(name, force)  # refuse before the long recording, not after
+    if min_p is not None and min_p >= 1:  # typer's bound is inclusive; a profile's is not
+        raise UsageError(f"--min-p {min_p:g} would drop every token but the likeliest",
+                         "give a min-p under 1, such as 0.1")
     check_out_path("--recording", recording, (data,), keep_existing=False)
     check_out_path("--held-out", held_out_file, (data,), keep_existing=True)
     for option, out in (("--recording", recording), ("--held-out", held_out_file)):
