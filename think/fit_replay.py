@@ -59,6 +59,14 @@ class Memo:
     # the recording is kept with them so its id is not reused while the memo lives.
     votes: dict[tuple[int, int, str], tuple[Recording, list[Prefix]]] = \
         field(default_factory=dict)
+    # id of a recording -> its replayed orders, the first of which is the recording itself.
+    shuffled: dict[int, list[Recording]] = field(default_factory=dict)
+
+    def orders(self, recording: Recording) -> list[Recording]:
+        """The recording's replayed orders, shuffled once."""
+        if id(recording) not in self.shuffled:
+            self.shuffled[id(recording)] = orders(recording)
+        return self.shuffled[id(recording)]
 
     def counter(self, recording: Recording, order_no: int, order: Recording,
                 rule: VoteRule) -> Callable[[int], Prefix]:
@@ -139,9 +147,10 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule,
         answer, drawn_tokens = half.greedy_chain(plan.cot_tokens, index)  # drawn greedily
         return float(answer is not None and answer == gold), float(prompt.cot + drawn_tokens)
     recording = half.recording(plan.cot_tokens, plan.temperature, index)
+    replayed = memo.orders(recording) if memo else orders(recording)
     outcomes = [replay_vote(plan, prompt, order, rule,
                             memo.counter(recording, k, order, rule) if memo else None)
-                for k, order in enumerate(orders(recording))]
+                for k, order in enumerate(replayed)]
     right = sum(leader is not None and leader == gold for leader, _ in outcomes)
     return right / len(outcomes), sum(tokens for _, tokens in outcomes) / len(outcomes)
 
