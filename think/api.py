@@ -96,7 +96,8 @@ def prompt_costs(setup: Setup, engine: PromptFormat | None = None) -> tuple[Prom
     forced = reasoning.closing(FINAL_CUE, forced=True) if reasoning else f"\n{FINAL_CUE}"
     costs = PromptCosts(counter.count_tokens(prompts.direct()), counter.count_tokens(prompts.cot()),
                         counter.count_tokens(prompts.round_overhead()),
-                        cue=counter.count_tokens(forced))
+                        cue=counter.count_tokens(forced),
+                        program=counter.count_tokens(prompts.program()))
     if costs.cot + MIN_ANSWER_ROOM > counter.context:
         raise UsageError(f"the question takes about {costs.cot} tokens with its prompt, more than "
                          f"the model's context of {counter.context}",
@@ -154,8 +155,12 @@ def prepare_run(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
     if tests and setup.task != "code":
         raise UsageError(f"tests were given for a {setup.task} question, and only code is "
                          "tested", f"pass {option('task')} code, or leave out {option('tests')}")
-    return RunRequest(setup, chosen, max_seconds, early_stop, tests,
-                      sandbox or setup.profile.sandbox)
+    setting = sandbox or setup.profile.sandbox
+    if not chosen.adaptive and setup.profile.stage_for(chosen.units).strategy == "program":
+        from think.strategies.program import sandbox_for
+
+        sandbox_for(setup.task, setting)  # refused before any model loads
+    return RunRequest(setup, chosen, max_seconds, early_stop, tests, setting)
 
 
 def plan_run(request: RunRequest, engine: PromptFormat | None = None) -> Plan:

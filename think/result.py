@@ -26,6 +26,9 @@ class SampleRecord:
     thinking_tokens: int | None = None  # a reasoning model's tokens inside its thinking block
     closed: str | None = None  # who closed that block: "model", or "forced" at the cap
     confidence: Confidence | None = None  # DeepConf's measures, where the engine gave them
+    # A program stage's sample: how its program's sandboxed run ended (passed: it ran to its
+    # end; None: nothing parsed as a program). Its text is the program, its answer the value.
+    ran: str | None = None
 
 
 @dataclass

@@ -30,6 +30,11 @@ class PromptCosts:
     cot: int
     round_overhead: int  # prompt tokens of one critique+revise round beyond solution and critique
     cue: int = 6  # tokens of the forced answer cue; engines count it ("\nFinal answer:" is 4-6)
+    program: int | None = None  # the program prompt (strategies/program); None: as the CoT's
+
+    @property
+    def program_prompt(self) -> int:
+        return self.cot if self.program is None else self.program
 
 
 @dataclass(frozen=True)

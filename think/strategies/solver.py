@@ -19,9 +19,10 @@ from think.sandbox import RunResult
 from think.strategies import registry
 from think.strategies.confidence import USC, VoteRule, online_threshold, weigh
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
+from think.strategies.program import ProgramRunner
 from think.strategies.refine import Refiner
 from think.strategies.usc import MOST_CANDIDATES, candidate_text, picked, selection_request
-from think.strategies.verify import CodeCheck
+from think.strategies.verify import CodeCheck, Evaluated, outcome_of
 from think.strategies.vote import Tally, settled
 from think.tasks.prompts import Prompts
 
@@ -57,7 +58,10 @@ class Run:
     samples: list[SampleRecord] = field(default_factory=list)
     best: str | None = None
     asked: int = 0  # vote samples asked for so far: the plan's, then any top-up rounds
-    testing: dict[int, Future[RunResult | None]] = field(default_factory=dict)  # by index
+    # By sample index: its tests' run (code), or its program's (a program stage).
+    testing: dict[int, Future[RunResult | None] | Future[Evaluated]] = \
+        field(default_factory=dict)
+    programs: ProgramRunner | None = None  # a program stage's: samples are programs to run
     critiques: list[CritiqueRecord] = field(default_factory=list)
     rule: VoteRule = field(default_factory=VoteRule)  # how the vote counts (the profile's)
     unweighed: bool = False  # a confidence rule met samples with none (said once)
@@ -100,7 +104,8 @@ class Run:
             task_detected=self.task_detected, budget=self.plan.budget, plan=self.plan,
             compute=self.compute, model=self.engine.name, profile=self.profile,
             seed=self.seed, samples=self.samples, vote=self.vote, critiques=self.critiques,
-            tests_source=self.check.source if self.check else None, sandbox=mode)
+            tests_source=self.check.source if self.check else None,
+            sandbox=self.programs.mode if self.programs else mode)
         self.emit(Finished(result))
         return result
 
@@ -117,8 +122,9 @@ class Run:
 
     def sample_and_vote(self) -> None:
         """Draw the plan's chains of thought and vote, topping up while it is unsettled."""
-        request = cot_request(self.prompts.cot(), self.prompts, self.plan, n=self.plan.samples,
-                              seed=self.seed)
+        request = self.programs.request(self.prompts, self.plan, self.plan.samples, self.seed) \
+            if self.programs else cot_request(self.prompts.cot(), self.prompts, self.plan,
+                                              n=self.plan.samples, seed=self.seed)
         # Only a confidence rule pays for each token's log-probabilities.
         request = replace(request, confidence=self.rule.needs_confidence,
                           window=self.rule.window)
@@ -175,16 +181,20 @@ class Run:
             # Called in the decode loop: the tests run in the pool, the batch decodes on.
             self.samples.append(sample)
             self._test(sample)
-            self._collect()
+            # A program runs in milliseconds (the same one once), so its value is waited for:
+            # the vote and its early stop see it now. Tests may take seconds: not waited for.
+            self._collect(wait=self.programs is not None)
             return not self._count_votes(stop_early=self.plan.early_stop)
 
-        records, used = draw(self.engine, request, self.task, "sample", self.emit, keep_going,
+        # A program's sample answers with its code until the sandbox says what it computes.
+        task = "program" if self.programs else self.task
+        records, used = draw(self.engine, request, task, "sample", self.emit, keep_going,
                              deadline=self.deadline, first=first)
         self.spend(used.prompt_tokens, used.generated_tokens)
         self._collect(wait=True)
         verified = {sample.index: sample for sample in self.samples[kept:]}
         self.samples[kept:] = [verified.get(record.index, record) for record in records]
-        if self.testing or self.check is not None:
+        if self.testing or self.check is not None or self.programs is not None:
             self._count_votes(stop_early=self.plan.early_stop)  # with the late outcomes
 
     def _top_up_size(self, request: SampleRequest) -> int:
@@ -213,8 +223,11 @@ class Run:
                                  self.plan, 0)
 
     def _test(self, sample: SampleRecord) -> None:
-        """Hand the sample's code to the test pool (when there are tests to run)."""
-        if self.check is not None and self.check.runs and sample.answer:
+        """Hand the sample's code to the pool: its program to run, or tests to run it
+        against (when there are any)."""
+        if self.programs is not None and sample.finish != FINISH_CANCELLED:
+            self.testing[sample.index] = self.programs.submit(sample.answer)
+        elif self.check is not None and self.check.runs and sample.answer:
             self.testing[sample.index] = self.check.submit(sample.answer)
 
     def _collect(self, wait: bool = False) -> None:
@@ -223,8 +236,7 @@ class Run:
                 if wait or future.done()}
         for index in done:
             del self.testing[index]
-        self.samples = [replace(s, tests=outcome.status)
-                        if (outcome := done.get(s.index)) is not None else s
+        self.samples = [outcome_of(s, done[s.index]) if s.index in done else s
                         for s in self.samples]
 
     def _model_tests(self) -> CodeCheck | None:

@@ -1,5 +1,6 @@
 """Code as its own verifier: candidate programs run against tests in the sandbox, and the
-results decide the vote and the refinement critique.
+results decide the vote and the refinement critique. (A program stage's programs run in the
+same pool: strategies/program.)
 
 Test runs go to a small pool of threads, off the decode loop: a finished sample is handed
 over and decoding goes on; the vote counts outcomes as they come back.
@@ -8,10 +9,11 @@ over and decoding goes on; the vote counts outcomes as they come back.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from think import sandbox
+from think.result import SampleRecord
 from think.sandbox import Limits, RunResult
 
 
@@ -69,3 +71,20 @@ def critique_from(result: RunResult) -> tuple[str, str]:
         return "All tests pass.", "correct"
     lines = result.output.strip().splitlines()[-12:]
     return f"The tests {result.status}:\n" + "\n".join(lines), "wrong"
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """What one program of a program stage computed: the task's answer from its value, and
+    how its run ended (passed: it ran to its end; failed, timeout, memory, output or
+    blocked), None when there was no program to run."""
+
+    answer: str | None
+    status: str | None
+
+
+def outcome_of(sample: SampleRecord, outcome: RunResult | Evaluated | None) -> SampleRecord:
+    """The sample with its run's outcome: its tests' status, or its program's value."""
+    if isinstance(outcome, Evaluated):
+        return replace(sample, answer=outcome.answer, ran=outcome.status)
+    return sample if outcome is None else replace(sample, tests=outcome.status)

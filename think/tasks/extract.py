@@ -93,6 +93,14 @@ def extract_code(text: str) -> str | None:
     return "\n".join(lines).strip("\n") or None
 
 
+def extract_program(text: str) -> str | None:
+    """A program-aided sample's code (strategies/program): its last fenced block, else the
+    text itself (a base model continues `Python:` with one line)."""
+    if "```" in text:
+        return extract_code(text)
+    return text.strip() or None
+
+
 def normalize_text(text: str) -> str | None:
     """Lowercase, punctuation and extra spaces removed; None when nothing is left."""
     words = re.sub(r"[^\w\s]", " ", text.lower()).split()
@@ -105,8 +113,10 @@ def extract_text(text: str) -> str | None:
     return normalize_text(part.splitlines()[0]) if part else None
 
 
+# "program" is no kind of question: it reads the code of a program-aided sample, whose answer
+# is what the code computes (strategies/program).
 EXTRACTORS = {"math": extract_math, "choice": extract_choice, "code": extract_code,
-              "text": extract_text}
+              "text": extract_text, "program": extract_program}
 
 
 def extract(task: str, text: str) -> str | None:

@@ -38,6 +38,27 @@ EXAMPLES: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
+# Program-aided answers: one Python expression (or a short program) whose value is the answer;
+# think runs it in the OS sandbox (strategies/program). A base model continues one line.
+PROGRAM_EXAMPLES = """\
+Write the Python expression that computes the answer.
+
+Question: Ana has 3 pens and gets 2 more. How many pens does Ana have now?
+Python: 3 + 2
+
+Question: What is 4 times 5?
+Python: 4 * 5
+
+Question: A bag holds 6 beads. How many beads are in 3 bags?
+Python: 6 * 3
+
+Question: Sam had 50 dollars and spent 18. How much is left?
+Python: 50 - 18
+
+"""
+CHAT_PROGRAM = ("Do not answer in words. Write a short Python program that computes the answer "
+                "and ends with an expression (or print) of it, as one fenced ```python block.")
+
 CRITIQUE_EXAMPLES = """\
 Question: What is 12 + 7?
 Proposed solution: 12 + 7 = 18.
@@ -126,6 +147,13 @@ class Prompts:
             return self._instructed(CHAT_COT_BOXED if boxed else CHAT_COT)
         return f"{self._examples(True)}Question: {self.question}\nReasoning:"
 
+    def program(self) -> Prompt:
+        """Prompt for a program whose value is the answer (a reasoning model is asked not to
+        think: the program is its reasoning)."""
+        if self.chat:
+            return self._instructed(CHAT_PROGRAM, thinking=False)
+        return f"{PROGRAM_EXAMPLES}Question: {self.question}\nPython:"
+
     def critique(self, solution: str) -> Prompt:
         """Prompt for the verifier's review of a solution, ending before the review."""
         if self.chat:
@@ -161,7 +189,8 @@ class Prompts:
         """The start of a prompt that every question shares (its few-shot examples), or ""."""
         if not isinstance(prompt, str):
             return ""
-        known = (self._examples(True), self._examples(False), CRITIQUE_EXAMPLES)
+        known = (self._examples(True), self._examples(False), CRITIQUE_EXAMPLES,
+                 PROGRAM_EXAMPLES)
         return max((p for p in known if prompt.startswith(p)), key=len, default="")
 
     def stops(self) -> tuple[str, ...]:

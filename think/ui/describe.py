@@ -23,11 +23,14 @@ def refinement_rounds(count: int) -> str:
 def describe_plan(plan: Plan) -> str:
     """One line: what the budget buys and what it should cost."""
     parts = [registry.words_for(plan.strategy)]
+    at = f" at temperature {plan.temperature:g}" if plan.temperature else ""  # else greedy
+    at += f", min-p {plan.min_p:g}" if plan.temperature and plan.min_p else ""
     if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
-        at = f" at temperature {plan.temperature:g}" if plan.temperature else ""  # else greedy
-        at += f", min-p {plan.min_p:g}" if plan.temperature and plan.min_p else ""
         parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens{at}"
                      if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens{at}")
+    elif plan.strategy == "program":
+        count = f"{plan.samples} programs" if plan.samples > 1 else "1 program"
+        parts.append(f"{count} of up to {plan.answer_tokens} tokens{at}, run in the sandbox")
     if plan.min_thinking_tokens:
         parts.append(f"a reasoning model thinks at least {plan.min_thinking_tokens} ('Wait')")
     if plan.refine_rounds:
