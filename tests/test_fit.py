@@ -371,3 +371,52 @@ def test_a_vote_rule_carries_its_knobs_into_the_fitted_profile() -> None:
     for label in ("deepconf", "deepconf:0.3:tail", "cisc:0.25", "cisc"):
         profile = replace_stages(base, stage, label)
         assert VoteRule.of(profile).label == VoteRule.parse(label).label, label
+
+
+def writes_programs(request: SampleRequest, index: int) -> str:
+    """Chains are right 2 times in 5 (as `model`); programs are right 4 times in 5 and the
+    greedy one always: a fit that records programs should choose them."""
+    text = prompt_text(request.prompt)
+    if not text.endswith("Python:"):
+        return model(request, index)
+    number = gold_of(text) - 1
+    if request.temperature == 0 or (request.seed + index) % 5:
+        return f" {number} + 1\n"
+    return f" {number} - 1\n"
+
+
+def test_the_fit_chooses_programs_where_they_pay_and_they_run_in_the_sandbox(
+        run_cli, use_engine, tmp_path: Path) -> None:
+    engine = ScriptedEngine(respond=writes_programs)
+    use_engine(engine)
+    data = questions(tmp_path / "q.jsonl")
+    kept = tmp_path / "kept.json"
+    args = ["tune", "--data", str(data), "--samples", "8", "--caps", "32",
+            "--budgets", "1,2,8", "--refine-check", "0", "--recording", str(kept)]
+    # First without programs; then the kept recording gets them, and no chain is drawn again.
+    run = run_cli(*args, "--name", "chains", "--programs", "0")
+    assert run.code == 0, run.stderr
+    engine.history.clear()
+    run = run_cli(*args, "--name", "programs")
+    assert run.code == 0, run.stderr
+    assert "adding programs to the recording kept" in run.stderr
+    assert engine.history and all(prompt_text(r.prompt).endswith("Python:")
+                                  for r in engine.history)
+    from think import paths
+
+    profile = yaml.safe_load((paths.user_profiles_dir() / "programs.yaml").read_text())
+    assert [s["strategy"] for s in profile["stages"]][0] == "program"
+    assert all(s["strategy"] == "program" for s in profile["stages"])
+    assert "vs one program (fitted budget 1)" in run.stdout
+    assert "vs one chain (default budget 2)" in run.stdout
+    rows = table_rows(run.stdout)
+    assert rows["1"][1] == "program@48" and float(rows["1"][5].rstrip("%")) == 100.0
+    # The kept recording now holds the programs: fitting again draws nothing.
+    engine.history.clear()
+    again = run_cli(*args, "--name", "again")
+    assert again.code == 0 and engine.history == [], again.stderr
+    solve = run_cli("solve", "What is 41 + 1?", "-b", "1", "-p", "programs", "--json")
+    assert solve.code == 0, solve.stderr
+    answer = json.loads(solve.stdout)
+    assert answer["answer"] == "42" and answer["samples"][0]["ran"] == "passed"
+    assert answer["sandbox"] == "bwrap"

@@ -2,7 +2,8 @@
 
 The questions are split (seeded) into a fit half and a held-out half, and both are recorded
 (fit_record). Every way a budget could be spent (a direct answer, one chain at a cap, a vote
-at a cap and temperature under a vote rule and an early-stop threshold) is then scored by
+at a cap and temperature under a vote rule and an early-stop threshold; where programs were
+recorded, one greedy program or a vote of programs likewise) is then scored by
 replaying those samples through the same planner a solve uses (fit_replay): the plan says
 how many samples the budget buys, the replay says how often their vote (early stopping and
 top-ups included, over several orders of the samples) is right and what they cost.
@@ -39,21 +40,26 @@ class Shape:
     """One way to spend a budget: a direct answer, one chain, or a vote, at a thinking cap
     (a vote also at a temperature, and an early-stop threshold)."""
 
-    strategy: str  # direct | cot | vote | refine
-    cap: int = 0
+    strategy: str  # direct | cot | vote | refine | program
+    cap: int = 0  # thinking tokens (a program's: its tokens)
     rule: str = MAJORITY  # a RULES label: majority, cisc[:TEMPERATURE], deepconf
-    temperature: float = 0.0  # a vote's samples'
+    temperature: float = 0.0  # a vote's samples' (a program stage: 0 is one greedy program)
     stop: float | None = None  # a vote's early-stop threshold (None: the base profile's)
+
+    @property
+    def votes(self) -> bool:
+        """Whether it is a vote of samples (of chains, or of programs)."""
+        return self.strategy == "vote" or (self.strategy == "program" and self.temperature > 0)
 
     @property
     def label(self) -> str:
         if self.strategy == "direct":
             return "direct"
-        if self.strategy != "vote":
+        if not self.votes:
             return f"{self.strategy}@{self.cap}"
         rule = f",{self.rule}" if self.rule != MAJORITY else ""
         stop = f",stop{self.stop:g}" if self.stop is not None else ""
-        return f"vote@{self.cap},T{self.temperature:g}{rule}{stop}"
+        return f"{self.strategy}@{self.cap},T{self.temperature:g}{rule}{stop}"
 
 
 def one_stage(base: Profile, shape: Shape, k: int) -> Profile:
@@ -71,12 +77,18 @@ def stage_of(shape: Shape, from_budget: int, k: int) -> dict[str, Any]:
     if shape.strategy == "refine":
         return {"from_budget": from_budget, "strategy": "refine", "cot_tokens": shape.cap,
                 "max_rounds": 3}
+    stop = {} if shape.stop is None else {"early_stop_threshold": shape.stop}
+    if shape.strategy == "program":  # one greedy program, or a vote of as many as recorded
+        return {"from_budget": from_budget, "strategy": "program", "program_tokens": shape.cap,
+                "max_samples": 1} if not shape.votes else {
+                    "from_budget": from_budget, "strategy": "program",
+                    "program_tokens": shape.cap, "max_samples": max(2, k),
+                    "temperature": shape.temperature, **stop}
     # A vote at the measured cap and temperature, as many samples as were recorded (what
     # the fit measured).
-    stage = {"from_budget": from_budget, "strategy": "vote", "cot_tokens": shape.cap,
-             "max_cot_tokens": shape.cap, "max_samples": max(2, k),
-             "temperature": shape.temperature}
-    return stage if shape.stop is None else {**stage, "early_stop_threshold": shape.stop}
+    return {"from_budget": from_budget, "strategy": "vote", "cot_tokens": shape.cap,
+            "max_cot_tokens": shape.cap, "max_samples": max(2, k),
+            "temperature": shape.temperature, **stop}
 
 
 def replace_stages(base: Profile, stages: list[dict[str, Any]], rule: str) -> Profile:
@@ -99,8 +111,10 @@ def affords(base: Profile, shape: Shape, budget: int, half: Half, k: int) -> boo
     if shape.strategy == "direct":
         return True
     profile = one_stage(base, shape, k)
-    return all(make_plan(profile, budget, prompt, ROOMY).cot_tokens >= shape.cap * 0.9
-               for prompt in half.prompts)
+    plans = [make_plan(profile, budget, prompt, ROOMY) for prompt in half.prompts]
+    if shape.strategy == "program":
+        return all(plan.answer_tokens >= shape.cap * 0.9 for plan in plans)
+    return all(plan.cot_tokens >= shape.cap * 0.9 for plan in plans)
 
 
 def candidates(half: Half, base: Profile) -> list[Shape]:
@@ -109,9 +123,13 @@ def candidates(half: Half, base: Profile) -> list[Shape]:
                       and t != base.early_stop.threshold]
     # A vote at temperature 0 would be one chain drawn again and again: recorded samples at
     # 0 (a base profile or a model that samples greedily) are not votes.
+    programs = [Shape("program", half.program_cap)] + [
+        Shape("program", half.program_cap, rule, temperature, stop)
+        for temperature in sorted(half.programs) if temperature > 0
+        for rule in RULES for stop in stops] if half.program_cap else []
     return [Shape("direct")] + [Shape("cot", cap) for cap in half.caps] + [
         Shape("vote", cap, rule, temperature, stop) for cap, temperature in sorted(half.chains)
-        if temperature > 0 for rule in RULES for stop in stops]
+        if temperature > 0 for rule in RULES for stop in stops] + programs
 
 
 @dataclass
@@ -144,7 +162,7 @@ def fit(base: Profile, half: Half, budgets: list[int], k: int, solve: Solver | N
     # In the candidates' order again: among shapes as cheap and as right, the first is kept.
     scores = {budget: {label: scores[budget][label] for label in shapes
                        if label in scores[budget]} for budget in budgets}
-    votes = [s for s in shapes.values() if s.strategy == "vote"]
+    votes = [s for s in shapes.values() if s.votes]
 
     def total(rule: str) -> float:
         return sum(max((scores[b][s.label].accuracy for s in votes
@@ -155,7 +173,7 @@ def fit(base: Profile, half: Half, budgets: list[int], k: int, solve: Solver | N
     chosen = {}
     for budget in budgets:
         allowed = {label: score for label, score in scores[budget].items()
-                   if shapes[label].strategy != "vote" or shapes[label].rule == rule}
+                   if not shapes[label].votes or shapes[label].rule == rule}
         chosen[budget] = shapes[cheapest_of_best(allowed, len(half.questions))]
     result = Fit(chosen, scores, rule)
     if solve is None or refine_check <= 0:

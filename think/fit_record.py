@@ -1,6 +1,8 @@
 """What `think tune --data` records on each half of the questions: one direct answer, one
 greedy chain per thinking cap, and K sampled chains per cap and temperature, with their
-confidences and costs (the fit replays plan shapes on these)."""
+confidences and costs; where an OS sandbox works, also one greedy program and K sampled
+programs per temperature, run there for their values (the fit replays plan shapes on
+these)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from think.config import Profile
-from think.engine.base import Engine
+from think.engine.base import Completion, Engine
 from think.planning.budget import PromptCosts, make_plan
 from think.strategies.cot import cot_request, direct_request, record
 from think.tasks.datasets import DatasetQuestion
@@ -31,6 +33,11 @@ class Half:
     prompts: list[PromptCosts] = field(default_factory=list)  # each question's prompt sizes
     # By cap: one greedy chain each (answer, tokens), as a plan of one chain draws it.
     greedy: dict[int, list[tuple[str | None, int]]] = field(default_factory=dict)
+    # Program stages (strategies/program), when recorded: their token cap, one greedy
+    # program each (value, tokens), and K sampled programs per temperature.
+    program_cap: int = 0
+    greedy_programs: list[tuple[str | None, int]] = field(default_factory=list)
+    programs: dict[float, list[Recording]] = field(default_factory=dict)
 
     @property
     def caps(self) -> list[int]:
@@ -45,13 +52,20 @@ class Half:
         return Half(self.questions[:count], self.direct[:count], self.direct_tokens[:count],
                     {key: chains[:count] for key, chains in self.chains.items()},
                     self.prompts[:count],
-                    {cap: chains[:count] for cap, chains in self.greedy.items()})
+                    {cap: chains[:count] for cap, chains in self.greedy.items()},
+                    self.program_cap, self.greedy_programs[:count],
+                    {t: recordings[:count] for t, recordings in self.programs.items()})
 
     def recording(self, cap: int, temperature: float, index: int) -> Recording:
         """The question's samples recorded nearest a plan's cap (the smallest at or above
         it, else the largest) and temperature."""
         near_temperature = min(self.temperatures, key=lambda t: (abs(t - temperature), t))
         return self.chains[(nearest_cap(self.caps, cap), near_temperature)][index]
+
+    def program_recording(self, temperature: float, index: int) -> Recording:
+        """The question's sampled programs recorded nearest a plan's temperature."""
+        near = min(self.programs, key=lambda t: (abs(t - temperature), t))
+        return self.programs[near][index]
 
     def greedy_chain(self, cap: int, index: int) -> tuple[str | None, int]:
         """The question's greedy chain (answer, tokens) recorded nearest a plan's cap."""
@@ -107,3 +121,39 @@ def record_half(engine: Engine, questions: list[DatasetQuestion], caps: list[int
                     [c.confidence for c in done], [c.tokens for c in done]))
         step(f"{label}: recorded {number}/{len(questions)}")
     return half
+
+
+def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[float], k: int,
+                    profile: Profile, seed: int, sandbox_setting: str, step: Step,
+                    label: str) -> None:
+    """Onto a recorded half: one greedy program and K sampled programs per temperature for
+    each question, each run in the sandbox for its value (strategies/program)."""
+    from think.strategies.program import ProgramRunner  # the sandbox is needed only here
+
+    half.program_cap, half.greedy_programs = cap, []
+    half.programs = {t: [] for t in temperatures}
+    for number, item in enumerate(half.questions, 1):
+        prompts = Prompts(engine, item.question, "math")
+        half.prompts[number - 1] = replace(half.prompts[number - 1],
+                                           program=engine.count_tokens(prompts.program()))
+        runner = ProgramRunner("math", sandbox_setting)  # each question's programs run once
+        base = replace(make_plan(profile, 1, half.prompts[number - 1], engine.context),
+                       strategy="program", cot_tokens=0, answer_tokens=cap)
+
+        def values(done: list[Completion]) -> list[str | None]:
+            futures = [runner.submit(record(c, "program").answer) for c in done]
+            return [future.result().answer for future in futures]
+
+        greedy = engine.sample(runner.request(prompts, replace(base, temperature=0.0), 1,
+                                              seed + number)).completions
+        half.greedy_programs.append((values(greedy)[0], greedy[0].tokens) if greedy
+                                    else (None, 0))
+        for temperature in temperatures:
+            plan = replace(base, samples=k, temperature=temperature)
+            request = replace(runner.request(prompts, plan, k, seed + 1000 * number),
+                              confidence=True)
+            done = engine.sample(request).completions
+            half.programs[temperature].append(Recording(
+                item.id, item.gold, values(done), [c.confidence for c in done],
+                [c.tokens for c in done]))
+        step(f"{label}: recorded programs {number}/{len(half.questions)}")

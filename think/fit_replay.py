@@ -100,9 +100,12 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording, rule: Vot
     vote_of = vote_of or counted(recording, rule)
     votes = recording.votes()
     drawn: list = []
-    spent = float(prompt.cot)
+    # A program is its whole output: it has its own prompt and no forced cue.
+    program = plan.strategy == "program"
+    first, cue = (prompt.program_prompt, 0) if program else (prompt.cot, prompt.cue)
+    spent = float(first)
     # A sample may cost its cap, the answer, the forced cue and its last-prompt-token cell.
-    worst = plan.cot_tokens + plan.answer_tokens + prompt.cue + 1
+    worst = plan.cot_tokens + plan.answer_tokens + cue + 1
 
     def decided() -> bool:
         return settled(vote_of(len(drawn)), plan.early_stop_threshold,
@@ -115,7 +118,7 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording, rule: Vot
             drawn.append(vote)
             tokens = recording.tokens[len(drawn) - 1]
             # A sample that reached its cap was read the forced answer cue as well.
-            spent += tokens + (prompt.cue if tokens >= plan.cot_tokens else 0)
+            spent += tokens + (cue if tokens >= plan.cot_tokens else 0)
             if plan.early_stop and decided():
                 return True
         return False
@@ -125,7 +128,7 @@ def replay_vote(plan: Plan, prompt: PromptCosts, recording: Recording, rule: Vot
         room = plan.top_up_to - asked
         if room <= 0 or decided():  # as the solver: no top-up once settled
             break
-        more = min(room, int((plan.planned_tokens - spent - prompt.cot) // worst))
+        more = min(room, int((plan.planned_tokens - spent - first) // worst))
         if more <= 0:
             break
         asked += more
@@ -139,6 +142,13 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule,
     recording; a vote's are the means over its replayed orders."""
     prompt = half.prompts[index]
     gold = half.questions[index].gold
+    if plan.strategy == "program":
+        if plan.samples <= 1 and plan.temperature == 0:
+            answer, drawn_tokens = half.greedy_programs[index]
+            return float(answer is not None and answer == gold), \
+                float(prompt.program_prompt + drawn_tokens)
+        return replay_orders(plan, half.program_recording(plan.temperature, index), prompt,
+                             gold, rule, memo)
     if plan.strategy == "direct" or not plan.cot_tokens:
         answer = half.direct[index]
         return float(answer is not None and answer == gold), \
@@ -146,7 +156,13 @@ def replay_plan(plan: Plan, half: Half, index: int, rule: VoteRule,
     if plan.samples <= 1 and plan.temperature == 0 and half.greedy:
         answer, drawn_tokens = half.greedy_chain(plan.cot_tokens, index)  # drawn greedily
         return float(answer is not None and answer == gold), float(prompt.cot + drawn_tokens)
-    recording = half.recording(plan.cot_tokens, plan.temperature, index)
+    return replay_orders(plan, half.recording(plan.cot_tokens, plan.temperature, index),
+                         prompt, gold, rule, memo)
+
+
+def replay_orders(plan: Plan, recording: Recording, prompt: PromptCosts, gold: str | None,
+                  rule: VoteRule, memo: Memo | None) -> tuple[float, float]:
+    """(share right, tokens) of a vote, the means over the recording's replayed orders."""
     replayed = memo.orders(recording) if memo else orders(recording)
     outcomes = [replay_vote(plan, prompt, order, rule,
                             memo.counter(recording, k, order, rule) if memo else None)

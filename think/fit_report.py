@@ -23,8 +23,10 @@ class Comparison:
     base: dict[int, Score | None]
     fitted: dict[int, Score | None]
     # One chain on the same questions, as (which profile, budget, score): what the fitted
-    # profile's larger budgets are paired against.
+    # profile's larger budgets are paired against; and one greedy program, where a profile
+    # has a program stage.
     chain: tuple[str, int, Score] | None = None
+    program: tuple[str, int, Score] | None = None
 
     def alpha(self, side: dict[int, Score | None]) -> dict[str, float] | None:
         points = [s for s in side.values() if s is not None]
@@ -44,19 +46,20 @@ def compare(base: Profile, fitted: Profile, held_out: Half, budgets: list[int],
         comparison.base[budget] = score_profile(base, budget, on, solve, memo)
         comparison.fitted[budget] = score_profile(fitted, budget, on, solve, memo)
     comparison.chain = one_chain(comparison, base, fitted, held_out)
+    comparison.program = one_chain(comparison, base, fitted, held_out, "program")
     return comparison
 
 
-def one_chain(comparison: Comparison, base: Profile, fitted: Profile, held_out: Half
-              ) -> tuple[str, int, Score] | None:
+def one_chain(comparison: Comparison, base: Profile, fitted: Profile, held_out: Half,
+              strategy: str = "cot") -> tuple[str, int, Score] | None:
     """The smallest budget at which the fitted profile, else the base, draws one chain of
-    thought, scored on every held-out question."""
+    thought (or one program), scored on every held-out question."""
     for name, profile, side in (("fitted", fitted, comparison.fitted),
                                 (base.name, base, comparison.base)):
         for budget in comparison.budgets:
             plan = make_plan(profile, budget, held_out.prompts[0], ROOMY)
             score = side[budget]
-            if plan.strategy == "cot" and plan.samples == 1 and score is not None \
+            if plan.strategy == strategy and plan.samples == 1 and score is not None \
                     and len(score.right) == len(held_out.questions):
                 return name, budget, score
     return None
@@ -97,20 +100,22 @@ def format_table(comparison: Comparison, base_name: str, result: Fit) -> list[st
 
 
 def paired_lines(comparison: Comparison) -> list[str]:
-    """Each larger budget of the fitted profile against one chain on the same held-out
-    questions (paired: no room needed for question luck)."""
-    if comparison.chain is None:
-        return []
-    name, chain_budget, chain = comparison.chain
+    """Each larger budget of the fitted profile against one chain (and one program) on the
+    same held-out questions (paired: no room needed for question luck)."""
     lines = []
-    for budget in (b for b in comparison.budgets if b > chain_budget):
-        other = comparison.fitted[budget]
-        if other is None or len(other.right) != len(chain.right):
-            continue  # solved on fewer questions: not paired
-        mean, low, high = paired_difference(list(chain.right), list(other.right))
-        lines.append(f"fitted budget {budget} vs one chain ({name} budget {chain_budget}), "
-                     f"paired on {len(chain.right)} held-out questions: {mean:+.1%} "
-                     f"(95% CI {low:+.1%} to {high:+.1%})")
+    for words, reference in (("one chain", comparison.chain),
+                             ("one program", comparison.program)):
+        if reference is None:
+            continue
+        name, chain_budget, chain = reference
+        for budget in (b for b in comparison.budgets if b > chain_budget):
+            other = comparison.fitted[budget]
+            if other is None or len(other.right) != len(chain.right):
+                continue  # solved on fewer questions: not paired
+            mean, low, high = paired_difference(list(chain.right), list(other.right))
+            lines.append(f"fitted budget {budget} vs {words} ({name} budget {chain_budget}), "
+                         f"paired on {len(chain.right)} held-out questions: {mean:+.1%} "
+                         f"(95% CI {low:+.1%} to {high:+.1%})")
     return lines
 
 

@@ -21,15 +21,26 @@ from think.tasks.recording import Recording, confidences_of
 VERSION = 1
 
 
+# The setting a kept recording may lack and have added (program stages: the programs' token
+# cap, 0 for none), so an hour of recorded chains is not drawn again to fit programs too.
+ADDABLE = "programs"
+
+
 def kept_or_recorded(path: Path | None, settings: dict[str, Any], step: Callable[[str], None],
-                     record: Callable[[], list[Half]]) -> list[Half]:
+                     record: Callable[[], list[Half]],
+                     add: Callable[[list[Half]], None] | None = None) -> list[Half]:
     """The halves kept in `path` under the same settings, else recorded now (and kept in
-    `path` when one is given)."""
+    `path` when one is given). A kept recording without programs that are asked for gets
+    them from `add`, and is kept again with them."""
     kept = load(path, settings) if path else None
-    if kept is not None:
+    if kept is not None and add is not None and settings.get(ADDABLE) and \
+            not kept[1].get(ADDABLE):
+        step(f"adding programs to the recording kept in {path}")
+        add(kept[0])
+    elif kept is not None:
         step(f"fitting from the recording kept in {path}")
-        return kept
-    halves = record()
+        return kept[0]
+    halves = record() if kept is None else kept[0]
     if path:
         try:
             save(path, settings, halves)
@@ -46,9 +57,9 @@ def save(path: Path, settings: dict[str, Any], halves: list[Half]) -> None:
     write_atomically(path, json.dumps(document), durable=True)
 
 
-def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:
-    """The halves kept in `path` when it holds a recording under the same settings; None
-    when there is no file yet."""
+def load(path: Path, settings: dict[str, Any]) -> tuple[list[Half], dict[str, Any]] | None:
+    """The halves kept in `path` and their settings, when it holds a recording under the
+    same settings (or the same but for programs it lacks); None when there is no file yet."""
     if not path.exists():
         return None
     hint = "give another --recording path, or the settings it was recorded with"
@@ -61,11 +72,13 @@ def load(path: Path, settings: dict[str, Any]) -> list[Half] | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not a recording kept by think tune --data ({exc})",
                          hint) from None
-    if kept != settings:
-        differ = ", ".join(sorted(k for k in settings.keys() | kept.keys()
-                                  if settings.get(k) != kept.get(k)))
+    kept.setdefault(ADDABLE, 0)  # kept before program stages: none
+    differ = ", ".join(sorted(k for k in settings.keys() | kept.keys()
+                              if settings.get(k) != kept.get(k)
+                              and not (k == ADDABLE and not kept.get(k))))
+    if differ:
         raise UsageError(f"{path} was recorded with other settings ({differ})", hint)
-    return halves
+    return halves, kept
 
 
 def questions_digest(items: list[DatasetQuestion]) -> str:
@@ -81,7 +94,11 @@ def half_data(half: Half) -> dict[str, Any]:
             "greedy": [[cap, [list(pair) for pair in pairs]]
                        for cap, pairs in half.greedy.items()],
             "chains": [[cap, temperature, [recording_data(r) for r in recordings]]
-                       for (cap, temperature), recordings in half.chains.items()]}
+                       for (cap, temperature), recordings in half.chains.items()],
+            "program_cap": half.program_cap,
+            "greedy_programs": [list(pair) for pair in half.greedy_programs],
+            "programs": [[temperature, [recording_data(r) for r in recordings]]
+                         for temperature, recordings in half.programs.items()]}
 
 
 def recording_data(recording: Recording) -> dict[str, Any]:
@@ -90,14 +107,22 @@ def recording_data(recording: Recording) -> dict[str, Any]:
             "confidences": [asdict(c) if c else None for c in recording.confidences]}
 
 
+def recording_of(data: dict[str, Any]) -> Recording:
+    return Recording(str(data["id"]), data["gold"], list(data["answers"]), confidences_of(data),
+                     [int(n) for n in data["tokens"]])
+
+
 def half_of(data: dict[str, Any]) -> Half:
+    # A recording kept before program stages has none of their keys: no programs.
     return Half(
         [DatasetQuestion(**q) for q in data["questions"]], list(data["direct"]),
         [int(t) for t in data["direct_tokens"]],
-        {(int(cap), float(t)): [Recording(str(r["id"]), r["gold"], list(r["answers"]),
-                                          confidences_of(r), [int(n) for n in r["tokens"]])
-                                for r in recordings]
+        {(int(cap), float(t)): [recording_of(r) for r in recordings]
          for cap, t, recordings in data["chains"]},
         [PromptCosts(**p) for p in data["prompts"]],
         {int(cap): [(answer, int(tokens)) for answer, tokens in pairs]
-         for cap, pairs in data["greedy"]})
+         for cap, pairs in data["greedy"]},
+        int(data.get("program_cap", 0)),
+        [(answer, int(tokens)) for answer, tokens in data.get("greedy_programs", [])],
+        {float(t): [recording_of(r) for r in recordings]
+         for t, recordings in data.get("programs", [])})

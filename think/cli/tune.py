@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from think.config import Profile
+    from think.fit_record import Half
     from think.tasks.datasets import DatasetQuestion
 
 
@@ -38,6 +39,11 @@ def tune(
         "--min-p", min=0.0, max=1.0, help="--data: record the votes with this "
         "min-p, and write it into the profile (default: the --from profile's).",
         show_default=False)] = None,
+    programs: Annotated[int | None, typer.Option(
+        min=0, max=4096, metavar="TOKENS", help="--data: also record programs of up to "
+        "TOKENS tokens, run in the OS sandbox, so the fit may choose program stages (0: "
+        "none; default 48, 256 for a chat model, none without a sandbox).",
+        show_default=False)] = None,
     budgets: Annotated[str, typer.Option(help="--data: budgets to fit.")] = "1,2,4,8,16,32",
     limit: Annotated[int | None, typer.Option(min=2, help="--data: a seeded slice of this "
                                               "many questions.", show_default=False)] = None,
@@ -58,7 +64,7 @@ def tune(
     --data, fit the profile's stages to your questions instead."""
     if data is not None:
         fit_to_data(data, name or "fitted", model, base, force, samples, caps, temperatures,
-                    budgets, limit, refine_check, seed, recording, held_out, min_p)
+                    budgets, limit, refine_check, seed, recording, held_out, min_p, programs)
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -97,7 +103,8 @@ def tune(
 def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                 samples: int, caps: str, temperatures: str, budgets: str, limit: int | None,
                 refine_check: int, seed: int, recording: str | None,
-                held_out_file: str | None = None, min_p: float | None = None) -> None:
+                held_out_file: str | None = None, min_p: float | None = None,
+                programs: int | None = None) -> None:
     """`think tune --data`: record on a fit half and a held-out half, fit, write, compare."""
     import sys
     from pathlib import Path
@@ -106,7 +113,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     from think.cli.common import check_out_path, float_list, int_list
     from think.config import load_profile
     from think.fit import fit, fitted_profile
-    from think.fit_record import record_half
+    from think.fit_record import record_half, record_programs
     from think.fit_record import split as split_items
     from think.fit_replay import Solver
     from think.fit_report import compare, format_table, render
@@ -138,6 +145,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
         shape = shape.model_copy(update={"min_p": min_p})
     engine = api.load_engine(resolve(model), shape)
     temperature_list = recorded_temperatures(temperature_list, shape, engine.rules.temperature)
+    program_cap = program_tokens(programs, engine.prompt_format, shape.sandbox)
 
     def step(text: str) -> None:
         print(f"tune: {text}", file=sys.stderr, flush=True)
@@ -156,12 +164,24 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     settings = {"questions": questions_digest(items), "model": engine.name, "seed": seed,
                 "samples": samples, "caps": cap_list, "temperatures": temperature_list,
                 "top_k": shape.top_k, "top_p": shape.top_p, "min_p": shape.min_p,
-                "answer_tokens": shape.answer_tokens, "direct_tokens": shape.direct_tokens}
-    recorded = kept_or_recorded(kept, settings, step, lambda: [
-        record_half(engine, half, cap_list, temperature_list, samples, shape, seed + offset,
-                    step, label)
-        for half, offset, label in ((fit_half, 0, "fit half"),
-                                    (held_out, 50_000, "held-out half"))])
+                "answer_tokens": shape.answer_tokens, "direct_tokens": shape.direct_tokens,
+                "programs": program_cap}
+    offsets = ((0, "fit half"), (50_000, "held-out half"))
+
+    def add_programs(halves: list[Half]) -> None:
+        for half, (offset, label) in zip(halves, offsets, strict=True):
+            record_programs(engine, half, program_cap, temperature_list, samples, shape,
+                            seed + offset, shape.sandbox, step, label)
+
+    def record() -> list[Half]:
+        halves = [record_half(engine, half, cap_list, temperature_list, samples, shape,
+                              seed + offset, step, label)
+                  for half, (offset, label) in zip((fit_half, held_out), offsets, strict=True)]
+        if program_cap:
+            add_programs(halves)
+        return halves
+
+    recorded = kept_or_recorded(kept, settings, step, record, add_programs)
     step("scoring the shapes on the fit half")
     result = fit(shape, recorded[0], budget_list, samples, solver, refine_check)
     fitted = fitted_profile(shape, result, samples, name)
@@ -180,6 +200,22 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     if held_out_file:
         print(f"check it with real solves on the held-out questions: think bench accuracy "
               f"{held_out_file} --budgets {budget_list[0]},{budget_list[-1]} -p {name}")
+
+
+def program_tokens(asked: int | None, prompt_format: str, sandbox_setting: str) -> int:
+    """The token cap programs are recorded at: as asked, else 48 (one expression of a base
+    model) or 256 (a chat model's fenced program); 0 where no sandbox could run them."""
+    import sys
+
+    from think import sandbox
+
+    if asked == 0:
+        return 0
+    if sandbox.resolve(sandbox_setting) == "none":
+        print("tune: no OS sandbox here, so program stages are not recorded (install "
+              "bubblewrap to fit them)", file=sys.stderr)
+        return 0
+    return asked or (256 if prompt_format == "chat" else 48)
 
 
 def write_questions(path: Path, items: list[DatasetQuestion]) -> None:
