@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from think.config import Profile
 from think.engine.base import Completion, Engine
@@ -17,6 +18,9 @@ from think.strategies.cot import cot_request, direct_request, record
 from think.tasks.datasets import DatasetQuestion
 from think.tasks.prompts import Prompts
 from think.tasks.recording import Recording
+
+if TYPE_CHECKING:
+    from think.strategies.program import ProgramRunner
 
 Step = Callable[[str], None]
 Key = tuple[int, float]  # (thinking cap, temperature) of a set of sampled chains
@@ -123,6 +127,12 @@ def record_half(engine: Engine, questions: list[DatasetQuestion], caps: list[int
     return half
 
 
+def values(runner: ProgramRunner, done: list[Completion]) -> list[str | None]:
+    """What each completion's program computes, run in the sandbox (each distinct one once)."""
+    futures = [runner.submit(record(c, "program").answer) for c in done]
+    return [future.result().answer for future in futures]
+
+
 def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[float], k: int,
                     profile: Profile, seed: int, sandbox_setting: str, step: Step,
                     label: str) -> None:
@@ -140,13 +150,9 @@ def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[flo
         base = replace(make_plan(profile, 1, half.prompts[number - 1], engine.context),
                        strategy="program", cot_tokens=0, answer_tokens=cap)
 
-        def values(done: list[Completion]) -> list[str | None]:
-            futures = [runner.submit(record(c, "program").answer) for c in done]
-            return [future.result().answer for future in futures]
-
         greedy = engine.sample(runner.request(prompts, replace(base, temperature=0.0), 1,
                                               seed + number)).completions
-        half.greedy_programs.append((values(greedy)[0], greedy[0].tokens) if greedy
+        half.greedy_programs.append((values(runner, greedy)[0], greedy[0].tokens) if greedy
                                     else (None, 0))
         for temperature in temperatures:
             plan = replace(base, samples=k, temperature=temperature)
@@ -154,6 +160,6 @@ def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[flo
                               confidence=True)
             done = engine.sample(request).completions
             half.programs[temperature].append(Recording(
-                item.id, item.gold, values(done), [c.confidence for c in done],
+                item.id, item.gold, values(runner, done), [c.confidence for c in done],
                 [c.tokens for c in done]))
         step(f"{label}: recorded programs {number}/{len(half.questions)}")

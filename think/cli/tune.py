@@ -10,9 +10,11 @@ from think.cli.common import ModelOption
 from think.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from think.config import Profile
+    from think.engine.base import Engine
     from think.fit_record import Half
     from think.tasks.datasets import DatasetQuestion
 
@@ -110,10 +112,9 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     from pathlib import Path
 
     from think import api
-    from think.cli.common import check_out_path, float_list, int_list
+    from think.cli.common import float_list, int_list
     from think.config import load_profile
     from think.fit import fit, fitted_profile
-    from think.fit_record import record_half, record_programs
     from think.fit_record import split as split_items
     from think.fit_replay import Solver
     from think.fit_report import compare, format_table, render
@@ -123,15 +124,7 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     from think.tune import profile_target, write_profile
 
     profile_target(name, force)  # refuse before the long recording, not after
-    if min_p is not None and min_p >= 1:  # typer's bound is inclusive; a profile's is not
-        raise UsageError(f"--min-p {min_p:g} would drop every token but the likeliest",
-                         "give a min-p under 1, such as 0.1")
-    check_out_path("--recording", recording, (data,), keep_existing=False)
-    check_out_path("--held-out", held_out_file, (data,), keep_existing=True)
-    for option, out in (("--recording", recording), ("--held-out", held_out_file)):
-        if out and not Path(out).parent.is_dir():
-            raise UsageError(f"{option} {out}: its folder does not exist",
-                             "create the folder or choose another path")
+    check_fit_options(data, min_p, recording, held_out_file)
     cap_list = sorted(set(int_list(caps, "--caps")))
     budget_list = sorted(set(int_list(budgets, "--budgets", most=100)))
     temperature_list = float_list(temperatures, "--temperatures")
@@ -166,22 +159,9 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
                 "top_k": shape.top_k, "top_p": shape.top_p, "min_p": shape.min_p,
                 "answer_tokens": shape.answer_tokens, "direct_tokens": shape.direct_tokens,
                 "programs": program_cap}
-    offsets = ((0, "fit half"), (50_000, "held-out half"))
-
-    def add_programs(halves: list[Half]) -> None:
-        for half, (offset, label) in zip(halves, offsets, strict=True):
-            record_programs(engine, half, program_cap, temperature_list, samples, shape,
-                            seed + offset, shape.sandbox, step, label)
-
-    def record() -> list[Half]:
-        halves = [record_half(engine, half, cap_list, temperature_list, samples, shape,
-                              seed + offset, step, label)
-                  for half, (offset, label) in zip((fit_half, held_out), offsets, strict=True)]
-        if program_cap:
-            add_programs(halves)
-        return halves
-
-    recorded = kept_or_recorded(kept, settings, step, record, add_programs)
+    recorded = kept_or_recorded(kept, settings, step, *recorders(
+        engine, [fit_half, held_out], cap_list, temperature_list, samples, shape, seed,
+        program_cap, step))
     step("scoring the shapes on the fit half")
     result = fit(shape, recorded[0], budget_list, samples, solver, refine_check)
     fitted = fitted_profile(shape, result, samples, name)
@@ -200,6 +180,49 @@ def fit_to_data(data: str, name: str, model: str | None, base: str, force: bool,
     if held_out_file:
         print(f"check it with real solves on the held-out questions: think bench accuracy "
               f"{held_out_file} --budgets {budget_list[0]},{budget_list[-1]} -p {name}")
+
+
+def recorders(engine: Engine, halves: list[list[DatasetQuestion]], caps: list[int],
+              temperatures: list[float], samples: int, shape: Profile, seed: int,
+              program_cap: int, step: Callable[[str], None]
+              ) -> tuple[Callable[[], list[Half]], Callable[[list[Half]], None]]:
+    """What records both halves afresh, and what adds programs to halves kept without them."""
+    from think.fit_record import record_half, record_programs
+
+    offsets = ((0, "fit half"), (50_000, "held-out half"))
+
+    def add_programs(recorded: list[Half]) -> None:
+        for half, (offset, label) in zip(recorded, offsets, strict=True):
+            record_programs(engine, half, program_cap, temperatures, samples, shape,
+                            seed + offset, shape.sandbox, step, label)
+
+    def record() -> list[Half]:
+        recorded = [record_half(engine, half, caps, temperatures, samples, shape,
+                                seed + offset, step, label)
+                    for half, (offset, label) in zip(halves, offsets, strict=True)]
+        if program_cap:
+            add_programs(recorded)
+        return recorded
+
+    return record, add_programs
+
+
+def check_fit_options(data: str, min_p: float | None, recording: str | None,
+                      held_out_file: str | None) -> None:
+    """Refuse a --data run's bad options before anything is loaded or drawn."""
+    from pathlib import Path
+
+    from think.cli.common import check_out_path
+
+    if min_p is not None and min_p >= 1:  # typer's bound is inclusive; a profile's is not
+        raise UsageError(f"--min-p {min_p:g} would drop every token but the likeliest",
+                         "give a min-p under 1, such as 0.1")
+    check_out_path("--recording", recording, (data,), keep_existing=False)
+    check_out_path("--held-out", held_out_file, (data,), keep_existing=True)
+    for option, out in (("--recording", recording), ("--held-out", held_out_file)):
+        if out and not Path(out).parent.is_dir():
+            raise UsageError(f"{option} {out}: its folder does not exist",
+                             "create the folder or choose another path")
 
 
 def program_tokens(asked: int | None, prompt_format: str, sandbox_setting: str) -> int:
