@@ -205,3 +205,20 @@ def test_samples_stream_tokens_tagged_with_their_index() -> None:
     done = [e.sample.index for e in events if isinstance(e, SampleDone)]
     tokens = {e.index for e in events if isinstance(e, Token)}
     assert done == list(range(len(done))) and tokens == set(done) and len(done) >= 9
+
+
+def test_the_early_stop_reads_samples_in_the_order_asked_not_the_order_they_finish() -> None:
+    # In a batch the short samples finish first. Here the short ones say 9 and the long ones
+    # the right 3; in finishing order three 9s would settle the vote at once.
+    def respond(request: SampleRequest, index: int) -> str:
+        if index % 2:
+            return " quick.\nFinal answer: 9"
+        return " a much longer look at it," + " step" * 20 + "\nFinal answer: 3"
+
+    result, events = solve(ScriptedEngine(respond=respond, batched=True), 20)
+    counted = [e.sample.index for e in events if isinstance(e, SampleDone)]
+    assert counted == sorted(counted) and counted[:2] == [0, 1]
+    assert result.vote.counts.get("3", 0) >= result.vote.counts.get("9", 0) - 1
+    # Samples that finished behind one still decoding when the vote stopped never voted.
+    voters = [s for s in result.samples if s.answer is not None]
+    assert [s.index for s in voters] == list(range(len(voters)))

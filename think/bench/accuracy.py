@@ -161,7 +161,9 @@ def format_table(report: dict[str, Any]) -> str:
     lines = [f"{'budget':>6} {'plan':<28} {'units':>6} {'accuracy':>9} {'95% CI':>15} "
              f"{'s/q':>6} {'tokens/q':>9}"]
     for row in report["rows"]:
-        plan = f"{row['strategy']} cot {row['cot_tokens']:.0f}"
+        # A direct answer or a program has no chain of thought to size.
+        plan = f"{row['strategy']} cot {row['cot_tokens']:.0f}" if row["cot_tokens"] \
+            else row["strategy"]
         if row["samples"] > 1:
             plan += f" x{row['samples']:.0f}"
         if row["refine_rounds"]:

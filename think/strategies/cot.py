@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from think.engine.base import FINISH_LOW, Completion, Engine, SampleRequest, SampleResult
+from think.engine.base import (
+    FINISH_CANCELLED,
+    FINISH_LOW,
+    Completion,
+    Engine,
+    SampleRequest,
+    SampleResult,
+)
 from think.engine.prompt import Prompt
 from think.engine.thinking import Reasoning
 from think.events import EventHandler, SampleDone, StepStarted, Token
@@ -98,25 +105,43 @@ def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: Eve
     """Run a request, streaming tokens and finished samples as events.
 
     Samples are numbered from `first`, so a later draw for the same vote continues the count.
+    Finished samples reach `keep_going` in the order they were asked for, not the order
+    they finish in: in a batch the short ones finish first, and a vote that settled on them
+    would lean to whatever answer comes shortest (a program `5 * 8` against `5 + 8`, three
+    tokens of thought against thirty). So the early stop sees what a replay of the samples
+    in order sees.
     """
     request = replace(request, deadline=deadline)
     emit(StepStarted(kind=kind, n=request.n, max_tokens=request.max_tokens, round=round_no,
                      first=first))
     records: list[SampleRecord] = []
+    waiting: dict[int, SampleRecord] = {}  # finished, behind a sample still decoding
+    going = True
 
     def on_token(index: int, text: str) -> None:
         emit(Token(kind=kind, index=index + first, text=text))
 
-    def on_done(completion: Completion) -> bool:
-        sample = record(completion, task, first)
+    def release(sample: SampleRecord) -> None:
+        nonlocal going
         records.append(sample)
         emit(SampleDone(kind=kind, sample=sample))
-        return keep_going(sample) if keep_going else True
+        going = keep_going(sample) if keep_going else True
+
+    def on_done(completion: Completion) -> bool:
+        waiting[completion.index + first] = record(completion, task, first)
+        while going and first + len(records) in waiting:
+            release(waiting.pop(first + len(records)))
+        return going
 
     result = engine.sample(request, on_token=on_token, on_done=on_done)
-    # Sequences stopped early (the vote settled) are kept for the record but never vote.
+    for index in sorted(waiting):  # behind a sample that never finished (a failed request)
+        if going:
+            release(waiting.pop(index))
+    # Sequences stopped early (the vote settled) are kept for the record but never vote,
+    # and so are those that finished behind one still decoding then.
     finished = {sample.index for sample in records}
-    records += [replace(record(c, task, first), answer=None)
+    records += [replace(record(c, task, first), answer=None,
+                        finish=FINISH_CANCELLED if c.index + first in waiting else c.finish)
                 for c in result.completions if c.index + first not in finished]
     return sorted(records, key=lambda r: r.index), result
 
