@@ -286,14 +286,20 @@ def test_with_no_chain_of_its_own_the_fit_is_paired_against_the_base_chain(
            "questions: +100.0%" in run.stdout
 
 
-def test_a_kept_recording_is_fitted_again_without_drawing(run_cli, use_engine,
-                                                          tmp_path: Path) -> None:
-    engine = ScriptedEngine(respond=model)
+def fitting_with_a_recording(use_engine, respond, tmp_path: Path
+                             ) -> tuple[ScriptedEngine, list[str], Path]:
+    """A scripted model in use, and `think tune --data` arguments that keep a recording."""
+    engine = ScriptedEngine(respond=respond)
     use_engine(engine)
     data = questions(tmp_path / "q.jsonl")
     kept = tmp_path / "kept.json"
-    args = ["tune", "--data", str(data), "--samples", "8", "--caps", "32",
-            "--budgets", "1,2,8", "--refine-check", "0", "--recording", str(kept)]
+    return engine, ["tune", "--data", str(data), "--samples", "8", "--caps", "32",
+                    "--budgets", "1,2,8", "--refine-check", "0", "--recording", str(kept)], kept
+
+
+def test_a_kept_recording_is_fitted_again_without_drawing(run_cli, use_engine,
+                                                          tmp_path: Path) -> None:
+    engine, args, kept = fitting_with_a_recording(use_engine, model, tmp_path)
     first = run_cli(*args, "--name", "one")
     assert first.code == 0, first.stderr
     assert kept.exists() and engine.history
@@ -387,12 +393,7 @@ def writes_programs(request: SampleRequest, index: int) -> str:
 
 def test_the_fit_chooses_programs_where_they_pay_and_they_run_in_the_sandbox(
         run_cli, use_engine, tmp_path: Path) -> None:
-    engine = ScriptedEngine(respond=writes_programs)
-    use_engine(engine)
-    data = questions(tmp_path / "q.jsonl")
-    kept = tmp_path / "kept.json"
-    args = ["tune", "--data", str(data), "--samples", "8", "--caps", "32",
-            "--budgets", "1,2,8", "--refine-check", "0", "--recording", str(kept)]
+    engine, args, _ = fitting_with_a_recording(use_engine, writes_programs, tmp_path)
     # First without programs; then the kept recording gets them, and no chain is drawn again.
     run = run_cli(*args, "--name", "chains", "--programs", "0")
     assert run.code == 0, run.stderr
