@@ -121,3 +121,12 @@ def test_the_plan_buys_programs_with_the_budget() -> None:
     assert four.samples == round((4 * 256 - 120) / 48) and four.temperature == 0.7
     assert many.samples == 40  # max_samples
     assert four.planned_tokens == 120 + four.samples * 48
+
+
+def test_a_chat_model_writes_a_fenced_program_that_prints_its_answer() -> None:
+    reply = "Here is the program.\n```python\nrows = 4\nper_row = 8\nprint(rows * per_row)\n```\n"
+    engine = ScriptedEngine([reply], prompt_format="chat")
+    result = solve(engine, 1)
+    request = engine.history[0]
+    assert result.answer == "32" and result.samples[0].ran == "passed"
+    assert request.answer_end == "\n```" and "fenced ```python block" in str(request.prompt)
