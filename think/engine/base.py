@@ -56,6 +56,15 @@ class SampleRequest:
     stop_below: float | None = None
     window: int = CONFIDENCE_WINDOW  # tokens in a sliding window of confidence (Confidence)
 
+    def end_from(self, answer: str, content: int) -> int:
+        """Where in `answer` (its text from `content` on) answer_end may be looked for: a
+        fenced answer (code, a chat model's program) ends at the fence that closes it, not
+        at one that opens after a line of prose; any other, from its first character."""
+        if not self.answer_end.strip().startswith("```"):
+            return content
+        opening = answer.find("```", content)
+        return opening + 3 if opening >= 0 else len(answer)
+
     def most_tokens(self, cue_tokens: int) -> int:
         """The most tokens one sample can add to its sequence, `cue_tokens` the cue's length."""
         if self.answer_cue == "":

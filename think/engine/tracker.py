@@ -108,8 +108,7 @@ class SampleTracker:
         if self.answer_start is not None:
             answer = self.text[self.answer_start:]
             content = len(answer) - len(answer.lstrip())
-            newline = answer.find(request.answer_end, after_opening(answer, content,
-                                                                    request.answer_end))
+            newline = answer.find(request.answer_end, request.end_from(answer, content))
             if content < len(answer) and newline >= 0:
                 self._end_at(self.answer_start + newline)
             elif self.answer_tokens_used >= request.answer_tokens:
@@ -292,13 +291,3 @@ class SampleTracker:
                                                    self.request.window),
                           token_confidences=self.confidences if self.request.confidence
                           else [])
-
-
-def after_opening(answer: str, content: int, end: str) -> int:
-    """Where the answer's end may be looked for: a fenced answer (code, a chat model's
-    program) ends at the fence that closes it, not at the one that opens it after a line of
-    prose; any other at its first line's end."""
-    if not end.strip().startswith("```"):
-        return content
-    opening = answer.find("```", content)
-    return opening + 3 if opening >= 0 else len(answer)
