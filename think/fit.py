@@ -78,12 +78,11 @@ def stage_of(shape: Shape, from_budget: int, k: int) -> dict[str, Any]:
         return {"from_budget": from_budget, "strategy": "refine", "cot_tokens": shape.cap,
                 "max_rounds": 3}
     stop = {} if shape.stop is None else {"early_stop_threshold": shape.stop}
-    if shape.strategy == "program":  # one greedy program, or a vote of as many as recorded
-        return {"from_budget": from_budget, "strategy": "program", "program_tokens": shape.cap,
-                "max_samples": 1} if not shape.votes else {
-                    "from_budget": from_budget, "strategy": "program",
-                    "program_tokens": shape.cap, "max_samples": max(2, k),
-                    "temperature": shape.temperature, **stop}
+    if shape.strategy == "program":
+        program = {"from_budget": from_budget, "strategy": "program", "program_tokens": shape.cap}
+        if not shape.votes:
+            return {**program, "max_samples": 1}  # one greedy program
+        return {**program, "max_samples": max(2, k), "temperature": shape.temperature, **stop}
     # A vote at the measured cap and temperature, as many samples as were recorded (what
     # the fit measured).
     return {"from_budget": from_budget, "strategy": "vote", "cot_tokens": shape.cap,
@@ -122,7 +121,7 @@ def candidates(half: Half, base: Profile) -> list[Shape]:
     stops = [None] + [t for t in STOP_THRESHOLDS if base.early_stop.enabled
                       and t != base.early_stop.threshold]
     # A vote at temperature 0 would be one chain drawn again and again: recorded samples at
-    # 0 (a base profile or a model that samples greedily) are not votes.
+    # 0 (a base profile or a model that samples greedily) are not votes. So for programs.
     programs = [Shape("program", half.program_cap)] + [
         Shape("program", half.program_cap, rule, temperature, stop)
         for temperature in sorted(half.programs) if temperature > 0

@@ -127,7 +127,7 @@ def record_half(engine: Engine, questions: list[DatasetQuestion], caps: list[int
     return half
 
 
-def values(runner: ProgramRunner, done: list[Completion]) -> list[str | None]:
+def program_values(runner: ProgramRunner, done: list[Completion]) -> list[str | None]:
     """What each completion's program computes, run in the sandbox (each distinct one once)."""
     futures = [runner.submit(record(c, "program").answer) for c in done]
     return [future.result().answer for future in futures]
@@ -152,7 +152,7 @@ def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[flo
 
         greedy = engine.sample(runner.request(prompts, replace(base, temperature=0.0), 1,
                                               seed + number)).completions
-        half.greedy_programs.append((values(runner, greedy)[0], greedy[0].tokens) if greedy
+        half.greedy_programs.append((program_values(runner, greedy)[0], greedy[0].tokens) if greedy
                                     else (None, 0))
         for temperature in temperatures:
             plan = replace(base, samples=k, temperature=temperature)
@@ -160,6 +160,6 @@ def record_programs(engine: Engine, half: Half, cap: int, temperatures: list[flo
                               confidence=True)
             done = engine.sample(request).completions
             half.programs[temperature].append(Recording(
-                item.id, item.gold, values(runner, done), [c.confidence for c in done],
+                item.id, item.gold, program_values(runner, done), [c.confidence for c in done],
                 [c.tokens for c in done]))
         step(f"{label}: recorded programs {number}/{len(half.questions)}")

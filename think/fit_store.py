@@ -33,14 +33,15 @@ def kept_or_recorded(path: Path | None, settings: dict[str, Any], step: Callable
     `path` when one is given). A kept recording without programs that are asked for gets
     them from `add`, and is kept again with them."""
     kept = load(path, settings) if path else None
-    if kept is not None and add is not None and settings.get(ADDABLE) and \
-            not kept[1].get(ADDABLE):
+    if kept is None:
+        halves = record()
+    else:
+        halves, kept_settings = kept
+        if add is None or not settings.get(ADDABLE) or kept_settings.get(ADDABLE):
+            step(f"fitting from the recording kept in {path}")
+            return halves
         step(f"adding programs to the recording kept in {path}")
-        add(kept[0])
-    elif kept is not None:
-        step(f"fitting from the recording kept in {path}")
-        return kept[0]
-    halves = record() if kept is None else kept[0]
+        add(halves)
     if path:
         try:
             save(path, settings, halves)
@@ -72,7 +73,7 @@ def load(path: Path, settings: dict[str, Any]) -> tuple[list[Half], dict[str, An
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not a recording kept by think tune --data ({exc})",
                          hint) from None
-    kept.setdefault(ADDABLE, 0)  # kept before program stages: none
+    # A recording kept before program stages, or with none, may have them added.
     differ = ", ".join(sorted(k for k in settings.keys() | kept.keys()
                               if settings.get(k) != kept.get(k)
                               and not (k == ADDABLE and not kept.get(k))))
