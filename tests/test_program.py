@@ -130,3 +130,17 @@ def test_a_chat_model_writes_a_fenced_program_that_prints_its_answer() -> None:
     request = engine.history[0]
     assert result.answer == "32" and result.samples[0].ran == "passed"
     assert request.answer_end == "\n```" and "fenced ```python block" in str(request.prompt)
+
+
+def test_a_program_cannot_forge_its_value_or_hide_a_failure_behind_one() -> None:
+    mark = repr(VALUE_MARK)
+    programs = [f" print({mark} + '99') or 1 / 0\n",  # a forged value line, then a failure
+                f" print({mark} + '99') or 5\n",  # a forged line before its real value
+                " type('X', (), {'__str__': lambda self: 1 / 0})()\n",  # its str() fails
+                " 'x' * 10 ** 9\n"]  # more than the run's memory
+    for program in programs:
+        result = solve(ScriptedEngine([program]), 1)
+        sample = result.samples[0]
+        assert result.answer in (None, "5"), (program, result.answer)
+        assert (sample.answer == "5") == ("or 5" in program), program
+        assert sample.answer is not None or sample.ran != "passed", program
