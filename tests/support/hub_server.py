@@ -1,7 +1,9 @@
 """A Hugging Face hub on loopback that speaks the resolve protocol: HEAD or GET on
 /{repo}/resolve/{revision}/{file} answers 302 with X-Linked-Etag (the LFS SHA-256, quoted),
 ETag, X-Linked-Size and X-Repo-Commit, pointing at /blobs/{sha}, which honours Range with 206.
-A gated repo answers 401 unless the right bearer token is sent.
+A gated repo answers 401 unless the right bearer token is sent. A test may make it hostile:
+a redirect through the hub itself, a forged etag, commit or size, a trickled body, a slow
+answer.
 
 Every request is recorded (method, path, Range, Authorization) so tests can see what was
 asked for and what bytes were sent.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 from dataclasses import dataclass, field
 
 COMMIT = "a" * 40
@@ -49,6 +52,11 @@ class Hub:
     sent: int = 0  # blob bytes sent in all
     url: str = ""
     blob_url: str = ""  # another host name for the same server, as the hub's CDN is
+    hop: bool = False  # the resolve points at the hub itself, which redirects to the CDN
+    etag: str | None = None  # a linked etag to send instead of the file's hash (hostile)
+    size: str | None = None  # an X-Linked-Size to send instead of the file's (hostile)
+    trickle_s: float | None = None  # send the blob a byte every this many seconds
+    head_delay_s: float = 0.0  # wait this long before answering a resolve
 
     def blob_requests(self) -> list[Seen]:
         return [s for s in self.seen if s.path.startswith("/blobs/") and s.method == "GET"]
@@ -71,7 +79,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   self.headers.get("Authorization")))
         if self.path.startswith("/blobs/"):
             self._blob(self.path.removeprefix("/blobs/"), body)
+        elif self.path.startswith("/hop/"):
+            self.send_response(302)
+            self.send_header("Location", self.hub.blob_url + self.path.removeprefix("/hop"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         else:
+            time.sleep(self.hub.head_delay_s)
             self._resolve()
 
     def _resolve(self) -> None:
@@ -89,13 +103,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_response(302)
         digest = hashlib.sha256(known.data).hexdigest()
-        self.send_header("Location", f"{self.hub.blob_url}/blobs/{digest}")
+        where = f"{self.hub.url}/hop" if self.hub.hop else self.hub.blob_url
+        self.send_header("Location", f"{where}/blobs/{digest}")
         if self.hub.linked_etag:
-            self.send_header("X-Linked-Etag", f'"{known.sha256}"')
+            self.send_header("X-Linked-Etag", f'"{self.hub.etag or known.sha256}"')
             self.send_header("ETag", '"0123456789abcdef0123456789abcdef01234567"')
         else:
             self.send_header("ETag", f'"{known.sha256}"')
-        self.send_header("X-Linked-Size", str(len(known.data)))
+        self.send_header("X-Linked-Size", self.hub.size or str(len(known.data)))
         self.send_header("X-Repo-Commit", self.hub.commit)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -125,6 +140,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not body:
             return
+        if self.hub.trickle_s is not None:
+            self._trickle(part)
+            return
         if self.hub.cut_after is not None:
             part, self.hub.cut_after = part[:self.hub.cut_after], None
             self.hub.sent += len(part)
@@ -136,6 +154,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # before this thread runs again, and the test reads the count at once.
         self.hub.sent += len(part)
         self.wfile.write(part)
+
+
+    def _trickle(self, part: bytes) -> None:
+        """A byte at a time, for as long as the client listens (bounded: 600 bytes)."""
+        for byte in part[:600]:
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            self.hub.sent += 1
+            time.sleep(self.hub.trickle_s or 0)
+        self.connection.close()
 
 
 class HubServer:

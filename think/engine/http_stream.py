@@ -1,100 +1,25 @@
-"""HTTP for the server engine, bounded whatever the server does.
+"""Replies of the server engine, read bounded whatever the server sends.
 
-Each request has a hard time limit: a watchdog shuts its socket down when the time is up,
-so a server that stalls, trickles `: keep-alive` lines or sends headers a byte at a time
-cannot hold think past it (a socket timeout alone restarts with every byte). Replies are
-read a bounded line at a time, and every server-sent-events payload is checked to be the
-shape the OpenAI API promises before anything in it is used.
+Each request has a hard time limit (think.bounded_http's watchdog). Replies are read a
+bounded line at a time, and every server-sent-events payload is checked to be the shape the
+OpenAI API promises before anything in it is used.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import threading
-import urllib.request
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 MAX_LINE_BYTES = 1 << 20  # one stream line; a longer one is not a server speaking the API
 MAX_BODY_BYTES = 4 << 20  # a whole non-streamed reply (/v1/models)
+MAX_COUNT = 1 << 31  # past any context: a larger token count is no count
 
 
 class BadReply(Exception):
     """The server's reply is not what the OpenAI API promises; the message says how."""
-
-
-class Watchdog:
-    """Shuts down the sockets of one request when its time is up."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, seconds), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv on this socket
-    except OSError:
-        pass
-
-
-def _watched(base: type[http.client.HTTPConnection], watchdog: Watchdog) -> Any:
-    """A connection class that hands its socket to the watchdog as soon as it has one."""
-
-    class Watched(base):  # type: ignore[misc, valid-type]
-        def connect(self) -> None:
-            super().connect()
-            watchdog.watch(self.sock)
-
-    return Watched
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, watchdog: Watchdog) -> None:
-        super().__init__()
-        self.watchdog = watchdog
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPConnection, self.watchdog), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watchdog: Watchdog) -> None:
-        super().__init__()
-        self.watchdog = watchdog
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPSConnection, self.watchdog), req,
-                            context=self._context)  # type: ignore[attr-defined]
-
-
-def open_watched(request: urllib.request.Request, watchdog: Watchdog,
-                 socket_timeout: float) -> Any:
-    """urlopen, with every socket the request opens under the watchdog."""
-    opener = urllib.request.build_opener(_HTTPHandler(watchdog), _HTTPSHandler(watchdog))
-    return opener.open(request, timeout=socket_timeout)
 
 
 def read_body(response: Any) -> bytes:
@@ -170,6 +95,14 @@ class Usage:
     completion_tokens: int
     reasoning_tokens: int | None = None
 
+    def capped(self, prompt_most: int, completion_most: int) -> Usage:
+        """The counts no higher than what could have been used: a server that reports more
+        tokens than the context holds or than were asked for is not believed past that."""
+        completion = min(self.completion_tokens, completion_most)
+        reasoning = None if self.reasoning_tokens is None \
+            else min(self.reasoning_tokens, completion)
+        return Usage(min(self.prompt_tokens, prompt_most), completion, reasoning)
+
 
 def stream_event(payload: bytes) -> tuple[list[Delta], Usage | None]:
     """The choices' deltas in one stream event, and the usage it reports, if any."""
@@ -218,11 +151,18 @@ def token_scores(data: Any) -> tuple[tuple[float, float], ...]:
                  for lp, top in zip(data["token_logprobs"], data["top_logprobs"], strict=False)]
     scores = []
     for chosen, top in pairs:
-        numbers = [v for v in top if isinstance(v, (int, float))]
-        if not isinstance(chosen, (int, float)) or not numbers:
-            return ()
+        numbers = [v for v in top if _logprob(v)]
+        if not _logprob(chosen) or not numbers:
+            return ()  # NaN, infinities, positive or absurd values: no server's logprobs
         scores.append((float(chosen), -sum(numbers) / len(numbers)))
     return tuple(scores)
+
+
+def _logprob(value: Any) -> bool:
+    """A log-probability a server could send: a finite number in [-1e4, 0] (a little above
+    0 is rounding)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value) and -1e4 <= value <= 1e-3
 
 
 def _usage(data: Any) -> Usage | None:
@@ -230,11 +170,16 @@ def _usage(data: Any) -> Usage | None:
     if not isinstance(data, dict):
         return None
     prompt, completion = data.get("prompt_tokens"), data.get("completion_tokens")
-    if not (isinstance(prompt, int) and isinstance(completion, int)):
+    if not (_count(prompt) and _count(completion)):
         return None
     details = data.get("completion_tokens_details")
     reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
-    return Usage(prompt, completion, reasoning if isinstance(reasoning, int) else None)
+    return Usage(prompt, completion, reasoning if _count(reasoning) else None)
+
+
+def _count(value: Any) -> bool:
+    """A token count: a whole number from 0 to MAX_COUNT (NaN, 1e300 and -5 are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 def clean_text(text: str) -> str:

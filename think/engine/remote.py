@@ -129,7 +129,7 @@ class RemoteEngine:
             for payload in event_payloads(response):
                 deltas, usage = stream_event(payload)
                 if usage is not None:
-                    reported.append(usage)
+                    reported.append(usage.capped(self.context, n * max_tokens))
                 yield from deltas
 
     def _first_max_tokens(self, request: SampleRequest) -> int:

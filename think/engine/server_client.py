@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from think.bounded_http import Watchdog, header_value, open_watched
 from think.config import ServerSettings
 from think.engine.http_stream import (
     BadReply,
-    Watchdog,
     clean_text,
-    open_watched,
+    parse_json,
     read_body,
     served_by,
     served_models,
@@ -59,8 +59,12 @@ class ServerClient:
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": "think"}
         key = os.environ.get(self.settings.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        if key and header_value(key) is None:
+            raise ThinkError(f"{self.settings.api_key_env} holds a line break or another "
+                             "character no API key has",
+                             f"set {self.settings.api_key_env} to the key alone, on one line")
+        if key and key.strip():
+            headers["Authorization"] = f"Bearer {key.strip()}"
         elif self.basic_auth:
             headers["Authorization"] = f"Basic {self.basic_auth}"
         return headers
@@ -150,11 +154,14 @@ class ServerClient:
         root = self.base.removesuffix("/v1")
         body = json.dumps({"content": text, "add_special": False}).encode()
         request = urllib.request.Request(root + "/tokenize", data=body, headers=self._headers())
+        watchdog = Watchdog(TOKENIZE_TIMEOUT_S)
         try:
-            with urllib.request.urlopen(request, timeout=TOKENIZE_TIMEOUT_S) as response:
-                reply = json.loads(response.read(1 << 22))
-        except (OSError, ValueError, http.client.HTTPException):
+            with open_watched(request, watchdog, TOKENIZE_TIMEOUT_S) as response:
+                reply = parse_json(read_body(response), "a token count")
+        except (OSError, BadReply, http.client.HTTPException):
             return None
+        finally:
+            watchdog.cancel()
         tokens = reply.get("tokens") if isinstance(reply, dict) else None
         return len(tokens) if isinstance(tokens, list) else None
 

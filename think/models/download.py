@@ -14,11 +14,14 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from think.bounded_http import Watchdog, open_watched
 from think.errors import ModelError
 from think.hashing import CHUNK, file_sha256
 from think.models.hub import TOKEN_HINT
 
 TIMEOUT_S = 30
+STALL_S = 60.0  # a download that brings fewer than STALL_BYTES in this long is cut and resumed
+STALL_BYTES = 64 << 10
 
 ByteProgress = Callable[[int, int | None], None]  # bytes done, total bytes (None if unknown)
 
@@ -67,23 +70,45 @@ def download(url: str, target: Path, sha256: str | None, progress: ByteProgress,
 
 def _fetch(url: str, partial: Path, progress: ByteProgress, headers: dict[str, str]) -> None:
     start = partial.stat().st_size if partial.exists() else 0
-    with urllib.request.urlopen(_request(url, start, headers), timeout=TIMEOUT_S) as response:
-        if start and response.status != 206:
-            start = 0  # the server ignored the range: start over
-        length = response.headers.get("Content-Length")
-        total = start + int(length) if length is not None else None
-        done = start
-        try:
-            with partial.open("ab" if start else "wb") as out:
-                while block := response.read(CHUNK):
-                    out.write(block)
-                    done += len(block)
-                    progress(done, total)
-        except OSError as exc:
-            if isinstance(exc, (ConnectionError, TimeoutError)):
-                raise
-            raise ModelError(f"cannot write {partial}: {exc.strerror}",
-                             "free some disk space; the download resumes next time") from None
+    # Each STALL_S must bring STALL_BYTES: a body that trickles is cut (and resumed) as a
+    # silent one is, where a socket timeout alone would wait for ever on a byte a minute.
+    watchdog = Watchdog(STALL_S)
+    try:
+        with open_watched(_request(url, start, headers), watchdog, TIMEOUT_S) as response:
+            if start and response.status != 206:
+                start = 0  # the server ignored the range: start over
+            total = _length(response, start)
+            _copy(response, partial, start, total, progress, watchdog)
+    finally:
+        watchdog.cancel()
+    if watchdog.expired:
+        raise TimeoutError(f"fewer than {STALL_BYTES >> 10} KiB came in {STALL_S:g} s")
+
+
+def _length(response: http.client.HTTPResponse, start: int) -> int | None:
+    """The whole file's size, where the reply says it plainly (else unknown)."""
+    length = (response.headers.get("Content-Length") or "").strip()
+    return start + int(length) if length.isascii() and length.isdigit() \
+        and len(length) < 19 else None
+
+
+def _copy(response: http.client.HTTPResponse, partial: Path, start: int, total: int | None,
+          progress: ByteProgress, watchdog: Watchdog) -> None:
+    done = since = start
+    try:
+        with partial.open("ab" if start else "wb") as out:
+            while block := response.read1(CHUNK):
+                out.write(block)
+                done += len(block)
+                if done - since >= STALL_BYTES:
+                    watchdog.extend(STALL_S)
+                    since = done
+                progress(done, total)
+    except OSError as exc:
+        if isinstance(exc, (ConnectionError, TimeoutError)) or watchdog.expired:
+            raise TimeoutError(str(exc)) from None
+        raise ModelError(f"cannot write {partial}: {exc.strerror}",
+                         "free some disk space; the download resumes next time") from None
     if total is not None and done < total:
         raise ConnectionError(f"the connection closed after {done} of {total} bytes")
 

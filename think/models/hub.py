@@ -23,7 +23,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from think.bounded_http import Watchdog, header_value, open_watched
 from think.errors import ModelError
+from think.models.hub_names import checked_blob, checked_commit
 
 DEFAULT_HUB = "https://huggingface.co"
 TIMEOUT_S = 30
@@ -69,12 +71,22 @@ def token() -> str | None:
     """HF_TOKEN, else the token `hf auth login` stored (HF_TOKEN_PATH, else HF_HOME/token)."""
     for name in TOKEN_VARIABLES:
         if os.environ.get(name, "").strip():
-            return os.environ[name].strip()
+            return _one_line(os.environ[name], name)
     stored = Path(os.environ.get("HF_TOKEN_PATH") or hf_home() / "token").expanduser()
     try:
-        return stored.read_text().strip() or None
-    except OSError:
+        text = stored.read_text(errors="replace")
+    except (OSError, ValueError):
         return None
+    return _one_line(text, str(stored)) if text.strip() else None
+
+
+def _one_line(value: str, source: str) -> str:
+    """The token, if it can be one header value: a line break in it would add a header."""
+    checked = header_value(value)
+    if checked is None:
+        raise ModelError(f"the hub token in {source} holds a line break or another character "
+                         "no token has", "set it to the token alone, on one line")
+    return checked
 
 
 def resolve_url(repo: str, revision: str, file: str) -> str:
@@ -93,11 +105,6 @@ class HubFile:
     size: int | None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # the redirect's own headers carry the file's hash and commit
-
-
 def auth_headers(url: str) -> dict[str, str]:
     """The bearer token, sent only to the hub itself, never to the storage it redirects to."""
     found = token()
@@ -113,18 +120,27 @@ def file_info(repo: str, revision: str, file: str) -> HubFile:
     """HEAD the file's resolve URL; relative redirects (a renamed repo) are followed, and the
     answer that carries the etag is read (a redirect to storage, or the file itself)."""
     url = resolve_url(repo, revision, file)
-    opener = urllib.request.build_opener(_NoRedirect)
+    watchdog = Watchdog(TIMEOUT_S)  # all the redirects together, however the hub answers
+    try:
+        return _follow(url, watchdog, repo, file)
+    finally:
+        watchdog.cancel()
+
+
+def _follow(url: str, watchdog: Watchdog, repo: str, file: str) -> HubFile:
     for _ in range(5):
         request = urllib.request.Request(url, method="HEAD", headers={
             "User-Agent": "think", "Accept-Encoding": "identity", **auth_headers(url)})
         try:
-            response = opener.open(request, timeout=TIMEOUT_S)
+            # The redirect's own headers carry the file's hash and commit: it is the answer.
+            response = open_watched(request, watchdog, TIMEOUT_S, follow=False)
         except urllib.error.HTTPError as exc:
             if exc.code not in (301, 302, 303, 307, 308):
                 raise _refused(exc, repo, file) from None
             response = exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+            reason = f"no answer within {TIMEOUT_S} s" if watchdog.expired \
+                else getattr(exc, "reason", exc)
             raise ModelError(f"cannot reach the hub at {endpoint()}: {reason}",
                              "check the connection (HF_ENDPOINT sets another hub), or set "
                              "HF_HUB_OFFLINE=1 to use only local files") from None
@@ -146,11 +162,12 @@ def _info(headers: http.client.HTTPMessage, etag: str | None, location: str, rep
         raise ModelError(f"{endpoint()} did not say which version of {repo}/{file} it serves "
                          "(no ETag or X-Repo-Commit)",
                          "point HF_ENDPOINT at a Hugging Face hub, or unset it")
-    plain = _plain(etag)
-    size = headers.get("X-Linked-Size") or headers.get("Content-Length")
+    plain = checked_blob(_plain(etag), endpoint())
+    size = (headers.get("X-Linked-Size") or headers.get("Content-Length") or "").strip()
     return HubFile(etag=plain, sha256=plain if SHA256.fullmatch(plain) else None,
-                   commit=commit.strip(), location=location,
-                   size=int(size) if size and size.isdigit() else None)
+                   commit=checked_commit(commit, endpoint()), location=location,
+                   size=int(size) if size.isascii() and size.isdigit() and len(size) < 19
+                   else None)
 
 
 def _refused(exc: urllib.error.HTTPError, repo: str, file: str) -> ModelError:

@@ -17,6 +17,12 @@ from pathlib import Path
 from think.errors import ModelError
 from think.models import hub
 from think.models.download import ByteProgress, download, ensure_folder
+from think.models.hub_names import (
+    checked_file,
+    checked_repo,
+    checked_revision,
+    inside,
+)
 from think.shared_files import exclusive, write_atomically
 
 
@@ -29,7 +35,8 @@ def pull_to_cache(repo: str, file: str, revision: str | None, sha256: str | None
         raise ModelError(f"{repo}/{file} is in no local model cache and HF_HUB_OFFLINE is set",
                          "unset HF_HUB_OFFLINE to download it, or copy the file into the "
                          "Hugging Face cache")
-    asked = revision or "main"
+    checked_repo(repo), checked_file(file)
+    asked = checked_revision(revision or "main")
     info = hub.file_info(repo, asked, file)
     expected = info.sha256 or sha256
     if info.sha256 and sha256 and info.sha256 != sha256.lower():
@@ -45,6 +52,8 @@ def pull_to_cache(repo: str, file: str, revision: str | None, sha256: str | None
     ensure_folder(blob.parent)
     locks = hub.lock_path(repo, info.etag)
     ensure_folder(locks.parent)
+    for path in (blob, snapshot, locks):
+        inside(path, hub.cache_dir())
     with exclusive(locks, on_wait):
         if not blob.is_file():
             download(info.location, blob, expected, progress,
@@ -54,7 +63,7 @@ def pull_to_cache(repo: str, file: str, revision: str | None, sha256: str | None
         if asked != info.commit:
             ref = folder / "refs" / asked
             ensure_folder(ref.parent)
-            write_atomically(ref, info.commit)
+            write_atomically(inside(ref, folder / "refs"), info.commit)
     return snapshot, info
 
 
@@ -76,8 +85,8 @@ def _link(blob: Path, snapshot: Path) -> None:
 
 def forget(repo: str, file: str, revision: str) -> list[Path]:
     """Delete the snapshot link of one revision, and its blob once no snapshot links to it."""
-    folder = hub.repo_dir(repo)
-    snapshot = folder / "snapshots" / revision / file
+    folder = hub.repo_dir(checked_repo(repo))
+    snapshot = folder / "snapshots" / checked_revision(revision) / checked_file(file)
     if not snapshot.is_symlink() and not snapshot.is_file():
         return []
     blob = snapshot.resolve() if snapshot.is_symlink() else None
