@@ -3,6 +3,10 @@ either writes outside the Hugging Face cache, and a hub that trickles or stalls 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,3 +158,27 @@ def test_a_hub_that_does_not_answer_is_cut_at_its_deadline(
     run = run_cli("models", "pull", "tiny")
     assert run.code == 1 and "no answer within 1.0 s" in one_line(run.stderr)
     assert time.monotonic() - start < 4
+
+
+def test_a_pull_stopped_by_sigterm_keeps_its_bytes_and_the_next_pull_resumes(
+        hostile: HubServer, run_cli, tmp_path: Path) -> None:
+    hostile.hub.trickle_s = 0.01  # 600 bytes over six seconds, then the hub hangs up
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    pulling = subprocess.Popen([sys.executable, "-m", "think", "models", "pull", "tiny"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    while hostile.hub.sent < 100 and pulling.poll() is None:
+        time.sleep(0.05)
+    pulling.send_signal(signal.SIGTERM)
+    out, err = pulling.communicate(timeout=10)
+    assert pulling.returncode in (130, 143) and out == "", err  # TEMP
+    partial = repo_dir(tmp_path) / "blobs" / f"{SHA}.incomplete"
+    kept = partial.stat().st_size
+    assert kept >= 100 and f"{kept:,} bytes kept" in err and "resumes" in err
+    assert "Traceback" not in err
+    hostile.hub.trickle_s = None
+    hostile.hub.seen.clear()
+    again = run_cli("models", "pull", "tiny")
+    assert again.code == 0, again.stderr
+    assert [seen.range for seen in hostile.hub.blob_requests()] == [f"bytes={kept}-"]
+    assert again.stdout.splitlines()[0].endswith(FILE)  # the path alone, first on stdout

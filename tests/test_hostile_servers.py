@@ -5,6 +5,7 @@ numbers, or more than was asked, are not believed; a reply nested past reason is
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from support.bad_server import (
     well_behaved,
 )
 from support.errors import one_error_line
+from test_bad_servers import server_profile
 
 from think.bounded_http import keeps_credentials
 
@@ -160,3 +162,17 @@ def test_a_token_count_nested_past_reason_is_no_count(run_cli) -> None:
     with serving(replies) as server:
         run = run_cli("solve", Q, "--engine", server.url, "-b", "2", "-q")
     assert run.code == 0 and run.stdout.strip() == "4", run.stderr
+
+
+def test_a_stream_that_never_ends_holds_a_vote_for_timeout_s_once(run_cli, tmp_path) -> None:
+    # Every reply goes on for ever (empty deltas): the first is cut at timeout_s and the
+    # rest of the vote fails with it, instead of one timeout_s per sample.
+    endless: list[bytes | float] = [STREAM_HEAD]
+    endless += [event({"choices": [{"index": 0, "text": ""}]}), 0.05] * 1200
+    profile = server_profile(tmp_path, timeout_s=2, retries=0)
+    with serving(streams_with(endless)) as server:
+        start = time.monotonic()
+        run = run_cli("solve", Q, "--engine", server.url, "--profile", profile, "-b", "20",
+                      "-q")
+    assert run.code == 1 and "did not finish its reply within 2 s" in one_error_line(run.stderr)
+    assert time.monotonic() - start < 6

@@ -47,6 +47,7 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
                                              autocompletion=complete_models)]) -> None:
     """Find a model in the local caches, else download it (resumable, SHA-256 checked) into
     the Hugging Face cache."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -57,13 +58,26 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
 
     from think.models.store import pull as fetch
 
+    got = [0]  # bytes on disk so far, for the message if the pull is stopped
+
+    def progress(done: int, total: int | None) -> None:
+        got[0] = done
+        bar.update(task, completed=done, total=total)
+
+    # The bar goes to stderr: stdout carries the path alone (`p=$(think models pull X)`).
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
+                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
+                  console=Console(stderr=True)) as bar:
         task = bar.add_task(name, total=None)
-        path, digest, source = fetch(
-            name, lambda done, total: bar.update(task, completed=done, total=total),
-            on_wait=lambda: bar.update(task, description=f"{name}: waiting for another "
-                                                         "download of it to finish"))
+        try:
+            path, digest, source = fetch(
+                name, progress, on_wait=lambda: bar.update(
+                    task, description=f"{name}: waiting for another download of it to finish"))
+        except KeyboardInterrupt:
+            if got[0]:
+                typer.echo(f"stopped with {got[0]:,} bytes kept: `think models pull {name}` "
+                           "resumes from there", err=True)
+            raise
     print(path)
     if digest:
         typer.echo(f"sha256 {digest}", err=True)

@@ -30,7 +30,7 @@ from think.engine.http_stream import Delta, Usage, event_payloads, stream_event
 from think.engine.prompt import Chat, Prompt, prompt_text
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
-from think.engine.server_client import ServerClient, TimeUp
+from think.engine.server_client import ReplyTimedOut, ServerClient, TimeUp
 from think.engine.server_counts import ServerCounts
 from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
@@ -73,6 +73,14 @@ class Call:
     def failed(self, error: ThinkError) -> None:
         with self.lock:
             self.failures.append(error)
+
+    def raise_if_stalled(self) -> None:
+        """A reply that never ended held its request for all of timeout_s: the rest of the
+        draw fails with it at once, not one timeout_s after another."""
+        with self.lock:
+            stalled = next((f for f in self.failures if isinstance(f, ReplyTimedOut)), None)
+        if stalled is not None:
+            raise stalled
 
 
 class RemoteEngine:
@@ -215,6 +223,7 @@ class RemoteEngine:
                 return  # out of time, a request still gets its first sample
             tracker = SampleTracker(request)
             try:
+                call.raise_if_stalled()
                 last = None
                 try:
                     for delta in self._stream(request.prompt, request, 1, request.seed + index,

@@ -36,6 +36,10 @@ class TimeUp(Exception):
     """The run's deadline passed while a request was streaming (not an error: answer now)."""
 
 
+class ReplyTimedOut(ThinkError):
+    """A reply went on past timeout_s: the server is not asked again for the same draw."""
+
+
 class ServerClient:
     """Requests to one server; `name` is the model asked for (the first served when unset)."""
 
@@ -123,7 +127,7 @@ class ServerClient:
         timeout = self.settings.timeout_s
         if reading:
             if timed_out:
-                raise ThinkError(f"the server at {self.shown_url} did not finish its reply "
+                raise ReplyTimedOut(f"the server at {self.shown_url} did not finish its reply "
                                  f"within {timeout:g} s", "raise the profile's "
                                  "engine.timeout_s, or check the server's log") from None
             raise ThinkError(f"the server at {self.shown_url} broke off its reply ({exc})",
