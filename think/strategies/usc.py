@@ -71,7 +71,7 @@ def selection_request(prompts: Prompts, candidates: Sequence[str], plan: Plan,
 def picked(reply: str, count: int) -> int | None:
     """The 0-based candidate the reply names (its first number, 1..count), or None."""
     match = re.search(r"\d+", reply)
-    if match is None:
+    if match is None or len(match.group()) > 6:  # int() of a 5,000-digit reply would raise
         return None
     number = int(match.group())
     return number - 1 if 1 <= number <= count else None

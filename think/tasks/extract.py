@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+
+from think.tasks.numbers import normalize_number
 
 TASKS = ("math", "choice", "code", "text")
 FINAL_CUE = "Final answer:"
@@ -15,6 +16,11 @@ _CHOICE_OPTIONS = re.compile(r"(?m)^\s*\(?([A-E])[).:]\s+\S")
 _CODE_HINTS = re.compile(r"```|\bdef \w+\(|\bimplement\b|\bfunction\b.*\breturns?\b"
                          r"|\bwrite (?:a|the) (?:python )?(?:function|program|script)", re.I)
 _MATH_HINTS = re.compile(r"\d|\bhow (?:many|much)\b|\bcalculate\b|\bsolve\b|\bsum\b|[+*/=^]", re.I)
+# A completion's answer is at its end: only its last MOST_TEXT characters are read, so the
+# work stays bounded whatever a model or a server sends (about 64k tokens of prose).
+MOST_TEXT = 256 * 1024
+# What reading odd model text may raise; such a sample has no answer, and the vote goes on.
+READ_ERRORS = (ValueError, ArithmeticError, RecursionError, MemoryError)
 
 
 def detect_task(question: str) -> str:
@@ -32,28 +38,6 @@ def final_part(text: str) -> str:
     """The text after the last final-answer cue, or all of it when there is none."""
     index = text.rfind(FINAL_CUE)
     return text[index + len(FINAL_CUE):] if index >= 0 else text
-
-
-def normalize_number(raw: str) -> str | None:
-    """Canonical form of a number: 1,000 / 1000.0 / $1000 -> 1000; 0.5 and 1/2 -> 0.5."""
-    cleaned = raw.replace(",", "").replace(" ", "")
-    try:
-        if "/" in cleaned:
-            top, bottom = cleaned.split("/")
-            value = Fraction(top) / Fraction(bottom)
-        else:
-            value = Fraction(cleaned)
-    except (ValueError, ZeroDivisionError):
-        return None
-    if value.denominator == 1:
-        return str(value.numerator)
-    decimal = float(value)
-    # Terminating decimals print as decimals; others keep an exact fraction.
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    return f"{decimal:.10g}" if denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
 def extract_math(text: str) -> str | None:
@@ -120,5 +104,9 @@ EXTRACTORS = {"math": extract_math, "choice": extract_choice, "code": extract_co
 
 
 def extract(task: str, text: str) -> str | None:
-    """The normalised answer of a completion for a task kind, or None when there is none."""
-    return EXTRACTORS[task](text)
+    """The normalised answer of a completion for a task kind, or None when there is none
+    (or none that can be read: one bad sample is no answer, never a lost solve)."""
+    try:
+        return EXTRACTORS[task](text[-MOST_TEXT:])
+    except READ_ERRORS:
+        return None

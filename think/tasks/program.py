@@ -19,20 +19,40 @@ VALUE_MARK = "\x00think-value:"
 READ_VALUE = f"print({VALUE_MARK!r} + str(answer))\n"
 # Longer programs are not parsed at all: a parser fed deep nesting can exhaust the stack.
 MOST_CHARACTERS = 4000
+# Nor rewritten when nested deeper: ast.unparse recurses once a level or more, and a
+# 2,000-term `1+1+...` or `a.a.a...` fits in MOST_CHARACTERS.
+MOST_DEPTH = 100
 
 
 def as_program(code: str | None) -> str | None:
-    """The code with its value left in `answer`; None when it does not parse or leaves no
-    value (no `answer`, no last expression)."""
+    """The code with its value left in `answer`; None when it does not parse, nests deeper
+    than MOST_DEPTH or leaves no value (no `answer`, no last expression)."""
     if not code or len(code) > MOST_CHARACTERS:
         return None
     code = textwrap.dedent(code).strip()  # a base model's line starts with a space
     try:
         tree = ast.parse(code)
+        if not tree.body or nesting(tree) > MOST_DEPTH:
+            return None
+        return with_answer(tree, code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    if not tree.body:
-        return None
+
+
+def nesting(tree: ast.AST) -> int:
+    """How deep the tree nests, counted without recursion (deep nesting is the danger)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MOST_DEPTH:  # deeper than that is too deep: no need to look further
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def with_answer(tree: ast.Module, code: str) -> str | None:
+    """The parsed code with its last expression assigned to `answer`, or the code itself
+    where it assigns `answer`; None where it does neither."""
     last = tree.body[-1]
     if isinstance(last, ast.Expr):
         value = last.value
