@@ -139,31 +139,67 @@ class HostileServer(StubHandler):
         self.done()
 
 
-@needs_bwrap
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_think_stops_within_a_second_of_a_signal_mid_vote(tmp_path: Path, signum: int,
-                                                          code: int) -> None:
-    httpd, url = serve(HostileServer)
-    profile = tmp_path / "programs.yaml"
-    profile.write_text(json.dumps(vote_profile("program", temperature=0.7).model_dump(
-        mode="json", exclude_none=True)))
+class LoopingServer(StubHandler):
+    """Every candidate for a code question loops forever: its tests run to their limit."""
+
+    code = "```python\ndef add(a, b):\n    while True:\n        pass\n```"
+
+    def post(self) -> None:
+        try:
+            request = self.read_request()
+            for index in range(request.get("n", 1)):
+                text = {"delta": {"content": self.code}} if "messages" in request \
+                    else {"text": self.code}
+                self.event({"choices": [{"index": index, "finish_reason": "stop", **text}]})
+            self.done()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def signalled(server: type[StubHandler], signum: int, *args: str) -> tuple[float, int, str]:
+    """Seconds from the signal to think's exit, mid-run on this server; its exit code and
+    stderr."""
+    httpd, url = serve(server)
     process = subprocess.Popen(
-        [sys.executable, "-m", "think", "solve", QUESTION, "--engine", url, "--model", "stub",
-         "--profile", str(profile), "-b", "8", "--task", "math", "--no-log"],
+        [sys.executable, "-m", "think", "solve", *args, "--engine", url, "--model", "stub",
+         "-b", "8", "--no-log"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "COLUMNS": "100"})
     try:
         deadline = time.monotonic() + 60
         while not httpd.requests and time.monotonic() < deadline:  # type: ignore[attr-defined]
             time.sleep(0.05)
-        time.sleep(2.0)  # the hostile program has run and its value is being read
+        time.sleep(2.0)  # the hostile sample is in: its program runs, its value is read
         assert process.poll() is None, process.communicate()
         process.send_signal(signum)
         sent = time.monotonic()
-        out, err = process.communicate(timeout=30)
-        stopped = time.monotonic() - sent
+        _, err = process.communicate(timeout=30)
+        return time.monotonic() - sent, process.returncode, err.decode()
     finally:
         process.kill()
         httpd.shutdown()
+
+
+@needs_bwrap
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_think_stops_within_a_second_of_a_signal_mid_vote(tmp_path: Path, signum: int,
+                                                          code: int) -> None:
+    profile = tmp_path / "programs.yaml"
+    profile.write_text(json.dumps(vote_profile("program", temperature=0.7).model_dump(
+        mode="json", exclude_none=True)))
+    stopped, returned, err = signalled(HostileServer, signum, QUESTION, "--task", "math",
+                                       "--profile", str(profile))
     assert stopped < 1.0, f"think took {stopped:.1f} s to stop"
-    assert process.returncode == code and "Traceback" not in err.decode()
+    assert returned == code and "Traceback" not in err
+
+
+@needs_bwrap
+def test_ctrl_c_does_not_wait_for_a_candidate_whose_tests_run_to_their_limit(
+        tmp_path: Path) -> None:
+    tests = tmp_path / "tests.py"
+    tests.write_text("assert add(1, 2) == 3\n")
+    stopped, returned, err = signalled(
+        LoopingServer, signal.SIGINT, "Write a Python function add(a, b) that returns a + b.",
+        "--tests", str(tests))
+    assert stopped < 1.0, f"think took {stopped:.1f} s to stop"  # the tests' limit is 5 s
+    assert returned == 130 and "Interrupted." in err and "Traceback" not in err

@@ -8,21 +8,23 @@ over and decoding goes on; the vote counts outcomes as they come back.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cache
 
 from think import sandbox
 from think.result import SampleRecord
 from think.sandbox import Limits, RunResult
+from think.strategies.workers import DaemonPool
 
 
 @cache
-def pool() -> ThreadPoolExecutor:
-    """One pool per process: its width is the sandboxes that may run at once."""
+def pool() -> DaemonPool:
+    """One pool per process: its width is the sandboxes that may run at once (daemon
+    threads: think's exit does not wait for a run, strategies/workers)."""
     from think.sandbox.run import MAX_RUNS
 
-    return ThreadPoolExecutor(MAX_RUNS, thread_name_prefix="think-tests")
+    return DaemonPool(MAX_RUNS, "think-tests")
 
 
 @dataclass(frozen=True)
