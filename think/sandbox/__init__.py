@@ -22,6 +22,9 @@ ENABLE = ("think: code answers are not run against their tests (no OS sandbox he
           "the weaker in-process guard with --sandbox guard")
 GUARD_WARNING = ("think: warning: --sandbox guard runs model-written code with only an "
                  "in-process guard, which a hostile program can switch off")
+PER_PROCESS_NOTE = ("think: note: code runs with memory limited per process only: think "
+                    "can make no control group here (as root, or in a delegated cgroup v2 "
+                    "slice, each run gets one that bounds it as a whole)")
 _said: set[str] = set()
 
 
@@ -46,8 +49,13 @@ def resolve(setting: str) -> str:
 
 
 def tell(mode: str) -> None:
-    """One stderr line per process when code runs weakly guarded or not at all."""
+    """One stderr line per process when code runs weakly guarded or not at all, or when its
+    memory is bounded per process only."""
     line = {"none": ENABLE, "guard": GUARD_WARNING}.get(mode)
+    if mode == "bwrap":
+        from think.sandbox import cgroup
+
+        line = None if cgroup.where() is not None else PER_PROCESS_NOTE
     if line and mode not in _said:
         _said.add(mode)
         print(line, file=sys.stderr)

@@ -3,11 +3,12 @@
 Each sandbox gets new user, PID, network, IPC, UTS and mount namespaces: no network but its
 own loopback, a read-only view of /usr and of the Python that runs it (the interpreter, its
 standard library, libpython; not site-packages, think or the virtualenv), the judge's and
-worker's scripts read-only at /sandbox/lib, a private size-capped tmpfs at /tmp as its
-working folder (the program and tests come through pipes, nothing is written outside), its own
-/proc (think is not in it) and /dev, an empty environment, a new session (no controlling
-terminal), and uid 65534 with no capabilities. Killing bwrap kills everything inside: the
-namespace's init has --die-with-parent, and its death ends the PID namespace.
+worker's scripts read-only at /sandbox/lib, private size-capped tmpfs at /tmp (its working
+folder) and /dev/shm and everything else read-only (the program and tests come through pipes,
+nothing is written outside), its own /proc (think is not in it) and /dev, an empty
+environment, a new session (no controlling terminal), and uid 65534 with no capabilities.
+Killing bwrap kills everything inside: the namespace's init has --die-with-parent, and its
+death ends the PID namespace.
 
 RLIMIT_NPROC binds only processes whose real uid is not root outside, so as root think
 makes each run a user namespace that maps uid 65534 to the real uid 65534 (the kernel then
@@ -32,6 +33,8 @@ from think.sandbox import seccomp
 LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
 NOBODY = 65534
 MAP = f"0 0 1\n{NOBODY} {NOBODY} 1\n"  # root stays mapped so bwrap can read root's files
+BASH = "/usr/bin/bash" if os.path.exists("/usr/bin/bash") else "/bin/bash"  # /usr is bound
+SHM_BYTES = 8 << 20  # /dev/shm: enough for multiprocessing's semaphores, not for hoarding
 
 
 def python_paths() -> list[str]:
@@ -83,13 +86,26 @@ def sandbox_args(tmp_bytes: int, userns: int | None,
         args += ["--ro-bind", path, path]
     if os.path.isdir(os.path.join(stdlib, "site-packages")):
         args += ["--tmpfs", os.path.join(stdlib, "site-packages")]  # hide installed packages
+    # Writable: /tmp and /dev/shm alone, each a size-capped tmpfs. The root and /dev are
+    # remounted read-only (as non-root the sandbox's uid owns them, and could fill memory).
     args += ["--ro-bind", str(LIB), "/sandbox/lib",
              "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+             "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp",
+             "--remount-ro", "/dev", "--remount-ro", "/"]
     if userns is not None:  # root: the last step inside drops to uid 65534, no capabilities
         args += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all"]
     return [*args, "--"]
+
+
+def closing(userns: int | None) -> list[str]:
+    """A step inside that closes the user namespace's descriptor, which bwrap leaves open
+    to what it runs, before the interpreter starts."""
+    if userns is None:
+        return []
+    # bash: dash takes only one-digit descriptors in a redirection.
+    return [BASH, "-c", f'exec {userns}<&-; exec "$@"', "bash"]
 
 
 def seccomp_fd() -> int | None:
@@ -143,7 +159,8 @@ def needs_userns() -> bool:
 def works() -> bool:
     """Whether bwrap is here and can make a sandbox (user namespaces may be off)."""
     tools = ["bwrap", "prlimit"] + (["unshare", "setpriv"] if needs_userns() else [])
-    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools):
+    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools) \
+            or (needs_userns() and not os.path.exists(BASH)):
         return False
     try:
         userns = private_userns() if needs_userns() else None

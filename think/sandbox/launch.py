@@ -10,13 +10,19 @@ import sys
 from dataclasses import dataclass
 
 from think.sandbox import bwrap, macos
+from think.sandbox.cgroup import RunGroup
 from think.sandbox.limits import Limits
 
 MIB = 2**20
 
 
 def user_tasks(uid: int) -> int:
-    """Tasks (threads count: RLIMIT_NPROC counts them) that this uid runs now."""
+    """Tasks (threads count: RLIMIT_NPROC counts them on Linux) that this uid runs now;
+    where there is no /proc (macOS, which counts processes), ps counts them."""
+    if not os.path.isdir("/proc/self"):
+        listed = subprocess.run(["ps", "-U", str(uid), "-o", "pid="], capture_output=True,
+                                text=True, stdin=subprocess.DEVNULL)
+        return len(listed.stdout.split())
     count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -42,7 +48,8 @@ def prlimit(values: dict[int, int]) -> list[str]:
     names = {resource.RLIMIT_AS: "as", resource.RLIMIT_CPU: "cpu",
              resource.RLIMIT_FSIZE: "fsize", resource.RLIMIT_CORE: "core",
              resource.RLIMIT_NPROC: "nproc"}
-    return ["prlimit", *(f"--{names[k]}={v}" for k, v in values.items()), "--"]
+    shown = {k: "unlimited" if v == resource.RLIM_INFINITY else v for k, v in values.items()}
+    return ["prlimit", *(f"--{names[k]}={v}" for k, v in shown.items()), "--"]
 
 
 def ulimit(values: dict[int, int]) -> list[str]:
@@ -52,7 +59,8 @@ def ulimit(values: dict[int, int]) -> list[str]:
     script = (f"ulimit -t {values[resource.RLIMIT_CPU]}; ulimit -c 0; "
               f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}; "
               f"{{ ulimit -u {processes} || ulimit -p {processes}; }} 2>/dev/null; "
-              f"ulimit -v {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; exec \"$@\"")
+              f"ulimit -v {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; "
+              f"ulimit -d {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; exec \"$@\"")
     return ["/bin/sh", "-c", script, "sh"]
 
 
@@ -64,10 +72,14 @@ class Launcher:
     limits: Limits
     folder: str | None = None  # guard and sandbox-exec: where their working folders go
     userns: int | None = None
+    group: RunGroup | None = None  # the run's control group, where one can be made
 
     def __post_init__(self) -> None:
         if self.mode == "bwrap" and bwrap.needs_userns():
             self.userns = bwrap.private_userns()
+        if self.mode == "bwrap":
+            # Both interpreters, bwrap's own processes and the candidate's.
+            self.group = RunGroup.make(self.limits.memory_mb, self.limits.processes + 8)
 
     def start(self, script: str, args: list[str], fds: tuple[int, ...], out: int
               ) -> subprocess.Popen[bytes]:
@@ -76,13 +88,17 @@ class Launcher:
         # interpreters, and the candidate's); elsewhere the count is per user.
         own = 2 if self.userns is not None else user_tasks(os.getuid()) + 8
         limits = rlimits(self.limits, own + self.limits.processes)
+        if self.group is not None and self.userns is None:
+            # Not root: RLIMIT_NPROC would count every process of this user, fixed when a
+            # spare starts; the run's group bounds its own processes instead.
+            limits[resource.RLIMIT_NPROC] = resource.RLIM_INFINITY
         env: dict[str, str] = {}
         cwd = None
         filter_fd = None
         if self.mode == "bwrap":
             filter_fd = bwrap.seccomp_fd()
             command = [*bwrap.sandbox_args(self.limits.tmp_mb * MIB, self.userns, filter_fd),
-                       *bwrap.python_command(script, *args)]
+                       *bwrap.closing(self.userns), *bwrap.python_command(script, *args)]
             fds += tuple(fd for fd in (self.userns, filter_fd) if fd is not None)
         else:
             assert self.folder is not None
@@ -96,18 +112,26 @@ class Launcher:
             if self.mode == "sandbox-exec":
                 command = macos.command(cwd, command)
         limiter = prlimit if sys.platform.startswith("linux") else ulimit
+        enter = self.group.enter() if self.group is not None else []
         try:
-            return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
+            return subprocess.Popen([*enter, *limiter(limits), *command], env=env, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                     pass_fds=fds, start_new_session=True)
         finally:
             if filter_fd is not None:
                 os.close(filter_fd)  # bwrap has its copy
 
+    def out_of_memory(self) -> bool:
+        """Whether the run's group hit its memory limit (a kill, not a MemoryError)."""
+        return self.group is not None and self.group.out_of_memory()
+
     def close(self) -> None:
         if self.userns is not None:
             os.close(self.userns)
             self.userns = None
+        if self.group is not None:
+            self.group.retire()  # whatever the candidate started, setsid() or not
+            self.group = None
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:

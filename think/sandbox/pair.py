@@ -70,7 +70,7 @@ class Pair:
         if self.mode != "bwrap":  # bwrap's folders are tmpfs inside; the others need one
             folder = tempfile.mkdtemp(prefix="think-run-")
             cleanup.callback(shutil.rmtree, folder, True)
-        launcher = Launcher(self.mode, self.limits, folder)
+        launcher = self.launcher = Launcher(self.mode, self.limits, folder)
         cleanup.callback(launcher.close)
         tests_r, self.tests_w = fds.pipe()
         program_r, self.program_w = fds.pipe()
@@ -112,8 +112,11 @@ class Pair:
             kill(self.worker)
             drain(worker)  # what they wrote before they died
             drain(judge)
+            out_of_memory = self.launcher.out_of_memory()
         text = (bytes(worker.tail) + bytes(judge.tail)).decode("utf-8", "replace")
         status = verdict(reading.over, bytes(result.tail) == token, text, self.mode)
+        if out_of_memory and status != "passed":
+            status = "memory"  # the run's group was over its memory: the kernel killed it
         return RunResult(status, text[-2000:], time.monotonic() - start)
 
     def discard(self) -> None:

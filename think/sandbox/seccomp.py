@@ -3,7 +3,9 @@
 It refuses what a test program never needs and what widens the kernel's attack surface:
 new user namespaces (as root, bwrap's --disable-userns is not available with --userns),
 clone3 (whose flags a filter cannot read; glibc falls back to clone), ptrace, keyrings, bpf,
-perf events, userfaultfd and io_uring; and any syscall of another ABI (x32, i386), which
+perf events, userfaultfd, io_uring, personality and modify_ldt; sockets of every family but
+AF_UNIX (a network namespace still has AF_VSOCK, shared with the host and other sandboxes,
+and netlink); and any syscall of another ABI (x32, i386), which
 would get around a filter written for the native numbers. Only x86_64 and aarch64 have
 numbers here; elsewhere there is no filter (the namespaces and limits still hold).
 """
@@ -16,7 +18,7 @@ import struct
 CLONE_NEWUSER = 0x10000000
 X32_BIT = 0x40000000
 ALLOW, ERRNO = 0x7FFF0000, 0x00050000
-EPERM, ENOSYS = 1, 38
+EPERM, ENOSYS, EAFNOSUPPORT = 1, 38, 97
 LD_ABS, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_{LD|W|ABS, JMP|..|K, RET|K}
 NR, ARCH, ARG0 = 0, 4, 16  # offsets in struct seccomp_data (arg0's low word, little-endian)
 
@@ -25,14 +27,17 @@ TABLES = {
     "x86_64": (0xC000003E, {"clone": 56, "unshare": 272, "clone3": 435, "setns": 308,
                             "ptrace": 101, "add_key": 248, "request_key": 249, "keyctl": 250,
                             "perf_event_open": 298, "bpf": 321, "userfaultfd": 323,
-                            "io_uring_setup": 425}),
+                            "io_uring_setup": 425, "socket": 41, "socketpair": 53,
+                            "personality": 135, "modify_ldt": 154}),
     "aarch64": (0xC00000B7, {"clone": 220, "unshare": 97, "clone3": 435, "setns": 268,
                              "ptrace": 117, "add_key": 217, "request_key": 218, "keyctl": 219,
                              "perf_event_open": 241, "bpf": 280, "userfaultfd": 282,
-                             "io_uring_setup": 425}),
+                             "io_uring_setup": 425, "socket": 198, "socketpair": 199,
+                             "personality": 92}),
 }
 REFUSED = ("setns", "ptrace", "add_key", "request_key", "keyctl", "perf_event_open", "bpf",
-           "userfaultfd", "io_uring_setup")
+           "userfaultfd", "io_uring_setup", "personality", "modify_ldt")
+AF_UNIX = 1  # the one socket family a sandbox may open (its own pairs; the wire is pipes)
 
 
 CODES = {"ld": LD_ABS, "jeq": JEQ, "jge": JGE, "jset": JSET, "ret": RET}
@@ -70,10 +75,17 @@ def program() -> bytes | None:
         ("jeq", arch, None, "eperm"),  # another ABI: refused
         ("ld", NR),
         ("jge", X32_BIT, "eperm", None),
-        *[("jeq", numbers[name], "eperm", None) for name in REFUSED],
+        *[("jeq", numbers[name], "eperm", None) for name in REFUSED if name in numbers],
         ("jeq", numbers["clone3"], "enosys", None),
         ("jeq", numbers["clone"], "flags", None),
         ("jeq", numbers["unshare"], "flags", None),
+        ("jeq", numbers["socket"], "family", None),
+        ("jeq", numbers["socketpair"], "family", None),
+        ("ret", ALLOW),
+        "family",
+        ("ld", ARG0),
+        ("jeq", AF_UNIX, "allow", "eafnosupport"),
+        "allow",
         ("ret", ALLOW),
         "flags",
         ("ld", ARG0),
@@ -83,4 +95,6 @@ def program() -> bytes | None:
         ("ret", ERRNO | EPERM),
         "enosys",
         ("ret", ERRNO | ENOSYS),
+        "eafnosupport",
+        ("ret", ERRNO | EAFNOSUPPORT),
     ])
