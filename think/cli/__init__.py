@@ -24,6 +24,7 @@ from think.cli.solve import solve
 from think.cli.tune import tune
 from think.cli.wording import one_line
 from think.errors import Interrupted, ThinkError
+from think.ui.terminal_text import printable
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Budgeted solving on a local model: spend N times the compute of one "
@@ -76,20 +77,20 @@ def main() -> None:
         app(prog_name="think")
     except Interrupted as exc:
         if exc.best_answer is not None:
-            print(exc.best_answer, flush=True)
+            print(printable(exc.best_answer), flush=True)
         _Stop.exit()
     except ThinkError as exc:
         if os.environ.get("THINK_DEBUG"):
             raise
-        print(one_line(exc), file=sys.stderr)
+        print(printable(one_line(exc)), file=sys.stderr)  # it may quote a server
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _Stop.exit()
     except Exception as exc:  # noqa: BLE001 - a bug still ends in one line, not a traceback
         if os.environ.get("THINK_DEBUG"):
             raise
-        print(f"Error: internal error: {type(exc).__name__}: {exc} (a bug in think; "
-              "THINK_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(printable(f"Error: internal error: {type(exc).__name__}: {exc} (a bug in think; "
+                        "THINK_DEBUG=1 shows the traceback)"), file=sys.stderr)
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)

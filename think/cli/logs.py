@@ -25,8 +25,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON: every fiel
 
 
 def shorten(text: str | None, width: int) -> str:
-    """Text on one line, cut to `width` characters with an ellipsis."""
-    flat = " ".join((text or "").split())
+    """Text on one line, cut to `width` characters with an ellipsis, safe on a terminal."""
+    from think.ui.terminal_text import printable
+
+    flat = " ".join(printable(text or "").split())
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
@@ -46,7 +48,8 @@ def one_line(run: dict[str, Any]) -> str:
     ended = run.get("status") or "ok"
     if ended != "ok":  # interrupted, or an error: the question is kept all the same
         answer += f" ({ended.split(':')[0]})"
-    return (f"{run['id']:>5}  {local_time(run.get('time'))}  {run.get('model') or '-'}  "
+    model = shorten(run.get("model"), 40) or "-"
+    return (f"{run['id']:>5}  {local_time(run.get('time'))}  {model}  "
             f"b{run.get('budget') or '-'}  {answer}  {shorten(run.get('question'), 60)}")
 
 
@@ -110,8 +113,10 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
               ("votes", votes or "-"), ("samples", len(run.get("samples") or [])),
               ("compute", compute), ("answer", run.get("answer")),
               ("ended", run.get("status") or "ok")]
-    for name, value in fields:
-        print(f"{name + ':':<10}{value}")
+    from think.ui.terminal_text import printable
+
+    for name, value in fields:  # the question, answer and names are model or user text
+        print(printable(f"{name + ':':<10}{value}"))
 
 
 @app.command("off")

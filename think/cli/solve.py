@@ -92,6 +92,7 @@ def solve(
     from think import api
     from think.planning.budget import as_sampled
     from think.ui.describe import describe_plan
+    from think.ui.terminal_text import printable
 
     started = time.monotonic()  # --max-seconds counts from here, as api.solve's does
     text = read_question(question)
@@ -111,7 +112,7 @@ def solve(
         else:
             print(describe_plan(as_sampled(plan, setup.model.rules)))
             for note in plan.notes:
-                print(f"note: {note}")
+                print(printable(f"note: {note}"))
         return
     view = make_view(quiet, verbose)
     try:
@@ -127,7 +128,7 @@ def solve(
     if as_json:
         print_json(result.to_dict())
     elif result.answer is not None:
-        print(result.answer)
+        print(printable(result.answer))  # the model's text: --json keeps it as it was
     if result.answer is None:
         raise ThinkError("the model gave no answer that could be read",
                          "raise the budget or try a stronger model")

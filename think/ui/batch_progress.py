@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from think.batch import BatchCounts
+from think.ui.terminal_text import printable
 
 Show = Callable[[dict[str, Any], BatchCounts], None]
 
@@ -52,8 +53,8 @@ def batch_progress(total: int) -> Iterator[Show]:
         elapsed = time.monotonic() - started
         left = elapsed / tally.done * (tally.total - tally.done)
         outcome = f"error: {data['error']}" if "error" in data else f"answer {data['answer']}"
-        print(f"batch: {tally.done}/{tally.total} id {data['id']}: {outcome} "
-              f"({elapsed:.0f} s, ~{left:.0f} s left{_accuracy(tally)})", file=sys.stderr,
-              flush=True)
+        print(printable(f"batch: {tally.done}/{tally.total} id {data['id']}: {outcome} "
+                        f"({elapsed:.0f} s, ~{left:.0f} s left{_accuracy(tally)})"),
+              file=sys.stderr, flush=True)
 
     yield line

@@ -5,13 +5,14 @@ from __future__ import annotations
 from think.planning.budget import Plan
 from think.result import OnlineStop, VoteSummary
 from think.strategies import registry
+from think.ui.terminal_text import printable
 
 
 def top_votes(counts: dict[str, int], times: str = "×", most: int = 5) -> str:
     """The leading answers of a vote with their counts, most votes first; a long tail of
     one-off answers (a top-up can draw dozens) is summed up instead of listed."""
     ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen first
-    shown = ", ".join(f"{answer}{times}{count}" for answer, count in ranked[:most])
+    shown = ", ".join(f"{printable(answer)}{times}{count}" for answer, count in ranked[:most])
     rest = len(ranked) - most
     return shown + (f" (+{rest} more)" if rest > 0 else "")
 
@@ -62,6 +63,6 @@ def online_words(online: OnlineStop) -> str:
 
 
 def short(text: str | None, width: int = 60) -> str:
-    """A single-line, shortened form of a text for status lines."""
-    flat = " ".join((text or "").split())
+    """A single-line, shortened form of a text for status lines, safe on a terminal."""
+    flat = " ".join(printable(text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"

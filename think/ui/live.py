@@ -17,6 +17,7 @@ from rich.text import Text
 from think.events import Event, Finished
 from think.ui.render import render, summary
 from think.ui.state import ViewState
+from think.ui.terminal_text import printable
 
 REFRESH_PER_SECOND = 4  # enough for a spinner; every frame costs decode time
 
@@ -52,7 +53,7 @@ class LiveView:
             texts, self.state.full_texts = self.state.full_texts, []
         if self.verbose:
             for text in texts:
-                self.live.console.print(Text(text, style="dim"))
+                self.live.console.print(Text(printable(text), style="dim"))
         if isinstance(event, Finished):
             self.live.stop()
             self.console.print(summary(self.state))

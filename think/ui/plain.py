@@ -24,6 +24,7 @@ from think.ui.describe import (
     top_votes,
     vote_notes,
 )
+from think.ui.terminal_text import printable
 
 
 @dataclass
@@ -41,7 +42,8 @@ class PlainView:
         return None
 
     def say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        # Every line may hold model or server text: questions, answers, names, samples.
+        print(printable(text), file=self.stream, flush=True)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Started):

@@ -21,6 +21,7 @@ from think.ui.describe import (
     vote_notes,
 )
 from think.ui.state import SampleLine, ViewState
+from think.ui.terminal_text import printable
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
 BAR_WIDTH = 20
@@ -61,7 +62,7 @@ def header(state: ViewState, width: int) -> RenderableType:
     text.append(short(state.question, max(10, width - 6)))
     lines = [text]
     if state.plan:
-        lines.append(Text(f"{state.model} · {state.profile} · {state.task}", style="dim",
+        lines.append(Text(printable(f"{state.model} · {state.profile} · {state.task}"), style="dim",
                           no_wrap=True, overflow="ellipsis"))
         lines.append(Text(describe_plan(state.plan), style="cyan", overflow="fold"))
     return Group(*lines)
@@ -81,7 +82,7 @@ def sample_row(line: SampleLine, width: int, now: float) -> Text:
     row.append(f"{line.tokens}/{line.cap} " if line.cap else f"{line.tokens} ")
     room = max(4, width - len(row) - 1)
     if line.live:
-        thinking, answer = (" ".join(part.split()) for part in line.split_tail())
+        thinking, answer = (" ".join(printable(part).split()) for part in line.split_tail())
         if thinking:  # a reasoning model's thinking, dim and slanted, apart from its answer
             left = max(1, room - len(answer) - 1)
             row.append(thinking if len(thinking) <= left else "…" + thinking[-(left - 1):],
@@ -95,7 +96,8 @@ def sample_row(line: SampleLine, width: int, now: float) -> Text:
     elif line.finish == FINISH_LOW:
         row.append("stopped: its confidence fell below the warm-up's", style="dim")
     else:
-        row.append(f"→ {line.answer if line.answer is not None else '(no answer)'}", style="bold")
+        answer = short(line.answer, width) if line.answer is not None else "(no answer)"
+        row.append(f"→ {answer}", style="bold")
         if line.finish == "budget-forced":
             row.append(" (forced at budget)", style="magenta")
         if line.thinking_tokens is not None:
@@ -154,7 +156,7 @@ def vote(state: ViewState, width: int) -> RenderableType:
     for answer, count in ranked[:6]:
         leader = answer == state.tally.leader
         style = "bold green" if leader else ""
-        grid.add_row(Text(answer, style=style),
+        grid.add_row(Text(short(answer, label_width), style=style),
                      ProgressBar(total=total, completed=count, width=bar_width,
                                  complete_style="green" if leader else "blue"),
                      Text(f"{count} {count / total:.0%}", style=style))
@@ -169,7 +171,7 @@ def vote(state: ViewState, width: int) -> RenderableType:
     if state.online is not None and state.online.stopped:
         status.append(f" · {online_words(state.online)}", style="dim")
     if state.tally.tied:
-        status.append(f" · tie: {', '.join(state.tally.tied)}", style="yellow")
+        status.append(f" · tie: {', '.join(map(short, state.tally.tied))}", style="yellow")
     return Group(Text("vote", style="bold underline"), grid, status)
 
 
@@ -181,7 +183,7 @@ def critiques(state: ViewState, width: int) -> RenderableType:
         line = Text(f"round {record.round}: ")
         line.append(record.verdict, style=f"bold {verdict_style}")
         if record.verdict != "correct":
-            line.append(f" → revised answer {record.revised_answer}")
+            line.append(f" → revised answer {short(record.revised_answer, width)}")
         rows.append(line)
         rows.append(Text(short(record.critique, max(10, width - 4)), style="dim"))
     return Group(*rows)
@@ -209,7 +211,7 @@ def summary(state: ViewState) -> Text:
     if result is None:
         return Text("")
     text = Text("answer ", style="bold")
-    text.append(str(result.answer), style="bold green")
+    text.append(printable(str(result.answer)), style="bold green")
     if result.vote.counts and len(result.samples) > 1:
         text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:
