@@ -71,7 +71,7 @@ def test_rerun_skips_answered_ids_and_keeps_a_torn_line(run_cli, scripted, tmp_p
     source = tmp_path / "q.txt"
     source.write_text("What is 1+1?\nWhat is 2+2?\nWhat is 3+3?\n")
     out = tmp_path / "out.jsonl"
-    first = json.dumps({"id": "1", "answer": "2"})
+    first = json.dumps({"id": "1", "answer": "2", "plan": {}, "input": {}})
     out.write_text(first + "\n" + '{"id": "2", "answ')  # killed mid-line
     assert run_cli("batch", str(source), "-b", "2", "--out", str(out), "--resume").code == 0
     lines = out.read_text().splitlines()
@@ -90,7 +90,7 @@ def test_an_out_file_that_is_not_think_output_is_refused_untouched(
     out = tmp_path / "notes.txt"
     out.write_bytes(content)
     run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
-    assert run.code == 1 and problem in one_error_line(run.stderr)
+    assert run.code == 2 and problem in one_error_line(run.stderr)
     assert out.read_bytes() == content
 
 
@@ -105,7 +105,7 @@ def test_out_must_not_be_a_folder_or_the_questions_file(run_cli, scripted, tmp_p
 
 
 def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> None:
-    kept = json.dumps({"id": "1", "answer": "2"}) + "\n"
+    kept = json.dumps({"id": "1", "answer": "2", "plan": {}, "input": {}}) + "\n"
     source, out = question_and_out_files(tmp_path, "What is 1+1?\nWhat is 2+2?\n", kept)
     run = run_cli("batch", str(source), "-b", "2", "--out", str(out), "--no-resume")
     assert run.code == 2 and "--no-resume" in one_error_line(run.stderr)
@@ -118,7 +118,7 @@ def test_no_resume_refuses_an_existing_out_file(run_cli, scripted, tmp_path) -> 
 def test_a_second_batch_on_the_same_out_file_is_refused(run_cli, scripted, tmp_path) -> None:
     from think.shared_files import try_lock
 
-    kept = json.dumps({"id": "0", "answer": "5"}) + "\n"
+    kept = json.dumps({"id": "0", "answer": "5", "plan": {}, "input": {}}) + "\n"
     source, out = question_and_out_files(tmp_path, "What is 1+1?\n", kept)
     with out.open("a") as first_batch:  # holds the file as a running batch does
         assert try_lock(first_batch)

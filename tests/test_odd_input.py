@@ -69,17 +69,8 @@ def test_a_json_lines_file_that_is_not_think_output_is_not_appended_to(
     for precious in ('{"name": "precious"}\n', '[1, 2, 3]\n', '{"id": 1, "colour": "blue"}\n'):
         out.write_text(precious)
         run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
-        assert run.code == 1 and "is not think's output (line 1" in one_error_line(run.stderr)
+        assert run.code == 2 and "is not think's output (line 1" in one_error_line(run.stderr)
         assert out.read_text() == precious
-
-
-def test_two_questions_with_one_id_are_refused_naming_the_lines(
-        run_cli, scripted, tmp_path) -> None:
-    lines = ['{"id": "x", "question": "What is 2+2?"}', '{"id": "y", "question": "What is 1?"}',
-             '{"id": "x", "question": "What is 3+3?"}']
-    run, rows = batch_rows(run_cli, tmp_path, "\n".join(lines) + "\n")
-    assert run.code == 2 and 'id "x" on lines 1, 3' in one_error_line(run.stderr)
-    assert rows == [] and not (tmp_path / "out.jsonl").exists()
 
 
 def test_null_and_missing_ids_are_positional_and_other_ids_keep_their_json_type(
@@ -101,9 +92,10 @@ def test_resume_answers_what_failed_or_changed_and_skips_what_was_answered(
         '{"id": "kept", "question": "What is 2+2?"}',
         '{"id": "failed", "question": "What is 1+3?"}',
         '{"id": "edited", "question": "What is 3+1 now?"}']) + "\n")
-    old = [{"id": "kept", "answer": "4", "question": "What is 2+2?"},
-           {"id": "failed", "error": "the server is not answering", "question": "What is 1+3?"},
-           {"id": "edited", "answer": "5", "question": "What is 3+1?"}]
+    old = [{"id": "kept", "answer": "4", "question": "What is 2+2?", "plan": {}, "input": {}},
+           {"id": "failed", "error": "the server is not answering", "question": "What is 1+3?",
+            "input": {}},
+           {"id": "edited", "answer": "5", "question": "What is 3+1?", "plan": {}, "input": {}}]
     out.write_text("".join(json.dumps(record) + "\n" for record in old))
     run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
     assert run.code == 0, run.stderr

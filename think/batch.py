@@ -1,7 +1,9 @@
 """`think batch`: many questions, one result line each, in input order, resumable.
 
 Input is JSONL (`{"id", "question", ...}`; other fields are passed through under "input")
-or plain text, one question a line. Each result is written and flushed as it completes, so
+or plain text, one question a line; a byte-order mark before the first line is no part of
+it. A line whose id an earlier line has is not answered: its record is an error naming both
+lines, and every other question is answered. Each result is written and flushed as it completes, so
 an interrupted batch loses at most the question in flight; a later run with the same output
 file skips the questions answered there and appends the rest, never touching existing lines.
 """
@@ -12,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +27,7 @@ from think.tasks.grading import gold_answer
 OUT = option("out")  # the results file option, named in its errors
 
 Id = str | int  # ids are kept as the JSON gave them: 7 stays 7, "7" stays "7"
+BOM = "\ufeff"  # what some editors (Notepad, Excel's "UTF-8 CSV") write before the text
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class BatchQuestion:
     line: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # why the line could not be read
+    duplicate_of: int | None = None  # the earlier line that has this id
 
     @property
     def gold(self) -> str | None:
@@ -43,12 +47,14 @@ class BatchQuestion:
 
     @property
     def key(self) -> str:
-        """The id as resume compares it: 7 and "7" are different ids."""
-        return id_key(self.id)
+        """The id as resume compares it: 7 and "7" are different ids. A repeat is known by
+        its line too, so its error record never stands for the answer of the id's first line."""
+        return id_key(self.id, self.line if self.duplicate_of is not None else None)
 
 
-def id_key(value: Any) -> str:
-    return json.dumps(value)
+def id_key(value: Any, repeat_line: int | None = None) -> str:
+    key = json.dumps(value)
+    return key if repeat_line is None else f"{key}@{repeat_line}"
 
 
 def _no_constants(name: str) -> Any:
@@ -58,19 +64,22 @@ def _no_constants(name: str) -> Any:
 def read_items(lines: Iterable[str]) -> list[BatchQuestion]:
     """Parse input lines; a malformed line becomes an item carrying its error.
 
-    A line with no id (or "id": null) is known by its line number. Two lines with one id
-    are refused, naming the lines: resume could only ever answer one of them.
+    A line with no id (or "id": null) is known by its line number. A line whose id an
+    earlier line has becomes an error item: resume could only ever answer one of them, and
+    one slip in a long file should not cost the rest of it.
     """
-    items = [_read_line(number, raw.strip()) for number, raw in enumerate(lines, 1)
-             if raw.strip()]
-    lines_of: dict[str, list[int]] = {}
-    for item in items:
-        lines_of.setdefault(item.key, []).append(item.line)
-    repeated = next(((key, found) for key, found in lines_of.items() if len(found) > 1), None)
-    if repeated:
-        key, found = repeated
-        raise UsageError(f"the questions have id {key} on lines "
-                         f"{', '.join(map(str, found))}", "give every question its own id")
+    items: list[BatchQuestion] = []
+    first_line: dict[str, int] = {}
+    for number, raw in enumerate(lines, 1):
+        line = (raw.removeprefix(BOM) if number == 1 else raw).strip()
+        if not line:
+            continue
+        item = _read_line(number, line)
+        first = first_line.setdefault(item.key, number)
+        if first != number:
+            item = replace(item, duplicate_of=first, error=f"line {number} repeats id "
+                           f"{item.key} of line {first}; give it an id of its own")
+        items.append(item)
     return items
 
 
@@ -101,14 +110,15 @@ def answered_records(path: Path) -> dict[str, dict[str, Any]]:
     """The last record of each id already in an output file; a torn line (a killed run)
     does not count.
 
-    A file that is not think's output (a questions file given by mistake, say, or any other
-    JSON lines) is refused, so results are never appended to it.
+    A file that is not think's output (a questions file given by mistake, say, even one
+    whose lines have ids and gold answers, or any other JSON lines) is refused, so results
+    are never appended to it.
     """
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-        raise ThinkError(f"cannot read {OUT} file {path}: {reason}",
+        raise UsageError(f"cannot read {OUT} file {path}: {reason}",
                          f"choose another {OUT} path") from None
     found: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(text.splitlines(), 1):
@@ -120,12 +130,22 @@ def answered_records(path: Path) -> dict[str, dict[str, Any]]:
             record = None
             if line.startswith('{"id": '):
                 continue  # torn by a killed run; it stays as it was
-        if not (isinstance(record, dict) and "id" in record
-                and ("answer" in record or "error" in record)):
-            raise ThinkError(f"{OUT} file {path} is not think's output (line {number} is "
+        if not is_record(record):
+            raise UsageError(f"{OUT} file {path} is not think's output (line {number} is "
                              "not a think record)", f"choose another {OUT} path")
-        found[id_key(record["id"])] = record
+        repeat = record.get("line") if "duplicate_of" in record else None
+        found[id_key(record["id"], repeat if isinstance(repeat, int) else None)] = record
     return found
+
+
+def is_record(record: Any) -> bool:
+    """Whether a parsed line is one think writes: every record has the id and the input's
+    other fields (`input`); an answer has its plan, an error its message. A questions line
+    has an id and perhaps a gold `answer`, never these."""
+    if not (isinstance(record, dict) and "id" in record and isinstance(record.get("input"), dict)):
+        return False
+    return isinstance(record.get("error"), str) or (
+        "answer" in record and isinstance(record.get("plan"), dict))
 
 
 def to_answer(items: list[BatchQuestion], answered: dict[str, dict[str, Any]]
@@ -134,19 +154,23 @@ def to_answer(items: list[BatchQuestion], answered: dict[str, dict[str, Any]]
     for another question (answered again, and worth a word to the user).
 
     An id counts as answered when its record has an answer for the same question (records
-    from before questions were recorded are taken on their id), or is the same input error
-    again; a question that failed (a server error, say) is tried again.
+    from before questions were recorded are taken on their id), or is an input error again
+    (a line that cannot be read, a repeated id: written once); a question that failed (a
+    server error, say) is tried again.
     """
     todo, changed = [], []
     for item in items:
         record = answered.get(item.key)
         if record is None:
             todo.append(item)
+        elif item.error is not None:
+            if "error" not in record:
+                todo.append(item)
         elif "answer" in record and item.question is not None:
             if record.get("question", item.question.strip()) != item.question.strip():
                 todo.append(item)
                 changed.append(item)
-        elif not ("error" in record and item.question is None):
+        else:
             todo.append(item)
     return todo, changed
 
@@ -197,6 +221,8 @@ def record_for(item: BatchQuestion, result: Result | None, error: str | None) ->
     """The output line of one item."""
     if result is None:
         failed: dict[str, Any] = {"id": item.id, "error": error, "input": item.extra}
+        if item.duplicate_of is not None:  # resume knows a repeat by its line
+            failed.update(line=item.line, duplicate_of=item.duplicate_of)
         return {**failed, "question": item.question} if item.question is not None else failed
     data: dict[str, Any] = {"id": item.id, **result.to_dict(), "input": item.extra}
     if item.gold is not None:

@@ -55,6 +55,7 @@ def batch(
     lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
     items = read_items(lines.splitlines())
     given = len(items)
+    _tell_repeats([item.line for item in items if item.duplicate_of is not None])
     target = Path(out) if out else None
     if target is not None:
         if source != "-" and target.resolve() == Path(source).resolve():
@@ -87,3 +88,16 @@ def batch(
     finally:
         if handle is not sys.stdout:
             handle.close()  # and with it the lock that keeps other batches off the file
+
+
+def _tell_repeats(lines: list[int]) -> None:
+    """A word on stderr for lines whose id an earlier line has: their records say it too, but
+    a person watching the run should not have to find them."""
+    if not lines:
+        return
+    shown = ", ".join(map(str, lines[:10])) + (", ..." if len(lines) > 10 else "")
+    many = len(lines) > 1
+    print(f"batch: {len(lines)} line{'s' if many else ''} repeat{'' if many else 's'} an id "
+          f"of an earlier line ({shown}): not answered, each is an error record; give "
+          f"{'them ids' if many else 'it an id'} of {'their' if many else 'its'} own",
+          file=sys.stderr)
