@@ -14,10 +14,12 @@ from pathlib import Path
 
 from think import paths
 from think.config import ModelEntry
-from think.models import hub
+from think.errors import ModelError
+from think.models import hub, hub_names
 
 OLLAMA_MODEL = "application/vnd.ollama.image.model"
 GGUF_MAGIC = b"GGUF"
+REF_BYTES = 256  # a ref holds one commit id; more is not a ref
 
 
 @dataclass(frozen=True)
@@ -33,20 +35,44 @@ def hf_snapshot(repo: str, file: str, revision: str | None = None) -> Path | Non
     refs/main names, then any snapshot that has it (newest first)."""
     folder = hub.repo_dir(repo)
     snapshots = folder / "snapshots"
-    wanted = [revision] if revision else []
-    try:
-        wanted.append((folder / "refs" / "main").read_text().strip())
-    except OSError:
-        pass
+    wanted = [revision] if revision and _hub_revision(revision) else []
+    wanted += [main] if (main := main_ref(folder)) else []
     try:
         others = sorted(snapshots.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         others = []
-    for candidate in [snapshots / rev for rev in wanted if rev] + others:
+    for candidate in [snapshots / rev for rev in wanted] + others:
         path = candidate / file
         if path.is_file():  # a link whose blob is gone does not count
             return path
     return None
+
+
+def main_ref(folder: Path) -> str | None:
+    """The commit refs/main names, when it is a small file holding one commit id: another
+    tool's damaged cache (a folder there, binary bytes, a path) is passed over, not trusted."""
+    try:
+        with (folder / "refs" / "main").open("rb") as handle:
+            text = handle.read(REF_BYTES).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if hub_names.COMMIT.fullmatch(text) else None
+
+
+def _hub_names(repo: str, file: str) -> bool:
+    """Whether repo and file are names a hub gives: any other could only point outside the
+    caches, and is left for `think models pull` to refuse."""
+    try:
+        return bool(hub_names.checked_repo(repo) and hub_names.checked_file(file))
+    except ModelError:
+        return False
+
+
+def _hub_revision(revision: str) -> bool:
+    try:
+        return bool(hub_names.checked_revision(revision))
+    except ModelError:
+        return False
 
 
 def lm_studio_dirs() -> list[Path]:
@@ -121,7 +147,7 @@ def think_file(name: str, entry: ModelEntry) -> Path | None:
 
 def find(name: str, entry: ModelEntry) -> Found | None:
     """Where a registry entry's file already is, in the order other tools are trusted."""
-    if entry.repo and entry.file:
+    if entry.repo and entry.file and _hub_names(entry.repo, entry.file):
         path = hf_snapshot(entry.repo, entry.file, entry.revision)
         if path:
             return Found(path, "hf-cache")

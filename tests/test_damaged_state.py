@@ -1,0 +1,68 @@
+"""Damaged files think reads but did not write as they are now: another tool's Hugging Face
+cache with a folder where a file belongs, binary bytes in a ref, a model cache file that is
+JSON of the wrong shape. Each is a clear line or is passed over, never an internal error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from think import paths
+
+REPO, FILE = "org/tiny-GGUF", "tiny-q4.gguf"
+COMMIT = "c" * 40
+
+
+def one_clear_line(stderr: str) -> str:
+    """The error a run printed: one line, no traceback, no internal error."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+@pytest.fixture
+def hf_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registry entry `tiny` whose repo folder in the Hugging Face cache is there."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paths.config_dir().mkdir(parents=True, exist_ok=True)
+    paths.user_models_file().write_text(
+        f"models:\n  tiny:\n    repo: {REPO}\n    file: {FILE}\n    format: chat\n")
+    folder = tmp_path / "hf-home" / "hub" / "models--org--tiny-GGUF"
+    (folder / "snapshots" / COMMIT).mkdir(parents=True)
+    (folder / "refs").mkdir()
+    return folder
+
+
+def test_a_blob_and_a_ref_that_are_folders_leave_the_model_not_downloaded(
+        hf_repo: Path, run_cli) -> None:
+    (hf_repo / "blobs" / ("a" * 64)).mkdir(parents=True)
+    os.symlink(f"../../blobs/{'a' * 64}", hf_repo / "snapshots" / COMMIT / FILE)
+    (hf_repo / "refs" / "main").mkdir()
+    listed = run_cli("models", "list")
+    assert listed.code == 0 and "tiny" in listed.stdout and "internal" not in listed.stderr
+    solved = run_cli("solve", "q", "-m", "tiny")
+    assert solved.code == 1
+    assert "'tiny' is not downloaded" in one_clear_line(solved.stderr)
+
+
+def test_a_ref_of_binary_bytes_is_no_ref(hf_repo: Path, run_cli) -> None:
+    (hf_repo / "refs" / "main").write_bytes(b"\xff\xfe\x00binary")
+    listed = run_cli("models", "list")
+    assert listed.code == 0 and "internal" not in listed.stderr
+    solved = run_cli("solve", "q", "-m", "tiny")
+    assert solved.code == 1 and "not downloaded" in one_clear_line(solved.stderr)
+
+
+def test_a_ref_that_names_a_path_out_of_the_cache_is_not_followed(
+        hf_repo: Path, tmp_path: Path, run_cli) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / FILE).write_bytes(b"GGUF" + b"\0" * 60)
+    (hf_repo / "refs" / "main").write_text(os.path.relpath(outside, hf_repo / "snapshots"))
+    from think.config import load_registry
+    from think.models.caches import find
+
+    assert find("tiny", load_registry().models["tiny"]) is None
