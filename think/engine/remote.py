@@ -11,11 +11,10 @@ short request that carries the forced-answer cue.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from think.config import ServerSettings
 from think.engine.base import (
@@ -28,9 +27,10 @@ from think.engine.base import (
 )
 from think.engine.http_stream import Delta, Usage, event_payloads, stream_event
 from think.engine.prompt import Chat, Prompt, prompt_text
+from think.engine.remote_call import Call
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
-from think.engine.server_client import ReplyTimedOut, ServerClient, TimeUp
+from think.engine.server_client import ServerClient, TimeUp
 from think.engine.server_counts import ServerCounts
 from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
@@ -39,48 +39,6 @@ from think.errors import ThinkError
 FINISH_ERROR = "error"
 # Past the run's deadline (--max-seconds), a sample cut there still gets this long to answer.
 ANSWER_GRACE_S = 5.0
-
-
-@dataclass
-class Call:
-    """What one sample() call tracks; kept per call, since threads share the engine."""
-
-    on_done: DoneCallback | None
-    completions: list[Completion] = field(default_factory=list)
-    failures: list[ThinkError] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    # The token counts servers reported, a list per request sent: one for all its choices
-    # (vLLM, the OpenAI API) or one per choice (llama-server).
-    usages: list[list[Usage]] = field(default_factory=list)
-
-    def counted(self) -> tuple[int, int] | None:
-        """(prompt, generated) tokens as the servers counted them, if every request said."""
-        if not self.usages or not all(self.usages):
-            return None
-        # Each choice's count repeats the prompt, which the server evaluates once.
-        prompt = sum(max(u.prompt_tokens for u in usages) for usages in self.usages)
-        return prompt, sum(u.completion_tokens for usages in self.usages for u in usages)
-
-    def finished(self, done: Completion) -> None:
-        with self.lock:
-            self.completions.append(done)
-            if self.stop.is_set():
-                return
-            if self.on_done is not None and not self.on_done(done):
-                self.stop.set()
-
-    def failed(self, error: ThinkError) -> None:
-        with self.lock:
-            self.failures.append(error)
-
-    def raise_if_stalled(self) -> None:
-        """A reply that never ended held its request for all of timeout_s: the rest of the
-        draw fails with it at once, not one timeout_s after another."""
-        with self.lock:
-            stalled = next((f for f in self.failures if isinstance(f, ReplyTimedOut)), None)
-        if stalled is not None:
-            raise stalled
 
 
 class RemoteEngine:
