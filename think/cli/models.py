@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from think.cli.common import complete_models
-from think.errors import UsageError
+from think.errors import Interrupted, UsageError
 
 ModelName = Annotated[str, typer.Argument(help="A model name.", autocompletion=complete_models)]
 
@@ -77,7 +77,7 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
             if got[0]:
                 typer.echo(f"stopped with {got[0]:,} bytes kept: `think models pull {name}` "
                            "resumes from there", err=True)
-            raise
+            raise Interrupted(None) from None  # main() exits 130, or 143 for SIGTERM
     print(path)
     if digest:
         typer.echo(f"sha256 {digest}", err=True)
