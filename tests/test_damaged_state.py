@@ -4,7 +4,10 @@ JSON of the wrong shape. Each is a clear line or is passed over, never an intern
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,14 @@ from think import paths
 
 REPO, FILE = "org/tiny-GGUF", "tiny-q4.gguf"
 COMMIT = "c" * 40
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def think(*args: str) -> subprocess.CompletedProcess[str]:
+    """`think ARGS` in a fresh process (engines loaded in this one are kept for the session,
+    so a file read at load time is only read again in a new process)."""
+    return subprocess.run([sys.executable, "-m", "think", *args], cwd=ROOT, env=os.environ,
+                          capture_output=True, text=True, timeout=120)
 
 
 def one_clear_line(stderr: str) -> str:
@@ -66,3 +77,24 @@ def test_a_ref_that_names_a_path_out_of_the_cache_is_not_followed(
     from think.models.caches import find
 
     assert find("tiny", load_registry().models["tiny"]) is None
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("memo", ["", "[]", "\"text\""])
+def test_a_model_hash_memo_of_another_shape_is_rebuilt(memo: str) -> None:
+    cache = paths.cache_dir()
+    cache.mkdir(parents=True)
+    (cache / "model-hashes.json").write_text(memo)
+    solved = think("solve", "What is 2 + 3?", "-b", "2", "--quiet")
+    assert solved.returncode == 0 and solved.stdout.strip(), solved.stderr
+    assert json.loads((cache / "model-hashes.json").read_text())  # rebuilt: one model's hash
+
+
+@pytest.mark.real
+def test_a_prompt_cache_folder_that_is_a_file_costs_only_the_cache() -> None:
+    cache = paths.cache_dir()
+    cache.mkdir(parents=True)
+    (cache / "prompt-cache").write_text("the user's own notes")
+    solved = think("solve", "What is 2 + 3?", "-b", "2", "--quiet")
+    assert solved.returncode == 0 and solved.stdout.strip(), solved.stderr
+    assert (cache / "prompt-cache").read_text() == "the user's own notes"

@@ -30,6 +30,8 @@ def model_hash(model: Path) -> str:
         known = json.loads(memo.read_text())
     except (OSError, ValueError):
         known = {}
+    if not isinstance(known, dict):
+        known = {}  # a memo damaged into other JSON is rebuilt: it only saves hashing time
     if identity not in known:
         known[identity] = file_sha256(model)
         try:
@@ -85,7 +87,10 @@ class PromptCache:
     def discard(self, tokens: list[int]) -> None:
         state = self.state_path(tokens)
         for path in (state, state.with_suffix(".json")):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # a cache folder that is a file, or read-only: the entry is never used
 
     def commit(self, tokens: list[int], written: Path) -> None:
         """Adopt a state file just written by llama.cpp, then prune the folder."""
