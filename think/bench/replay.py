@@ -14,6 +14,7 @@ from typing import Any
 
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence
 from think.errors import UsageError
+from think.numbers import decimal_number, whole_number
 from think.strategies.confidence import (
     CISC,
     DEEPCONF,
@@ -44,19 +45,17 @@ class RuleScore:
 
 
 def parse_rule(spec: str, min_samples: int) -> Rule:
-    """'full', 'beta:THRESHOLD' (Adaptive-Consistency) or 'esc:WINDOW' (ESC)."""
+    """'full', 'beta:THRESHOLD' (Adaptive-Consistency) or 'esc:WINDOW' (ESC); each number
+    read whole (`beta:0.9_5` and `beta:nan` are no threshold)."""
     name, _, value = spec.partition(":")
-    try:
-        if name == "full":
-            return lambda answers: False
-        if name == "beta":
-            threshold = float(value)
-            return lambda answers: settled(tally(answers), threshold, min_samples)
-        if name == "esc":
-            window = int(value)
-            return lambda answers: esc_stop(answers, window)
-    except ValueError:
-        pass
+    if name == "full":
+        return lambda answers: False
+    threshold = decimal_number(value)
+    if name == "beta" and threshold is not None:
+        return lambda answers: settled(tally(answers), threshold, min_samples)
+    window = whole_number(value)
+    if name == "esc" and window is not None:
+        return lambda answers: esc_stop(answers, window)
     raise UsageError(f"unknown stopping rule '{spec}'", "use full, beta:0.95 or esc:5")
 
 
@@ -132,13 +131,11 @@ def mean_tokens(recordings: list[Recording]) -> float | None:
 def parse_online(spec: str) -> tuple[float, int]:
     """'online[:KEEP[:WARMUP]]': DeepConf online's kept share and warm-up samples."""
     parts = spec.split(":")[1:]
-    try:
-        keep = float(parts[0]) if parts and parts[0] else 0.9
-        warmup = int(parts[1]) if len(parts) > 1 else 8
-        if 0 < keep <= 1 and warmup >= 1 and len(parts) <= 2:
-            return keep, warmup
-    except ValueError:
-        pass
+    keep = decimal_number(parts[0]) if parts and parts[0] else 0.9
+    warmup = whole_number(parts[1]) if len(parts) > 1 else 8
+    if keep is not None and warmup is not None and 0 < keep <= 1 and warmup >= 1 \
+            and len(parts) <= 2:
+        return keep, warmup
     raise UsageError(f"unknown online rule '{spec}'", "use online:KEEP:WARMUP, as online:0.9:8")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 
 from think.errors import ThinkError, UsageError
 from think.json_text import json_line
+from think.numbers import decimal_number, shown, whole_number
 
 
 def complete_profiles(incomplete: str) -> list[str]:
@@ -78,11 +78,11 @@ def print_json(data: object) -> None:
 
 def int_list(value: str, name: str, most: int | None = None) -> list[int]:
     """A comma-separated list of whole numbers of 1 or more (and at most `most`)."""
-    try:
-        numbers = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"{name} '{value}' is not a list of whole numbers",
-                         "e.g. 1,4,8,16") from None
+    read = [whole_number(part) for part in value.split(",") if part.strip()]
+    numbers = [n for n in read if n is not None]
+    if len(numbers) < len(read):
+        raise UsageError(f"{name} '{shown(value)}' is not a list of whole numbers",
+                         "e.g. 1,4,8,16")
     if not numbers or min(numbers) < 1:
         raise UsageError(f"{name} '{value}' must list numbers of 1 or more", "e.g. 1,4,8,16")
     if most is not None and max(numbers) > most:
@@ -92,12 +92,11 @@ def int_list(value: str, name: str, most: int | None = None) -> list[int]:
 
 def float_list(value: str, name: str, low: float = 0.0, high: float = 2.0) -> list[float]:
     """A comma-separated list of numbers above `low` and at most `high` (temperatures)."""
-    try:
-        numbers = sorted({round(float(part), 3) for part in value.split(",") if part.strip()})
-    except ValueError:
-        raise UsageError(f"{name} '{value}' is not a list of numbers", "e.g. 0.3,0.7") from None
-    if not numbers or not all(math.isfinite(n) for n in numbers) or numbers[0] <= low \
-            or numbers[-1] > high:
+    read = [decimal_number(part) for part in value.split(",") if part.strip()]
+    numbers = sorted({round(n, 3) for n in read if n is not None})
+    if None in read:
+        raise UsageError(f"{name} '{shown(value)}' is not a list of numbers", "e.g. 0.3,0.7")
+    if not numbers or numbers[0] <= low or numbers[-1] > high:
         raise UsageError(f"{name} '{value}' must list numbers above {low:g} and at most "
                          f"{high:g}", "e.g. 0.3,0.7")
     return numbers

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from think.config import Profile
 from think.errors import UsageError
+from think.numbers import shown, whole_number
 
 if TYPE_CHECKING:
     from think.engine.rules import ModelRules
@@ -101,12 +102,13 @@ class Budget:
 
 
 def parse_budget(value: str | int) -> int:
-    """A budget from the command line or a caller: an integer 1..100."""
-    try:
-        budget = int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"budget '{value}' is not a whole number",
-                         f"use {MIN_BUDGET}..{MAX_BUDGET}") from None
+    """A budget from the command line or a caller: an integer 1..100, all of the text digits
+    (`10abc`, `1_0` and digits of other scripts are no budget)."""
+    budget = value if isinstance(value, int) and not isinstance(value, bool) \
+        else whole_number(str(value))
+    if budget is None:
+        raise UsageError(f"budget '{shown(str(value))}' is not a whole number",
+                         f"use {MIN_BUDGET}..{MAX_BUDGET}")
     if not MIN_BUDGET <= budget <= MAX_BUDGET:
         raise UsageError(f"budget {budget} is out of range", f"use {MIN_BUDGET}..{MAX_BUDGET}")
     return budget
