@@ -98,3 +98,40 @@ def test_a_prompt_cache_folder_that_is_a_file_costs_only_the_cache() -> None:
     solved = think("solve", "What is 2 + 3?", "-b", "2", "--quiet")
     assert solved.returncode == 0 and solved.stdout.strip(), solved.stderr
     assert (cache / "prompt-cache").read_text() == "the user's own notes"
+
+
+def damaged_history() -> int:
+    """A history with one run written by another tool: bytes, numbers in text columns, JSON
+    that does not parse or is of another shape. Returns its id."""
+    from contextlib import closing
+
+    from think import history
+
+    with closing(history.connect()) as db:
+        return int(db.execute(
+            "INSERT INTO runs (time, question, answer, model, budget, plan, votes, samples, "
+            "result, prompt_tokens, seconds, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (b"\xff\x00", b"what is \xff?", b"\x01\x02", 7, 3.5, "{bad", b'["a", 1]',
+             '[1, {"answer": "4"}', "null", b"12", "slow", b"ok")).lastrowid)
+
+
+def test_a_history_row_of_bytes_and_broken_json_is_shown(run_cli) -> None:
+    run_id = damaged_history()
+    for args in (("logs",), ("logs", "--json"), ("logs", "show", str(run_id)),
+                 ("logs", "show", str(run_id), "--json"), ("logs", "-q", "what")):
+        shown = run_cli(*args)
+        assert shown.code == 0 and "internal error" not in shown.stderr, (args, shown.stderr)
+    listed = run_cli("logs", "--json")
+    run = json.loads(listed.stdout)[0]
+    assert run["question"] == "what is \ufffd?" and run["model"] == "7" and run["plan"] is None
+    assert run["prompt_tokens"] is None and run["votes"] is None
+
+
+def test_a_count_or_an_id_past_sqlite_integers_is_no_overflow(run_cli) -> None:
+    damaged_history()
+    huge = "9" * 30
+    listed = run_cli("logs", "-n", huge)
+    assert listed.code == 0 and "internal error" not in listed.stderr, listed.stderr
+    assert len(listed.stdout.strip().splitlines()) == 1
+    shown = run_cli("logs", "show", huge)
+    assert shown.code == 2 and f"no run with id {huge}" in one_clear_line(shown.stderr)

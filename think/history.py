@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from think import paths
+from think import history_read, paths
 from think.errors import ThinkError
 from think.result import Result
 
@@ -204,11 +204,7 @@ def _where() -> str:
 
 def as_record(row: sqlite3.Row) -> dict[str, Any]:
     """A stored run as plain data, its JSON columns parsed."""
-    data = dict(row)
-    for name in JSON_COLUMNS:
-        text = data.get(name)
-        data[name] = json.loads(text) if text else None
-    return data
+    return history_read.clean(dict(row))
 
 
 def runs(limit: int = 10, query: str | None = None, path: Path | None = None
@@ -222,6 +218,8 @@ def runs(limit: int = 10, query: str | None = None, path: Path | None = None
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = " WHERE question LIKE ? ESCAPE '\\' OR answer LIKE ? ESCAPE '\\'"
         params = [pattern, pattern]
+    if not history_read.bindable(limit):
+        limit = 0  # more than SQLite can count: every run
     sql = f"{SELECT}{where} ORDER BY rowid DESC" + (" LIMIT ?" if limit else "")
     with opened(target) as db:
         db.row_factory = sqlite3.Row
@@ -231,7 +229,7 @@ def runs(limit: int = 10, query: str | None = None, path: Path | None = None
 def run_by_id(run_id: int, path: Path | None = None) -> dict[str, Any] | None:
     """One stored run, or None when there is none with that id."""
     target = path or db_path()
-    if not target.exists():
+    if not target.exists() or not history_read.bindable(run_id):
         return None
     with opened(target) as db:
         db.row_factory = sqlite3.Row
