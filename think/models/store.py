@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.config.loader import write_yaml
-from think.errors import ConfigError, ModelError, UsageError
+from think.config.registry import user_models_data
+from think.errors import ModelError, UsageError
 from think.models.caches import Found, find
 from think.models.download import ByteProgress
 from think.models.hub import HubFile
@@ -41,12 +40,8 @@ def _user_data() -> dict[str, Any]:
     path = paths.user_models_file()
     if not path.is_file():
         return {"models": {}}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", "fix or move the file") from None
-    data.setdefault("models", {})
-    return data
+    # Shape-checked as the registry reads it: a change is never made to a list or a string.
+    return user_models_data(path)
 
 
 def _save_user_data(data: dict[str, Any]) -> Path:
