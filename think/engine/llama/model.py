@@ -9,7 +9,7 @@ from typing import Any, cast
 import llama_cpp
 
 from think.config import LoadSettings
-from think.engine.llama import extra_buffers
+from think.engine.llama import extra_buffers, gguf_check
 from think.engine.llama.system import (
     gpu_offload_supported,
     logged_buffer_types,
@@ -35,6 +35,7 @@ def check_gguf(path: Path) -> None:
                          "check its permissions") from None
     if magic != GGUF_MAGIC:
         raise ModelError(f"{path} is not a GGUF model file", "give a llama.cpp .gguf file")
+    gguf_check.check(path)  # a header llama.cpp would abort or hang on is refused here
 
 
 def read_metadata(path: Path) -> dict[str, str]:
