@@ -64,10 +64,12 @@ def pull(name: Annotated[str, typer.Argument(help="A model name from `think mode
         got[0] = done
         bar.update(task, completed=done, total=total)
 
-    # The bar goes to stderr: stdout carries the path alone (`p=$(think models pull X)`).
+    # The bar goes to stderr, and only to a terminal: stdout carries the path alone
+    # (`p=$(think models pull X)`), and a pipe gets no bar's line breaks.
+    console = Console(stderr=True)
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
-                  console=Console(stderr=True)) as bar:
+                  console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task(name, total=None)
         try:
             path, digest, source = fetch(
