@@ -7,7 +7,9 @@ plus a few standard-library value types (values.py). Anything else stays in the 
 crosses as a numbered handle. A value is sent flat, as a table of its containers that refer
 to each other by number, so any depth crosses without recursion and shared or
 self-referencing containers come back shared. Ints past 64 bits go as hex, which has no
-digit limit. Runs inside the sandbox: standard library only, and no import of think.
+digit limit. Third-party objects (numpy arrays) cannot cross: the sandbox has no
+third-party packages. Runs inside the sandbox: standard library only, and no import of
+think.
 """
 
 from __future__ import annotations
