@@ -76,6 +76,9 @@ def encode(value: Any, keep: Callable[[Any], int] | None = None) -> dict[str, An
 
     {"v": item, "n": [tag, items, tag, items...]}: an item is a JSON scalar, [n] for the
     n-th container in "n", or {"i": hex}, {"b": hex} or {"h": handle}."""
+    kind = type(value)
+    if kind in INLINE or (kind is int and -SMALL < value < SMALL):
+        return {"v": value, "n": []}  # most results: no table to build
     nodes: list[Any] = []
     seen: dict[int, list[int]] = {}
     todo: list[tuple[Any, int, str]] = []
@@ -118,6 +121,8 @@ def decode(data: Any, remote: Callable[[int], Any] | None = None) -> Any:
     """The value a JSON form stands for; `remote(handle)` makes a proxy for a handle."""
     if type(data) is not dict or data.keys() != {"v", "n"} or type(data["n"]) is not list:
         raise WireError("not a wire value")
+    if type(data["v"]) in INLINE or type(data["v"]) is int:
+        return data["v"]
     try:
         return Decoder(data["n"], remote).value(data["v"])
     except (TypeError, ValueError, OverflowError) as exc:  # unhashable keys, bad hex...
