@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import weakref
 from typing import Any
 
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-authorization", "Cookie")
@@ -26,7 +27,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Watchdog:
-    """Shuts down the sockets of one request when its deadline passes."""
+    """Shuts down the sockets of one request when its deadline passes, or at once when the
+    run is stopped (`expire_all`: Ctrl-C, SIGTERM)."""
+
+    _live: weakref.WeakSet[Watchdog] = weakref.WeakSet()  # the requests still open
+    _live_lock = threading.Lock()
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
@@ -34,7 +39,26 @@ class Watchdog:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
+        with Watchdog._live_lock:
+            Watchdog._live.add(self)
         threading.Thread(target=self._wait, daemon=True).start()
+
+    @classmethod
+    def expire_all(cls) -> None:
+        """End every open request now: a stopped run must not wait at exit for threads
+        still reading a server or a hub that may go on for minutes."""
+        with cls._live_lock:
+            live = list(cls._live)
+        for watchdog in live:
+            watchdog.expire()
+
+    def expire(self) -> None:
+        """Shut this request's sockets now, as its deadline would."""
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+        self._cancelled.set()
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -59,6 +83,8 @@ class Watchdog:
 
     def cancel(self) -> None:
         self._cancelled.set()
+        with Watchdog._live_lock:
+            Watchdog._live.discard(self)
 
 
 def _shut(sock: socket.socket) -> None:

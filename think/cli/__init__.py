@@ -65,6 +65,11 @@ class _Stop:
 
     @classmethod
     def exit(cls) -> NoReturn:
+        from think.bounded_http import Watchdog
+
+        # Threads still reading a server (the other questions of a batch) are joined at
+        # exit: their requests end now, not when the server next says something.
+        Watchdog.expire_all()
         print("Terminated." if cls.terminated else "Interrupted.", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM if cls.terminated else Interrupted.exit_code)
 
@@ -86,6 +91,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _Stop.exit()
+    except SystemExit as exc:
+        if exc.code == Interrupted.exit_code:  # typer's word for a KeyboardInterrupt it caught
+            _Stop.exit()
+        raise
     except Exception as exc:  # noqa: BLE001 - a bug still ends in one line, not a traceback
         if os.environ.get("THINK_DEBUG"):
             raise

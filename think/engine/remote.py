@@ -209,8 +209,14 @@ class RemoteEngine:
             if tracker.finish is not None:
                 call.finished(self._completion(index, tracker, request))
 
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.max_in_flight)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.settings.max_in_flight))
+        try:
             list(pool.map(one, indices))
+        except BaseException:
+            call.stop.set()  # Ctrl-C, SIGTERM: no sample starts, none is waited for
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _feed(self, tracker: SampleTracker, index: int, delta: Delta,
               on_token: TokenCallback | None) -> None:
