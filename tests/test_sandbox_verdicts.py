@@ -19,11 +19,9 @@ LIMITS = Limits(seconds=10)
 WRONG = "def add(a, b):\n    return a - b\n"
 CORRECT = "def add(a, b):\n    return a + b\n"
 # The candidate runs inside the worker, so it can make the worker send the judge any names.
-FORGE_NAMES = ("import sys\nworker = sys.modules['__main__']\nreal = worker.encode\n"
-               "def forged(value, keep=None):\n"
-               "    if type(value) is dict and 'add' in value:\n"
-               "        value = {**value, '__name__': 'x', '__file__': 'x', '_private': 1}\n"
-               "    return real(value, keep)\nworker.encode = forged\n")
+FORGE_NAMES = ("import sys\nm = sys.modules['__main__']\ne = m.encode\n"
+               "m.encode = lambda v, k=None: e({**v, '__name__': 'x', '__file__': 'x', "
+               "'_private': 1} if type(v) is dict and 'add' in v else v, k)\n")
 UNITTEST = ("import unittest\n\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n"
             "        self.assertEqual(add(2, 3), 5)\n")
 
@@ -137,7 +135,10 @@ def test_a_value_too_large_to_carry_fails_clearly(program: str, tests: str) -> N
 
 
 def test_a_name_forging_candidate_loses_the_vote() -> None:
-    hostile = f"```python\n{FORGE_NAMES}{WRONG}```"
+    # Few words, so that the scripted engine's answer budget (a word a token) holds it all.
+    hostile = ("```python\nimport sys\nm=sys.modules['__main__'];e=m.encode\n"
+               "m.encode=lambda v,k=None:e({**v,'__name__':'x'}if type(v)is dict else v,k)\n"
+               f"{WRONG}```")
     candidates = [hostile, hostile, f"```python\n{CORRECT}```", hostile]
     engine = ScriptedEngine(respond=lambda request, i: f" easy.\nFinal answer:\n"
                             f"{candidates[i % len(candidates)]}")
