@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def think_home(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def think_home(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+               ) -> Iterator[Path]:
     home = tmp_path / "home"
     monkeypatch.setenv("THINK_HOME", str(home))
     monkeypatch.setenv("THINK_MODELS_DIR", str(models_dir))
@@ -29,7 +31,12 @@ def think_home(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
     # Models other tools cached on this machine stay out of the tests' sight.
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-models"))
-    return home
+    yield home
+    # A run's history row is written on a thread after its answer: it lands (or says why
+    # not) within its own test, never in the next one's output.
+    writer = sys.modules.get("think.history_writer")
+    if writer is not None:
+        writer.drain(10)
 
 
 @dataclass

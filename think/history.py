@@ -1,8 +1,10 @@
 """The history of runs (`think logs`): every solve as one row of an SQLite file in the data folder.
 
 Parallel runs (`xargs -P 4 think solve ...`) share the file: WAL lets readers and one writer
-work at once, and a writer that meets a lock waits (busy timeout) and retries, so no run is
-lost. The schema's version is the file's `PRAGMA user_version`; `MIGRATIONS` holds one step
+work at once, and a writer that meets a lock waits (busy timeout) and retries. A run's row is
+written by history_writer's thread, after the answer: one that meets a lock held past WAIT_S
+(another process in a long write) is skipped with a note, so a run never waits on its log
+for long. The schema's version is the file's `PRAGMA user_version`; `MIGRATIONS` holds one step
 per version, so a later version adds a step rather than a rewrite. Logging never fails a
 solve: `log_run` turns any failure into one warning line on stderr.
 """
@@ -17,17 +19,18 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from think import history_read, paths
+from think import history_read, history_writer, paths
 from think.errors import ThinkError
 from think.result import Result
 
 SCHEMA_VERSION = 2
 FILE_NAME = "logs.db"
-BUSY_MS = 10_000  # how long one statement waits for another process's write lock
-ATTEMPTS = 6  # and how often a whole write is tried again when that wait ran out
+BUSY_MS = 10_000  # how long one statement of a read waits for another process's write lock
+WAIT_S = 2.0  # how long a run's row waits, all tries together, before it is skipped
 SAMPLE_FIELDS = ("index", "answer", "tokens", "finish", "thinking_tokens", "closed", "tests",
                  "confidence")
 JSON_COLUMNS = ("plan", "votes", "samples", "result")
@@ -88,13 +91,14 @@ def migrate(db: sqlite3.Connection, where: Path | str = FILE_NAME) -> int:
     return old
 
 
-def connect(path: Path | None = None) -> sqlite3.Connection:
-    """An open, migrated history in WAL mode; the caller closes it."""
+def connect(path: Path | None = None, busy_ms: int = BUSY_MS) -> sqlite3.Connection:
+    """An open, migrated history in WAL mode, whose statements wait `busy_ms` for another
+    process's lock; the caller closes it."""
     target = path or db_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(target, timeout=BUSY_MS / 1000, isolation_level=None)
+    db = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None)
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute("PRAGMA journal_mode = WAL")  # kept in the file: once is enough
         migrate(db, target)
@@ -154,19 +158,23 @@ def unfinished_row(question: str, task: str, model: str, profile: str, budget: s
     return row
 
 
-def record(row: dict[str, Any], path: Path | None = None) -> int:
-    """Append one run; waits out and retries other processes' writes. Returns its id."""
+def record(row: dict[str, Any], path: Path | None = None, wait_s: float = WAIT_S) -> int:
+    """Append one run; waits out and retries other processes' writes for `wait_s` in all,
+    then raises the lock's error. Returns its id."""
     insert = (f"INSERT INTO runs ({', '.join(NAMES)}) "
               f"VALUES ({', '.join(':' + name for name in NAMES)})")
-    for attempt in range(ATTEMPTS):
+    deadline = time.monotonic() + wait_s
+    pause = 0.05
+    while True:
+        left = deadline - time.monotonic()
         try:
-            with closing(connect(path)) as db:
+            with closing(connect(path, busy_ms=max(1, int(left * 1000)))) as db:
                 return int(db.execute(insert, row).lastrowid or 0)
         except sqlite3.OperationalError as exc:
-            if not _locked(exc) or attempt == ATTEMPTS - 1:
+            if not _locked(exc) or time.monotonic() + pause >= deadline:
                 raise
-            time.sleep(0.05 * 2 ** attempt)
-    raise AssertionError("unreachable")  # the loop returns or raises
+            time.sleep(pause)
+            pause *= 2
 
 
 def enabled() -> bool:
@@ -183,16 +191,36 @@ def log_run(result: Result, budget: str, engine: str, seconds: float,
 
 
 def log_row(row: Callable[[], dict[str, Any]], log: bool | None = None) -> None:
-    """Log a run's row unless `log` is False. Any failure is one warning line on stderr: the
-    answer matters more than its record."""
+    """Log a run's row unless `log` is False, on the writer thread: the caller goes on (its
+    answer prints) while it is written. Any failure is one line on stderr: the answer
+    matters more than its record."""
     try:
         if log is False or (log is None and not enabled()):
             return
-        record(row())
+        values, target = row(), db_path()
     except Exception as exc:  # noqa: BLE001 - a broken history must not cost the answer
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"think: warning: could not log this run ({_where()}: {reason})",
-              file=sys.stderr, flush=True)
+        _warn(exc)
+        return
+    history_writer.submit(partial(_write, values, target))
+
+
+def _write(values: dict[str, Any], target: Path) -> None:
+    try:
+        record(values, target)
+    except sqlite3.OperationalError as exc:
+        if not _locked(exc):
+            _warn(exc)
+            return
+        print(f"think: note: the run history {target} stayed locked for {WAIT_S:g} s (another "
+              "think is writing it): this run is not logged", file=sys.stderr, flush=True)
+    except Exception as exc:  # noqa: BLE001 - a broken history must not cost the answer
+        _warn(exc)
+
+
+def _warn(exc: Exception) -> None:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(f"think: warning: could not log this run ({_where()}: {reason})",
+          file=sys.stderr, flush=True)
 
 
 def _where() -> str:
@@ -210,6 +238,7 @@ def as_record(row: sqlite3.Row) -> dict[str, Any]:
 def runs(limit: int = 10, query: str | None = None, path: Path | None = None
          ) -> list[dict[str, Any]]:
     """The last runs, newest first; `limit` 0 is all; `query` is found in question or answer."""
+    history_writer.drain(WAIT_S + 1)  # this process's own last runs are listed too
     target = path or db_path()
     if not target.exists():
         return []

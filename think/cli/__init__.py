@@ -102,7 +102,23 @@ def main() -> None:
                         "THINK_DEBUG=1 shows the traceback)"), file=sys.stderr)
         sys.exit(1)
     finally:
+        _settle_history()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _settle_history() -> None:
+    """Give the history rows still being written (after the answer printed) their moment,
+    and say so for any that do not make it."""
+    writer = sys.modules.get("think.history_writer")  # imported only by a run that logs
+    if writer is None:
+        return
+    try:
+        left = writer.drain(writer.EXIT_WAIT_S)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop now
+        return
+    if left:
+        print(f"think: note: {left} run{'s' if left > 1 else ''} not logged: the run history "
+              "stayed busy", file=sys.stderr)
 
 
 if __name__ == "__main__":
