@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from think.engine.server_errors import raise_if_error
+
 MAX_LINE_BYTES = 1 << 20  # one stream line; a longer one is not a server speaking the API
 MAX_BODY_BYTES = 4 << 20  # a whole non-streamed reply (/v1/models)
 MAX_COUNT = 1 << 31  # past any context: a larger token count is no count
@@ -109,6 +111,7 @@ def stream_event(payload: bytes) -> tuple[list[Delta], Usage | None]:
     event = parse_json(payload, "a stream event")
     if not isinstance(event, dict):
         raise BadReply(f"a stream event that is not a JSON object: {_excerpt(payload)}")
+    raise_if_error(event)  # the server's own words for why it stops (out of memory, say)
     choices = event.get("choices", [])
     if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
         raise BadReply(f"a stream event whose 'choices' is not a list of objects: "

@@ -19,12 +19,12 @@ from think.bounded_http import Watchdog, header_value, open_watched
 from think.config import ServerSettings
 from think.engine.http_stream import (
     BadReply,
-    clean_text,
     parse_json,
     read_body,
     served_by,
     served_models,
 )
+from think.engine.server_errors import MAX_BODY, ServerFailed, status_detail
 from think.errors import ModelError, ThinkError
 from think.urls import shown_url
 
@@ -109,6 +109,9 @@ class ServerClient:
                     raise self._http_error(exc) from None
             except BadReply as exc:
                 raise self._bad_reply(exc) from None
+            except ServerFailed as exc:
+                raise ThinkError(f"the server at {self.shown_url} stopped with an error: {exc}",
+                                 "see the server's log") from None
             except (OSError, http.client.HTTPException) as exc:
                 if watchdog.expired and cut_by_run:
                     raise TimeUp from None
@@ -141,7 +144,7 @@ class ServerClient:
             raise self._not_answering(reason) from None
 
     def _http_error(self, exc: urllib.error.HTTPError) -> ThinkError:
-        detail = clean_text(exc.read(1200).decode("utf-8", "replace"))[:300].strip()
+        detail = status_detail(exc.read(MAX_BODY))
         if exc.code in (401, 403):
             return ThinkError(f"the server refused the request ({exc.code})",
                               f"set the API key in {self.settings.api_key_env}")
