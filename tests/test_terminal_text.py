@@ -4,19 +4,13 @@ printed answer; --json keeps the text as the model wrote it."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
-import select
-import struct
-import subprocess
 import sys
-import termios
 import time
 
 import pytest
 from support.stub_openai import StubHandler, serve
+from support.terminal import on_terminal
 
 from think.engine.scripted import ScriptedEngine
 from think.ui.terminal_text import printable
@@ -95,31 +89,8 @@ class HostileChat(StubHandler):
 
 def on_a_terminal(*args: str) -> tuple[bytes, str, int]:
     """The bytes think wrote to its terminal (stderr, a pty), its stdout and exit code."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "think", *args], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=slave, env=env)
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not data:
-                break
-            seen += data
-        elif process.poll() is not None:
-            break
-    out = process.stdout.read().decode() if process.stdout else ""
-    process.wait(timeout=30)
-    os.close(master)
-    return seen, out, process.returncode
+    chunks, out, code = on_terminal([sys.executable, "-m", "think", *args], 120)
+    return b"".join(chunks), out, code
 
 
 def test_the_live_view_draws_no_control_sequence_of_the_model() -> None:

@@ -19,20 +19,18 @@ import pyte
 COLUMNS, LINES = 100, 40
 
 
-def run_on_terminal(*args: str, timeout: float = 300) -> tuple[list[str], str, str, int]:
-    """Screens seen while running, the final screen, stdout, and the exit code."""
+def on_terminal(command: list[str], timeout: float) -> tuple[list[bytes], str, int]:
+    """Run `command` with stderr on a pseudo-terminal of COLUMNS x LINES: the chunks it wrote
+    there, in order, its stdout and its exit code."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS),
            "LINES": str(LINES)}
     env.pop("NO_COLOR", None)
-    think = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
-    process = subprocess.Popen([think, *args], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=slave, env=env)
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=slave, env=env)
     os.close(slave)
-    screen = pyte.Screen(COLUMNS, LINES)
-    stream = pyte.ByteStream(screen)
-    seen: list[str] = []
+    chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([master], [], [], 0.2)
@@ -43,11 +41,23 @@ def run_on_terminal(*args: str, timeout: float = 300) -> tuple[list[str], str, s
                 break
             if not data:
                 break
-            stream.feed(data)
-            seen.append("\n".join(screen.display))
+            chunks.append(data)
         elif process.poll() is not None:
             break
     out = process.stdout.read().decode() if process.stdout else ""
     process.wait(timeout=30)
     os.close(master)
-    return seen, "\n".join(screen.display), out, process.returncode
+    return chunks, out, process.returncode
+
+
+def run_on_terminal(*args: str, timeout: float = 300) -> tuple[list[str], str, str, int]:
+    """Screens seen while running, the final screen, stdout, and the exit code."""
+    think = shutil.which("think", path=os.path.dirname(sys.executable)) or "think"
+    chunks, out, code = on_terminal([think, *args], timeout)
+    screen = pyte.Screen(COLUMNS, LINES)
+    stream = pyte.ByteStream(screen)
+    seen: list[str] = []
+    for chunk in chunks:  # the screen after each piece, as a person saw it change
+        stream.feed(chunk)
+        seen.append("\n".join(screen.display))
+    return seen, "\n".join(screen.display), out, code
