@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from test_sandbox_benign import os_sandbox_here  # noqa: F401 - fails without bwrap
 
 from think.sandbox import cgroup, launch, macos, run_tests
 from think.sandbox.limits import Limits
@@ -21,12 +21,6 @@ from think.sandbox.run import discard_spares
 
 LIMITS = Limits(seconds=4, memory_mb=256)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module", autouse=True)
-def linux_sandbox() -> None:
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the bubblewrap tests run on Linux")
 
 
 def verdict(program: str, tests: str, limits: Limits = LIMITS) -> str:

@@ -6,12 +6,10 @@ are ones a correct program passes.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
+from test_sandbox_benign import os_sandbox_here  # noqa: F401 - fails without bwrap
 
 import think
-from think import sandbox
 from think.engine.scripted import ScriptedEngine
 from think.sandbox import Limits, run_tests
 
@@ -69,15 +67,6 @@ NO_TESTS_RUN = {
     "tests-that-need-fixtures": "def test_add(tmp_path):\n    assert add(2, 3) == 5\n",
     "async-tests": "async def test_add():\n    assert add(2, 3) == 5\n",
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def os_sandbox_here() -> None:
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the sandbox tests run on Linux")
-    if sandbox.os_sandbox() != "bwrap":
-        pytest.fail("bubblewrap is missing or cannot make a sandbox here: apt-get install "
-                    "bubblewrap")
 
 
 @pytest.mark.parametrize("name", sorted(NOT_PASSING))
