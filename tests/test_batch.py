@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from support.errors import one_error_line
+from support.sums import answer_the_sum
 
 from think.engine.scripted import ScriptedEngine
 
 
 @pytest.fixture
 def scripted(use_engine) -> ScriptedEngine:
-    def respond(request, index):
-        number = request.prompt.rsplit("What is ", 1)[1].split("?")[0]
-        return f" so.\nFinal answer: {eval(number)}"  # noqa: S307 - the tests' own arithmetic
-
-    engine = ScriptedEngine(respond=respond)
+    engine = ScriptedEngine(respond=answer_the_sum)
     use_engine(engine)
     return engine
 
