@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.hub_server import HubFile, HubServer
-from test_hub_pull import DATA, FILE, REPO, SHA, register, repo_dir
+from test_hub_pull import DATA, FILE, REPO, SHA, repo_dir, start_hub
 
 from think.models import download, hub
 from think.models.store import pull
@@ -21,15 +21,8 @@ from think.models.store import pull
 
 @pytest.fixture
 def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    server = HubServer()
-    server.hub.files[(REPO, FILE)] = HubFile(DATA)
-    monkeypatch.setenv("HF_ENDPOINT", server.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in ("THINK_HUB_URL", "HF_HUB_CACHE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
-                 "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    register()
+    """test_hub_pull's loopback hub, for each test to make hostile."""
+    server = start_hub(tmp_path, monkeypatch)
     yield server
     server.stop()
 

@@ -25,6 +25,14 @@ REPO, FILE = "org/tiny-GGUF", "tiny-q4.gguf"
 
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    server = start_hub(tmp_path, monkeypatch)
+    yield server
+    server.stop()
+
+
+def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HubServer:
+    """The loopback hub serving REPO/FILE, with the hub's variables pointing at it, a cache
+    of the test's own, and models.yaml naming the file `tiny`."""
     server = HubServer()
     server.hub.files[(REPO, FILE)] = HubFile(DATA)
     monkeypatch.setenv("HF_ENDPOINT", server.url)
@@ -34,8 +42,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
                  "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "OLLAMA_MODELS", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     register()
-    yield server
-    server.stop()
+    return server
 
 
 def register(extra: str = "") -> None:
