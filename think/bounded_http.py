@@ -173,6 +173,13 @@ def open_watched(request: urllib.request.Request, watchdog: Watchdog, socket_tim
     return opener.open(request, timeout=socket_timeout)
 
 
+def byte_count(header: str | None) -> int | None:
+    """A size a server sent (Content-Length, X-Linked-Size) when it is plainly one: ASCII
+    digits, under 19 of them; anything else is an unknown size, not an error."""
+    text = (header or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
 def header_value(value: str) -> str | None:
     """The value if it can be sent as one HTTP header value, else None: a credential with a
     line break in it would be refused by urllib at best, and add headers at worst."""

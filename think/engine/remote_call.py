@@ -50,5 +50,5 @@ class Call:
         draw fails with it at once, not one timeout_s after another."""
         with self.lock:
             stalled = next((f for f in self.failures if isinstance(f, ReplyTimedOut)), None)
-        if stalled is not None:
-            raise stalled
+        if stalled is not None:  # a new error for each thread: a raised one is not shared
+            raise ReplyTimedOut(stalled.text, stalled.hint_text)

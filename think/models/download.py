@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from think.bounded_http import Watchdog, open_watched
+from think.bounded_http import Watchdog, byte_count, open_watched
 from think.errors import ModelError
 from think.hashing import CHUNK, file_sha256
 from think.models.hub import TOKEN_HINT
@@ -87,9 +87,8 @@ def _fetch(url: str, partial: Path, progress: ByteProgress, headers: dict[str, s
 
 def _length(response: http.client.HTTPResponse, start: int) -> int | None:
     """The whole file's size, where the reply says it plainly (else unknown)."""
-    length = (response.headers.get("Content-Length") or "").strip()
-    return start + int(length) if length.isascii() and length.isdigit() \
-        and len(length) < 19 else None
+    length = byte_count(response.headers.get("Content-Length"))
+    return start + length if length is not None else None
 
 
 def _copy(response: http.client.HTTPResponse, partial: Path, start: int, total: int | None,

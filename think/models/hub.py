@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from think.bounded_http import Watchdog, header_value, open_watched
+from think.bounded_http import Watchdog, byte_count, header_value, open_watched
 from think.errors import ModelError
 from think.models.hub_names import checked_blob, checked_commit
 
@@ -163,11 +163,9 @@ def _info(headers: http.client.HTTPMessage, etag: str | None, location: str, rep
                          "(no ETag or X-Repo-Commit)",
                          "point HF_ENDPOINT at a Hugging Face hub, or unset it")
     plain = checked_blob(_plain(etag), endpoint())
-    size = (headers.get("X-Linked-Size") or headers.get("Content-Length") or "").strip()
     return HubFile(etag=plain, sha256=plain if SHA256.fullmatch(plain) else None,
                    commit=checked_commit(commit, endpoint()), location=location,
-                   size=int(size) if size.isascii() and size.isdigit() and len(size) < 19
-                   else None)
+                   size=byte_count(headers.get("X-Linked-Size") or headers.get("Content-Length")))
 
 
 def _refused(exc: urllib.error.HTTPError, repo: str, file: str) -> ModelError:

@@ -35,7 +35,8 @@ def pull_to_cache(repo: str, file: str, revision: str | None, sha256: str | None
         raise ModelError(f"{repo}/{file} is in no local model cache and HF_HUB_OFFLINE is set",
                          "unset HF_HUB_OFFLINE to download it, or copy the file into the "
                          "Hugging Face cache")
-    checked_repo(repo), checked_file(file)
+    checked_repo(repo)
+    checked_file(file)
     asked = checked_revision(revision or "main")
     info = hub.file_info(repo, asked, file)
     expected = info.sha256 or sha256

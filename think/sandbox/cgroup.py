@@ -173,9 +173,10 @@ class RunGroup:
             time.sleep(0.002)
 
     def _pids(self) -> list[int]:
+        # v2 has one folder; of v1's (memory, pids, cpu), the pids one lists every process.
+        folder = self.folders[0] if self.version == "v2" else self.folders[1]
         try:
-            return [int(p) for p in (self.folders[-1 if self.version == "v2" else 1]
-                                     / "cgroup.procs").read_text().split()]
+            return [int(p) for p in (folder / "cgroup.procs").read_text().split()]
         except (OSError, ValueError):
             return []
 

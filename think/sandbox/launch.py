@@ -84,14 +84,7 @@ class Launcher:
     def start(self, script: str, args: list[str], fds: tuple[int, ...], out: int
               ) -> subprocess.Popen[bytes]:
         """One sandboxed interpreter running /sandbox/lib's `script`, its output on `out`."""
-        # As root in bwrap the per-run namespace counts only this run's processes (two
-        # interpreters, and the candidate's); elsewhere the count is per user.
-        own = 2 if self.userns is not None else user_tasks(os.getuid()) + 8
-        limits = rlimits(self.limits, own + self.limits.processes)
-        if self.group is not None and self.userns is None:
-            # Not root: RLIMIT_NPROC would count every process of this user, fixed when a
-            # spare starts; the run's group bounds its own processes instead.
-            limits[resource.RLIMIT_NPROC] = resource.RLIM_INFINITY
+        limits = rlimits(self.limits, self._process_limit())
         env: dict[str, str] = {}
         cwd = None
         filter_fd = None
@@ -120,6 +113,17 @@ class Launcher:
         finally:
             if filter_fd is not None:
                 os.close(filter_fd)  # bwrap has its copy
+
+    def _process_limit(self) -> int:
+        """RLIMIT_NPROC for one sandbox. As root in bwrap the per-run namespace counts only
+        this run's processes (two interpreters, and the candidate's). Otherwise the count is
+        of every process of this user, fixed when a spare starts: the run's group bounds its
+        own processes instead where there is one, else the user's tasks now are allowed for."""
+        if self.userns is not None:
+            return 2 + self.limits.processes
+        if self.group is not None:
+            return resource.RLIM_INFINITY
+        return user_tasks(os.getuid()) + 8 + self.limits.processes
 
     def out_of_memory(self) -> bool:
         """Whether the run's group hit its memory limit (a kill, not a MemoryError)."""
