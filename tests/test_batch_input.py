@@ -119,3 +119,37 @@ def test_an_out_file_of_lines_shaped_almost_like_records_is_refused(
     run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
     assert run.code == 2 and "is not think's output" in one_error_line(run.stderr)
     assert out.read_text() == jsonl(line)
+
+
+def test_lines_that_cannot_be_questions_cost_only_themselves(run_cli, scripted, tmp_path) -> None:
+    """A 3 MB line, a line that is not UTF-8 and one with a NUL byte: each is an error record
+    naming its line, and the questions around them are answered."""
+    source, out = tmp_path / "q.txt", tmp_path / "out.jsonl"
+    source.write_bytes(b"What is 2+2?\n" + b"x" * 3_000_000 + b"\n\xff\xfe bad\n"
+                       + b"What\x00 is\n" + b"What is 3+3?\n")
+    run = run_cli("batch", str(source), "-b", "2", "--out", str(out))
+    assert run.code == 0, run.stderr
+    rows = rows_of(out)
+    assert [(row["id"], row.get("answer")) for row in rows] == [
+        ("1", "4"), ("2", None), ("3", None), ("4", None), ("5", "6")]
+    assert "line 2 is 3,000,001 bytes long, over the 1 MiB" in rows[1]["error"]
+    assert "line 3 is not UTF-8 text" in rows[2]["error"]
+    assert "line 4 holds binary data" in rows[3]["error"]
+
+
+def test_a_line_far_larger_than_a_question_is_never_held_in_memory() -> None:
+    """Reading a 64 MiB line with no break (a binary file given by mistake) holds a few MiB
+    at most, so a file larger than memory cannot end in MemoryError."""
+    import io
+    import tracemalloc
+
+    from think.batch_input import question_lines
+
+    stream = io.BytesIO(b"What is 1+1?\n" + b"y" * (64 << 20) + b"\nWhat is 2+2?")
+    tracemalloc.start()
+    lines = list(question_lines(stream))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert lines[0] == "What is 1+1?\n" and lines[2] == "What is 2+2?"
+    assert "67,108,865 bytes long" in lines[1].problem
+    assert peak < 4 << 20, f"{peak:,} bytes held"

@@ -59,6 +59,27 @@ def test_a_blob_and_a_ref_that_are_folders_leave_the_model_not_downloaded(
     assert "'tiny' is not downloaded" in one_clear_line(solved.stderr)
 
 
+@pytest.mark.parametrize("target", ["a blob that is a folder", "a file outside the cache"])
+def test_rm_of_a_pinned_model_deletes_only_its_own_plain_blob(
+        target: str, hf_repo: Path, tmp_path: Path, run_cli) -> None:
+    """`think models rm` drops the snapshot link; what the link points to is deleted only
+    when it is a plain file in the repo's own blobs folder."""
+    if target.startswith("a blob"):
+        pointed = hf_repo / "blobs" / ("a" * 64)
+        pointed.mkdir(parents=True)
+        (pointed / "kept").write_text("inside")
+    else:
+        pointed = tmp_path / "my-notes.txt"
+        pointed.write_text("the user's own file")
+    os.symlink(pointed, hf_repo / "snapshots" / COMMIT / FILE)
+    paths.user_models_file().write_text(paths.user_models_file().read_text()
+                                        + f"    revision: {COMMIT}\n")
+    removed = run_cli("models", "rm", "tiny")
+    assert removed.code == 0 and "Error" not in removed.stderr, removed.stderr
+    assert not (hf_repo / "snapshots" / COMMIT / FILE).is_symlink()
+    assert pointed.exists() and str(pointed) not in removed.stdout
+
+
 def test_a_ref_of_binary_bytes_is_no_ref(hf_repo: Path, run_cli) -> None:
     (hf_repo / "refs" / "main").write_bytes(b"\xff\xfe\x00binary")
     listed = run_cli("models", "list")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from support.errors import one_error_line
+
 from think import paths
 
 
@@ -92,3 +94,16 @@ def test_models_add_reads_the_gguf_metadata(run_cli) -> None:
     assert resolve().name == "my-gemma"
     assert run_cli("models", "rm", "my-gemma").code == 0 and gguf.exists()
     assert resolve().name == "gemma3-270m"  # the default falls back to the registry's
+
+
+@pytest.mark.parametrize("context", [100, 0])
+def test_models_add_of_a_model_with_too_short_a_context_is_one_line(
+        run_cli, tmp_path: Path, context: int) -> None:
+    from support.tiny_reasoner import build_tiny_reasoner
+
+    short = build_tiny_reasoner(tmp_path / "short.gguf", context=context)
+    run = run_cli("models", "add", "short", str(short))
+    assert run.code == 2, run.stderr
+    assert f"states a context of {context} tokens; think needs a model of at least 256" in (
+        one_error_line(run.stderr))
+    assert not paths.user_models_file().exists()

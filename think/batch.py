@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from think.batch_input import UnreadableLine
 from think.errors import Interrupted, ThinkError, UsageError, option
 from think.json_text import json_line
 from think.result import Result
@@ -61,7 +62,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")  # json.loads would take NaN, Infinity
 
 
-def read_items(lines: Iterable[str]) -> list[BatchQuestion]:
+def read_items(lines: Iterable[str | UnreadableLine]) -> list[BatchQuestion]:
     """Parse input lines; a malformed line becomes an item carrying its error.
 
     A line with no id (or "id": null) is known by its line number. A line whose id an
@@ -71,6 +72,10 @@ def read_items(lines: Iterable[str]) -> list[BatchQuestion]:
     items: list[BatchQuestion] = []
     first_line: dict[str, int] = {}
     for number, raw in enumerate(lines, 1):
+        if isinstance(raw, UnreadableLine):
+            items.append(BatchQuestion(str(number), None, number,
+                                       error=f"line {number} {raw.problem}"))
+            continue
         line = (raw.removeprefix(BOM) if number == 1 else raw).strip()
         if not line:
             continue

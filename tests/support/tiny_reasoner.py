@@ -213,7 +213,8 @@ def _layer_tensors(rng: np.random.Generator, layer: int) -> dict[str, np.ndarray
     }
 
 
-def build_tiny_reasoner(path: Path, single_token_tags: bool = True, seed: int = 0) -> Path:
+def build_tiny_reasoner(path: Path, single_token_tags: bool = True, seed: int = 0,
+                        context: int | None = None) -> Path:
     """Write the tiny reasoning model to `path` (F32, about half a megabyte); returns path."""
     import gguf  # a test dependency only
 
@@ -234,7 +235,7 @@ def build_tiny_reasoner(path: Path, single_token_tags: bool = True, seed: int = 
     writer = gguf.GGUFWriter(str(path), "llama")  # writes general.architecture itself
     writer.add_name("tiny-reasoner")
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    writer.add_context_length(CONTEXT)
+    writer.add_context_length(CONTEXT if context is None else context)
     writer.add_embedding_length(N_EMBD)
     writer.add_block_count(N_LAYERS)
     writer.add_feed_forward_length(N_FF)

@@ -7,13 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from think.cli.common import (
-    EngineOption,
-    ModelOption,
-    ProfileOption,
-    read_question,
-    read_text_file,
-)
+from think.cli.common import EngineOption, ModelOption, ProfileOption, questions_stream
 from think.errors import Interrupted, UsageError
 
 
@@ -43,6 +37,7 @@ def batch(
 
     from think import api
     from think.batch import open_output, read_items, run_batch, to_answer
+    from think.batch_input import question_lines
     from think.planning.budget import Budget
     from think.ui.batch_progress import batch_progress
 
@@ -52,8 +47,8 @@ def batch(
     if parallel > 1 and not api.uses_server(profile, engine):
         raise UsageError("--parallel needs a server engine",
                          "give --engine URL; one local model decodes one question at a time")
-    lines = read_question("-") if source == "-" else read_text_file(source, "questions file")
-    items = read_items(lines.splitlines())
+    with questions_stream(source) as stream:
+        items = read_items(question_lines(stream))
     given = len(items)
     _tell_repeats([item.line for item in items if item.duplicate_of is not None])
     target = Path(out) if out else None

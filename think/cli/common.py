@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -70,6 +72,26 @@ def read_text_file(name: str, what: str) -> str:
                          "give a UTF-8 text file") from None
     except UnicodeDecodeError:
         raise UsageError(f"{what} {path} is not UTF-8 text", "give a UTF-8 text file") from None
+
+
+@contextmanager
+def questions_stream(name: str) -> Iterator[BinaryIO]:
+    """The bytes of a questions file named on the command line, or of stdin for '-' (read
+    to its end, a terminal's too, as other tools read '-')."""
+    shown_name = "stdin" if name == "-" else f"questions file {name}"
+    try:
+        if name == "-":
+            if sys.stdin is None:
+                raise UsageError("stdin is closed", "name the questions file instead of -")
+            yield sys.stdin.buffer
+            return
+        with Path(name).open("rb") as handle:
+            yield handle
+    except FileNotFoundError:
+        raise UsageError(f"{shown_name} not found", "give an existing file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown_name}: {exc.strerror}",
+                         "give a UTF-8 text file") from None
 
 
 def print_json(data: object) -> None:

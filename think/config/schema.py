@@ -82,6 +82,8 @@ class EarlyStop(Strict):
 
 # KV cells a context keeps beyond its samples' tokens: a CPU step's two padding rows, two spare.
 KV_SLACK = 4
+# The shortest context think runs: a few-shot prompt and a short chain of thought fit.
+MIN_CONTEXT = 256
 
 # llama.cpp holds at most 256 sequences in a context; think adds the prompt holder and a
 # sequence for padding rows to the samples, so a wider batch would fail to load.
@@ -93,7 +95,7 @@ class LoadSettings(Strict):
 
     n_threads: Annotated[int, Field(ge=1, le=512)] | None = None
     n_gpu_layers: Annotated[int, Field(ge=-1)] = -1
-    n_ctx: Annotated[int, Field(ge=256, le=1_048_576)] | None = None
+    n_ctx: Annotated[int, Field(ge=MIN_CONTEXT, le=1_048_576)] | None = None
     n_batch: Annotated[int, Field(ge=32, le=65536)] = 512
     batch_width: Annotated[int, Field(ge=1, le=MAX_BATCH_WIDTH)] = 8
     prompt_cache_mb: Annotated[int, Field(ge=0, le=1_000_000)] = 256
@@ -249,7 +251,7 @@ class ModelEntry(Strict):
     ollama: str | None = None  # its name in Ollama's store ("qwen3:1.7b"), found there if pulled
     size_mb: int | None = None
     format: Literal["base", "chat"] = "chat"
-    context: Annotated[int, Field(ge=256)] = 4096
+    context: Annotated[int, Field(ge=MIN_CONTEXT)] = 4096
     chat_template: str | None = None  # Jinja template for GGUF files that lack one
     base_url: str | None = None  # served by an OpenAI-compatible server at this URL
     served_name: str | None = None  # the server's name for it (default: the entry's name)

@@ -85,7 +85,12 @@ def _link(blob: Path, snapshot: Path) -> None:
 
 
 def forget(repo: str, file: str, revision: str) -> list[Path]:
-    """Delete the snapshot link of one revision, and its blob once no snapshot links to it."""
+    """Delete the snapshot link of one revision, and its blob once no snapshot links to it.
+
+    Only a plain file in the repo's own `blobs/` is ever deleted: a link that points
+    elsewhere (to a folder, or to a file of the user's outside the cache) loses the link
+    alone.
+    """
     folder = hub.repo_dir(checked_repo(repo))
     snapshot = folder / "snapshots" / checked_revision(revision) / checked_file(file)
     if not snapshot.is_symlink() and not snapshot.is_file():
@@ -93,8 +98,16 @@ def forget(repo: str, file: str, revision: str) -> list[Path]:
     blob = snapshot.resolve() if snapshot.is_symlink() else None
     snapshot.unlink()
     gone = [snapshot]
-    if blob is None:
+    blobs = (folder / "blobs").resolve()
+    if blob is None or blob.parent != blobs:
         return gone
+    still_used = any(link.is_symlink() and link.resolve() == blob
+                     for link in (folder / "snapshots").rglob("*"))
+    for stale in (blob, blob.with_name(blob.name + ".incomplete")):
+        if not still_used and stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+            gone.append(stale)
+    return gone
     still_used = any(link.is_symlink() and link.resolve() == blob
                      for link in (folder / "snapshots").rglob("*"))
     for stale in (blob, blob.with_name(blob.name + ".incomplete")):

@@ -13,12 +13,14 @@ from think import paths
 from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.config.loader import write_yaml
 from think.config.registry import user_models_data
+from think.config.schema import MIN_CONTEXT
 from think.errors import ModelError, UsageError
 from think.models.caches import Found, find
 from think.models.download import ByteProgress
 from think.models.hub import HubFile
 from think.models.hub_pull import forget, pull_to_cache
 from think.models.resolve import entry_path
+from think.numbers import shown, whole_number
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 
@@ -121,8 +123,7 @@ def add(name: str, file: Path, format: str | None, metadata: dict[str, str]) -> 
     if not re.fullmatch(NAME_PATTERN, name):
         raise UsageError(f"model name '{name}' has unusual characters",
                          "use letters, digits, '.', '_' and '-'")
-    arch = metadata.get("general.architecture", "")
-    context = int(metadata.get(f"{arch}.context_length", "4096") or 4096)
+    context = _context_of(file, metadata)
     has_template = bool(metadata.get("tokenizer.chat_template"))
     entry = {"description": metadata.get("general.name", file.stem), "path": str(file.resolve()),
              "format": format or ("chat" if has_template else "base"), "context": context}
@@ -130,6 +131,17 @@ def add(name: str, file: Path, format: str | None, metadata: dict[str, str]) -> 
     data = _user_data()
     data["models"][name] = entry
     return _save_user_data(data)
+
+
+def _context_of(file: Path, metadata: dict[str, str]) -> int:
+    """The context length a GGUF file states, if think can run a model that short."""
+    arch = metadata.get("general.architecture", "")
+    stated = metadata.get(f"{arch}.context_length") or "4096"
+    context = whole_number(stated)
+    if context is None or context < MIN_CONTEXT:
+        raise UsageError(f"{file} states a context of {shown(stated)} tokens; think needs a "
+                         f"model of at least {MIN_CONTEXT}", "choose another GGUF file")
+    return context
 
 
 def remove(name: str) -> list[str]:
