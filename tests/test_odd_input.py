@@ -216,6 +216,26 @@ def test_an_unreadable_model_file_is_one_line(tmp_path, models_dir, through: str
     assert "Permission denied" in line
 
 
+@pytest.mark.parametrize("args", [("models", "list"), ("doctor",), ("logs",),
+                                  ("profiles", "list"), ("solve", "What is 2+2?", "-b", "1")])
+def test_a_think_home_the_user_may_not_read_is_one_line(tmp_path, args) -> None:
+    """Another user's THINK_HOME, or one made unreadable: every command names the place and
+    the fix instead of an internal error."""
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "models.yaml").write_text("models: {}\n")
+    home.chmod(0)
+    try:
+        run = subprocess.run([*without_read_permission(), sys.executable, "-m", "think", *args],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "THINK_HOME": str(home)})
+    finally:
+        home.chmod(0o755)
+    line = one_error_line(run.stderr)
+    assert run.returncode == 1 and f"permission denied on {home}" in line, run.stderr
+    assert "set THINK_HOME to a folder of your own" in line
+
+
 def test_a_bug_is_one_line_and_thinkdebug_shows_its_traceback(run_cli, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")

@@ -84,11 +84,12 @@ def main() -> None:
         if exc.best_answer is not None:
             print(printable(exc.best_answer), flush=True)
         _Stop.exit()
-    except ThinkError as exc:
+    except (ThinkError, PermissionError) as exc:
         if os.environ.get("THINK_DEBUG"):
             raise
-        print(printable(one_line(exc)), file=sys.stderr)  # it may quote a server
-        sys.exit(exc.exit_code)
+        error = _no_access(exc) if isinstance(exc, PermissionError) else exc
+        print(printable(one_line(error)), file=sys.stderr)  # it may quote a server
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         _Stop.exit()
     except SystemExit as exc:
@@ -104,6 +105,17 @@ def main() -> None:
     finally:
         _settle_history()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _no_access(exc: PermissionError) -> ThinkError:
+    """A file or folder think may not read or write (another user's THINK_HOME, a cache
+    made read-only): where, and what to do, whichever command met it."""
+    if exc.filename is None:
+        return ThinkError(f"permission denied: {exc.strerror or exc}",
+                          "run think as a user allowed to do this")
+    return ThinkError(f"permission denied on {exc.filename}",
+                      "make it readable and writable by you, or set THINK_HOME to a folder "
+                      "of your own")
 
 
 def _settle_history() -> None:
