@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wire import Channel, TooLarge, WireError, decode, encode  # noqa: E402  (not a package)
+from run_start import read_run  # noqa: E402  (not a package)
+from wire import Channel, TooLarge, WireError, decode, encode  # noqa: E402
 
 # Exceptions the candidate raises arrive as built-in types so `except ValueError` works;
 # these would end the tests themselves, so they arrive as CandidateError instead.
@@ -204,8 +205,7 @@ def main() -> None:
     import _sitebuiltins
 
     builtins.exit = builtins.quit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
-    with open(source_fd, encoding="utf-8") as handle:
-        tests = handle.read()  # waits here, a spare, until a run begins
+    tests = read_run(source_fd)  # waits here, a spare, until a run begins
     try:
         sys.modules["candidate"] = candidate_module(Channel(read_fd, write_fd))
     except ImportError as exc:

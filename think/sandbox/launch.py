@@ -48,14 +48,17 @@ def prlimit(values: dict[int, int]) -> list[str]:
     names = {resource.RLIMIT_AS: "as", resource.RLIMIT_CPU: "cpu",
              resource.RLIMIT_FSIZE: "fsize", resource.RLIMIT_CORE: "core",
              resource.RLIMIT_NPROC: "nproc"}
-    shown = {k: "unlimited" if v == resource.RLIM_INFINITY else v for k, v in values.items()}
-    return ["prlimit", *(f"--{names[k]}={v}" for k, v in shown.items()), "--"]
+    return ["prlimit", *(f"--{names[k]}={_shown(v)}" for k, v in values.items()), "--"]
+
+
+def _shown(value: int) -> str:
+    return "unlimited" if value == resource.RLIM_INFINITY else str(value)
 
 
 def ulimit(values: dict[int, int]) -> list[str]:
     """The limits set by sh before exec, where there is no prlimit(1) (macOS)."""
     # One option per ulimit (dash takes only the last of several); dash calls -u -p.
-    processes = values[resource.RLIMIT_NPROC]
+    processes = _shown(values[resource.RLIMIT_NPROC])
     script = (f"ulimit -t {values[resource.RLIMIT_CPU]}; ulimit -c 0; "
               f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}; "
               f"{{ ulimit -u {processes} || ulimit -p {processes}; }} 2>/dev/null; "
@@ -115,14 +118,21 @@ class Launcher:
                 os.close(filter_fd)  # bwrap has its copy
 
     def _process_limit(self) -> int:
-        """RLIMIT_NPROC for one sandbox. As root in bwrap the per-run namespace counts only
-        this run's processes (two interpreters, and the candidate's). Otherwise the count is
-        of every process of this user, fixed when a spare starts: the run's group bounds its
-        own processes instead where there is one, else the user's tasks now are allowed for."""
+        """RLIMIT_NPROC for one sandbox as it starts. As root in bwrap the per-run namespace
+        counts only this run's processes (two interpreters, and the candidate's); the run's
+        group bounds them where there is one. Otherwise the count is of every process of
+        this user, known only when the run begins (`run_process_limit`): until then the
+        waiting interpreter keeps the limit it inherits."""
         if self.userns is not None:
             return 2 + self.limits.processes
         if self.group is not None:
             return resource.RLIM_INFINITY
+        return resource.getrlimit(resource.RLIMIT_NPROC)[1]
+
+    def run_process_limit(self) -> int | None:
+        """The limit each sandbox sets as its run begins, where the user's processes count."""
+        if self.userns is not None or self.group is not None:
+            return None
         return user_tasks(os.getuid()) + 8 + self.limits.processes
 
     def out_of_memory(self) -> bool:

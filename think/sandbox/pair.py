@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from think.sandbox.launch import Launcher, kill
 from think.sandbox.limits import Limits, RunResult
 from think.sandbox.output import Stream, drain, read_all
+from think.sandbox.run_start import run_header
 
 
 class Pipes:
@@ -100,8 +101,9 @@ class Pair:
         start = time.monotonic()
         token = secrets.token_hex(16).encode()
         with self.cleanup:
-            self.fds.send(self.program_w, program.encode())
-            self.fds.send(self.tests_w, tests.encode())
+            header = run_header(self.launcher.run_process_limit())
+            self.fds.send(self.program_w, header + program.encode())
+            self.fds.send(self.tests_w, header + tests.encode())
             self.fds.send(self.token_w, token)
             # The token ends the run: the judge has nothing left to say after it.
             worker, judge = Stream(self.worker_out, False), Stream(self.judge_out, False)

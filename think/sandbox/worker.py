@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wire import Channel, TooLarge, decode, encode  # noqa: E402  (not a package here)
+from run_start import read_run  # noqa: E402  (not a package here)
+from wire import Channel, TooLarge, decode, encode  # noqa: E402
 
 
 def builtin_name(exc: BaseException) -> str:
@@ -91,8 +92,7 @@ def main() -> None:
 
     # -S leaves exit() undefined; programs that call it are ordinary.
     builtins.exit = builtins.quit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
-    with open(source_fd, encoding="utf-8") as handle:
-        source = handle.read()  # waits here, a spare, until a run begins
+    source = read_run(source_fd)  # waits here, a spare, until a run begins
     if sys.argv[4:] == ["guard"]:
         import guard
 
