@@ -33,7 +33,6 @@ from think.sandbox import seccomp
 LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
 NOBODY = 65534
 MAP = f"0 0 1\n{NOBODY} {NOBODY} 1\n"  # root stays mapped so bwrap can read root's files
-BASH = "/usr/bin/bash" if os.path.exists("/usr/bin/bash") else "/bin/bash"  # /usr is bound
 SHM_BYTES = 8 << 20  # /dev/shm: enough for multiprocessing's semaphores, not for hoarding
 
 
@@ -99,15 +98,6 @@ def sandbox_args(tmp_bytes: int, userns: int | None,
     return [*args, "--"]
 
 
-def closing(userns: int | None) -> list[str]:
-    """A step inside that closes the user namespace's descriptor, which bwrap leaves open
-    to what it runs, before the interpreter starts."""
-    if userns is None:
-        return []
-    # bash: dash takes only one-digit descriptors in a redirection.
-    return [BASH, "-c", f'exec {userns}<&-; exec "$@"', "bash"]
-
-
 def seccomp_fd() -> int | None:
     """A pipe's read end holding the seccomp filter for one bwrap (it reads it once)."""
     program = seccomp.program()
@@ -159,8 +149,7 @@ def needs_userns() -> bool:
 def works() -> bool:
     """Whether bwrap is here and can make a sandbox (user namespaces may be off)."""
     tools = ["bwrap", "prlimit"] + (["unshare", "setpriv"] if needs_userns() else [])
-    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools) \
-            or (needs_userns() and not os.path.exists(BASH)):
+    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools):
         return False
     try:
         userns = private_userns() if needs_userns() else None

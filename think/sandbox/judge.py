@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run_start import read_run  # noqa: E402  (not a package)
+from run_start import close_others, read_run  # noqa: E402  (not a package)
 from wire import Channel, TooLarge, WireError, decode, encode  # noqa: E402
 
 # Exceptions the candidate raises arrive as built-in types so `except ValueError` works;
@@ -201,6 +201,7 @@ def run(tests: str, module: types.ModuleType) -> str | None:
 
 def main() -> None:
     source_fd, token_fd, result_fd, read_fd, write_fd = map(int, sys.argv[1:6])
+    close_others({source_fd, token_fd, result_fd, read_fd, write_fd})
     sys.argv[:] = ["tests.py"]  # unittest.main() reads test names from argv: none here
     import _sitebuiltins
 

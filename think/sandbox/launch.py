@@ -94,7 +94,7 @@ class Launcher:
         if self.mode == "bwrap":
             filter_fd = bwrap.seccomp_fd()
             command = [*bwrap.sandbox_args(self.limits.tmp_mb * MIB, self.userns, filter_fd),
-                       *bwrap.closing(self.userns), *bwrap.python_command(script, *args)]
+                       *bwrap.python_command(script, *args)]
             fds += tuple(fd for fd in (self.userns, filter_fd) if fd is not None)
         else:
             assert self.folder is not None

@@ -16,17 +16,30 @@ MAX_RUNS = max(2, min(4, (os.cpu_count() or 2) // 2))
 _slots = threading.BoundedSemaphore(MAX_RUNS)
 _spares: dict[tuple[str, Limits], list[Pair]] = {}
 _lock = threading.Lock()
+_warming: set[threading.Thread] = set()  # threads starting a spare for the next run
 
 
 def run_tests(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
     """Run `tests` as the main program against `program` (the module `candidate`)."""
     with _slots:
         pair = _take(mode, limits) or Pair(mode, limits)
-        try:
-            warm(mode, limits, 1)  # the next run's pair starts while this one runs
-        except OSError:
-            pass  # no spare this time; the next run starts its own
+        # The next run's pair starts while this one runs, in a thread of its own: starting
+        # it costs milliseconds that this run should not wait for.
+        starting = threading.Thread(target=_warm_one, args=(mode, limits), daemon=True)
+        with _lock:
+            _warming.add(starting)
+        starting.start()
         return pair.run(program, tests)
+
+
+def _warm_one(mode: str, limits: Limits) -> None:
+    try:
+        warm(mode, limits, 1)
+    except OSError:
+        pass  # no spare this time; the next run starts its own
+    finally:
+        with _lock:
+            _warming.discard(threading.current_thread())
 
 
 def warm(mode: str, limits: Limits, count: int = MAX_RUNS) -> None:
@@ -58,7 +71,12 @@ def _take(mode: str, limits: Limits) -> Pair | None:
 
 @atexit.register
 def discard_spares() -> None:
-    """Spares die with think anyway (--die-with-parent); this also ends guard-mode ones."""
+    """Spares die with think anyway (--die-with-parent); this also ends guard-mode ones,
+    and those still starting."""
+    with _lock:
+        starting = list(_warming)
+    for thread in starting:
+        thread.join(timeout=5)
     with _lock:
         for spares in _spares.values():
             for pair in spares:

@@ -1,4 +1,9 @@
-"""The start of a run inside a sandbox: its source, and the process limit that holds now.
+"""The start of a run inside a sandbox: no descriptor but its own, its source, and the
+process limit that holds now.
+
+bwrap leaves the user namespace's descriptor open to what it runs; each sandboxed script
+closes every descriptor it was not given before it reads its run (a shell step that did it
+cost a process start on every sandbox).
 
 A spare sandbox waits before its run is known. Where RLIMIT_NPROC counts every process of
 the user (not root, no control group), a limit fixed when the spare started would be wrong
@@ -9,6 +14,19 @@ standard library only, and no import of think.
 """
 
 from __future__ import annotations
+
+
+def close_others(keep: set[int]) -> None:
+    """Close every descriptor above stderr that is not in `keep`."""
+    import os
+
+    folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    for name in os.listdir(folder):
+        if int(name) > 2 and int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass  # the listing's own descriptor, closed already
 
 
 def read_run(fd: int) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run_start import read_run  # noqa: E402  (not a package here)
+from run_start import close_others, read_run  # noqa: E402  (not a package here)
 from wire import Channel, TooLarge, decode, encode  # noqa: E402
 
 
@@ -86,6 +86,7 @@ def load(source: str) -> types.ModuleType:
 
 def main() -> None:
     source_fd, read_fd, write_fd = map(int, sys.argv[1:4])
+    close_others({source_fd, read_fd, write_fd})
     channel = Channel(read_fd, write_fd)
     import _sitebuiltins
     import builtins
