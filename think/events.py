@@ -22,6 +22,8 @@ class Started:
     profile: str
     plan: Plan
     think_tags: tuple[str, str] = ("<think>", "</think>")  # how the model marks its thinking
+    prompt_format: str = "base"  # chat: prompted through its chat template
+    chat_template: str | None = None  # that template's family (chatml, gemma...)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,8 @@ class Result:
     tests_source: str | None = None  # code tasks: given or model-written
     sandbox: str | None = None  # code tasks: how code ran (bwrap, sandbox-exec, guard, none)
     steps: list[StepRecord] = field(default_factory=list)  # --budget auto: each step
+    prompt_format: str | None = None  # base or chat: how the model was prompted
+    chat_template: str | None = None  # chat: its template's family (chatml, gemma...)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `think solve --json` prints."""
@@ -174,6 +176,8 @@ class Result:
             "critiques": [asdict(critique) for critique in self.critiques],
             "compute": self.compute.to_dict(),
             "model": self.model,
+            "prompt_format": self.prompt_format,
+            "chat_template": self.chat_template,
             "profile": self.profile,
             "seed": self.seed,
             "tests_source": self.tests_source,

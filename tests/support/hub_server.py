@@ -3,7 +3,7 @@
 ETag, X-Linked-Size and X-Repo-Commit, pointing at /blobs/{sha}, which honours Range with 206.
 A gated repo answers 401 unless the right bearer token is sent. A test may make it hostile:
 a redirect through the hub itself, a forged etag, commit or size, a trickled body, a slow
-answer.
+answer. GET /api/models/{repo}/revision/{revision} lists a repo's files.
 
 Every request is recorded (method, path, Range, Authorization) so tests can see what was
 asked for and what bytes were sent.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   self.headers.get("Authorization")))
         if self.path.startswith("/blobs/"):
             self._blob(self.path.removeprefix("/blobs/"), body)
+        elif self.path.startswith("/api/models/"):
+            self._listing()
         elif self.path.startswith("/hop/"):
             self.send_response(302)
             self.send_header("Location", self.hub.blob_url + self.path.removeprefix("/hop"))
@@ -87,6 +90,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             time.sleep(self.hub.head_delay_s)
             self._resolve()
+
+    def _listing(self) -> None:
+        """GET /api/models/ORG/REPO/revision/REV: the repo's files, as the hub lists them."""
+        repo, _, revision = self.path.removeprefix("/api/models/").partition("/revision/")
+        files = [name for (known, name) in self.hub.files if known == repo]
+        if not files or revision not in ("main", self.hub.commit):
+            self.send_error(404)
+            return
+        body = json.dumps({"id": repo, "sha": self.hub.commit,
+                           "siblings": [{"rfilename": name} for name in files]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _resolve(self) -> None:
         head, _, rest = self.path.lstrip("/").partition("/resolve/")

@@ -214,8 +214,9 @@ def _layer_tensors(rng: np.random.Generator, layer: int) -> dict[str, np.ndarray
 
 
 def build_tiny_reasoner(path: Path, single_token_tags: bool = True, seed: int = 0,
-                        context: int | None = None) -> Path:
-    """Write the tiny reasoning model to `path` (F32, about half a megabyte); returns path."""
+                        context: int | None = None, chat_template: bool = True) -> Path:
+    """Write the tiny reasoning model to `path` (F32, about half a megabyte); returns path.
+    Without its chat template it is, to think, a base model."""
     import gguf  # a test dependency only
 
     rng = np.random.default_rng(seed)
@@ -257,7 +258,8 @@ def build_tiny_reasoner(path: Path, single_token_tags: bool = True, seed: int = 
     writer.add_eot_token_id(ids["<|im_end|>"])
     writer.add_pad_token_id(ids["<|endoftext|>"])
     writer.add_add_bos_token(False)
-    writer.add_chat_template(QWEN3_STYLE_TEMPLATE)
+    if chat_template:
+        writer.add_chat_template(QWEN3_STYLE_TEMPLATE)
 
     for name, array in tensors.items():
         writer.add_tensor(name, array.astype(np.float32))

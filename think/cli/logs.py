@@ -105,7 +105,9 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
     plan = run.get("plan") or {}
     fields = [("run", run["id"]), ("time", local_time(run.get("time"))),
               ("question", run.get("question")), ("task", run.get("task")),
-              ("model", run.get("model")), ("profile", run.get("profile")),
+              ("model", run.get("model")),
+              ("prompted", (run.get("result") or {}).get("prompt_format") or "-"),
+              ("profile", run.get("profile")),
               ("engine", run.get("engine")), ("budget", run.get("budget")),
               ("plan", ", ".join(f"{key} {value}" for key, value in plan.items()
                                  if key in ("strategy", "samples", "cot_tokens",

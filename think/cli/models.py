@@ -20,26 +20,27 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per model, in a list."
                                           )] = False,
 ) -> None:
-    """Every model think knows: installed or not, where it was found, size, format and path."""
-    from think.models.store import list_models as rows
+    """Every model think knows, and every GGUF model other tools downloaded (Hugging Face
+    cache, LM Studio, Ollama): where it is, size, quantization, context, chat or base."""
+    from think.models.listing import list_models as rows
+    from think.ui.terminal_text import printable
 
     found = rows()
     if as_json:
         import json
 
-        print(json.dumps([{
-            "name": row.name, "default": row.is_default, "installed": row.installed,
-            "source": row.source, "path": str(row.path) if row.path else None,
-            "size_mb": row.entry.size_mb, "format": row.entry.format,
-            "description": row.entry.description, "user": row.user} for row in found],
-            indent=2))
+        print(json.dumps([row.to_json() for row in found], indent=2))
         return
     for row in found:
         mark = "*" if row.is_default else " "
-        state = "installed" if row.installed else "not downloaded"
-        size = f"{row.entry.size_mb} MB" if row.entry.size_mb else ""
-        where = f"{row.source}: {row.path}" if row.path else ""
-        print(f"{mark} {row.name:<30} {state:<15} {size:>8}  {row.entry.format:<5} {where}")
+        state = ("not downloaded" if not row.installed else
+                 "not assembled" if row.path is None else "installed")
+        size = f"{row.size_mb} MB" if row.size_mb else ""
+        context = f"{row.context // 1024}k" if row.context and row.context >= 1024 else ""
+        kind = row.format or ""
+        where = f"{row.source}: {row.path}" if row.path else row.source or ""
+        print(printable(f"{mark} {row.name:<30} {state:<15} {size:>8}  {row.quant or '':<7} "
+                        f"{context:>5}  {kind:<5} {where}"))
 
 
 @app.command("pull")
@@ -130,7 +131,7 @@ def use(name: Annotated[str, typer.Argument(help="Model to use by default.",
                                             autocompletion=complete_models)]) -> None:
     """Make a model the default (THINK_MODEL and --model still win)."""
     from think.config import save_setting
-    from think.models.store import lookup
+    from think.models import resolve
 
-    lookup(name)
+    resolve(name, locate=False)  # a registry name, or a file, hub or Ollama model found here
     print(f"default model: {name} (saved in {save_setting('model', name)})")

@@ -91,7 +91,7 @@ def solve(
     """Answer a question, spending about BUDGET times the compute of a direct answer."""
     from think import api
     from think.planning.budget import as_sampled
-    from think.ui.describe import describe_plan
+    from think.ui.describe import describe_plan, prompt_words
     from think.ui.terminal_text import printable
 
     started = time.monotonic()  # --max-seconds counts from here, as api.solve's does
@@ -107,10 +107,15 @@ def solve(
         setup = request.setup
         if as_json:
             print_json({"budget": plan.budget, "task": setup.task, "model": setup.model.name,
+                        "prompt_format": setup.model.format,
+                        "chat_template": setup.model.template, "context": setup.model.context,
                         "profile": setup.profile.name, "plan": plan.to_dict(),
                         "planned_units": round(plan.planned_units, 2)})
         else:
             print(describe_plan(as_sampled(plan, setup.model.rules)))
+            print(printable(f"model {setup.model.name}: "
+                            f"{prompt_words(setup.model.format, setup.model.template)}, "
+                            f"context {setup.model.context:,} tokens"))
             for note in plan.notes:
                 print(printable(f"note: {note}"))
         return

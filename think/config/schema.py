@@ -263,8 +263,9 @@ class ModelEntry(Strict):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:
-        if not (self.path or self.package or (self.repo and self.file) or self.base_url):
-            raise ValueError("give one of: path, package, repo with file, or base_url")
+        if not (self.path or self.package or self.repo or self.ollama or self.base_url):
+            raise ValueError("give one of: path, package, repo (with file, or its GGUF is "
+                             "chosen), ollama, or base_url")
         return self
 
 

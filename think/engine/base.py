@@ -182,6 +182,17 @@ class Engine(PromptFormat, Protocol):
         ...
 
 
+def prompted(engine: PromptFormat) -> tuple[str, str | None]:
+    """How an engine prompts its model: base or chat, and the chat template's family (an
+    engine that renders a template itself holds it as `chat_template`; a server applies
+    its own, unseen)."""
+    from think.gguf.info import template_family
+
+    if engine.prompt_format != "chat":
+        return engine.prompt_format, None
+    return "chat", template_family(getattr(engine, "chat_template", None))
+
+
 @dataclass
 class TextEstimator:
     """Stands in for a model when planning without loading one: token counts are estimates."""

@@ -8,11 +8,10 @@ from think.models.packaged import assemble_packaged
 from think.models.resolve import (
     ModelSpec,
     entry_path,
-    guess_format,
     looks_like_path,
     on_server,
     resolve,
 )
 
-__all__ = ["ModelSpec", "assemble_packaged", "entry_path", "guess_format", "looks_like_path",
+__all__ = ["ModelSpec", "assemble_packaged", "entry_path", "looks_like_path",
            "on_server", "resolve"]

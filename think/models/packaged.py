@@ -10,8 +10,9 @@ from think.errors import ModelError
 from think.shared_files import exclusive
 
 
-def assemble_packaged(package: str) -> Path:
-    """Join a chunked model package into one GGUF file, once; never a partial file in place."""
+def packaged_target(package: str) -> tuple[Path, bool]:
+    """Where a packaged model is assembled, and whether it is there whole, without
+    assembling it (listing and `think doctor` must not write 250 MB)."""
     try:
         module = importlib.import_module(package)
     except ImportError:
@@ -19,11 +20,18 @@ def assemble_packaged(package: str) -> Path:
                          f"pip install {package.replace('_', '-')}") from None
     target = paths.models_dir() / module.MODEL_NAME
     size = sum(chunk.stat().st_size for chunk in module.chunk_paths())
+    return target, target.is_file() and target.stat().st_size == size
+
+
+def assemble_packaged(package: str) -> Path:
+    """Join a chunked model package into one GGUF file, once; never a partial file in place."""
+    target, whole = packaged_target(package)
+    module = importlib.import_module(package)
 
     def assembled() -> bool:
-        return target.is_file() and target.stat().st_size == size
+        return packaged_target(package)[1]
 
-    if assembled():
+    if whole:
         return target
     partial = target.with_name(target.name + ".partial")
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,18 @@ from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.config.loader import write_yaml
 from think.config.registry import user_models_data
 from think.config.schema import MIN_CONTEXT
-from think.errors import ModelError, UsageError
-from think.models.caches import Found, find
+from think.errors import UsageError
+from think.models.caches import find
 from think.models.download import ByteProgress
 from think.models.hub import HubFile
 from think.models.hub_pull import forget, pull_to_cache
+from think.models.local import hub_copy
+from think.models.named_pull import hub_file, pull_named
+from think.models.names import HubName
 from think.models.resolve import entry_path
 from think.numbers import shown, whole_number
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    """One line of `think models list`."""
-
-    name: str
-    entry: ModelEntry
-    installed: bool
-    path: Path | None
-    is_default: bool
-    user: bool
-    source: str | None = None  # hf-cache, lm-studio, ollama, think, or path (registered file)
 
 
 def _user_data() -> dict[str, Any]:
@@ -48,28 +37,6 @@ def _user_data() -> dict[str, Any]:
 
 def _save_user_data(data: dict[str, Any]) -> Path:
     return write_yaml(paths.user_models_file(), data, sort_keys=False)
-
-
-def known_file(name: str, entry: ModelEntry) -> Found | None:
-    """The model's file if it is on disk, and where (packaged models count once assembled)."""
-    if entry.repo and entry.file and not entry.path:
-        return find(name, entry)
-    try:
-        return Found(entry_path(name, entry), "path" if entry.path else "think")
-    except ModelError:
-        return None
-
-
-def list_models() -> list[ModelRow]:
-    registry = load_registry()
-    user = set(_user_data()["models"])
-    rows = []
-    for name, entry in registry.models.items():
-        found = known_file(name, entry)
-        rows.append(ModelRow(name, entry, found is not None, found.path if found else None,
-                             name == registry.default, name in user,
-                             found.source if found else None))
-    return rows
 
 
 def lookup(name: str) -> ModelEntry:
@@ -89,14 +56,18 @@ def pull(name: str, progress: ByteProgress,
     Hugging Face cache; a second pull of the same model waits for the first and then finds
     the file there, instead of appending to the same partial file.
     """
-    entry = lookup(name)
-    if entry.package or entry.path:
-        return entry_path(name, entry), "", "path" if entry.path else "think"
-    assert entry.repo and entry.file
-    found = find(name, entry)
+    registry = load_registry()
+    if name not in registry.models:
+        return pull_named(name, progress, on_wait)
+    entry = registry.models[name]
+    if entry.package or entry.path or not entry.repo:
+        path = entry_path(name, entry)  # assembled, the user's own file, or Ollama's
+        return path, "", "path" if entry.path else "ollama" if entry.ollama else "think"
+    found = find(name, entry) if entry.file else hub_copy(HubName(entry.repo))
     if found:
         return found.path, "", found.source
-    path, info = pull_to_cache(entry.repo, entry.file, entry.revision, entry.sha256, progress,
+    file = entry.file or hub_file(HubName(entry.repo), entry.revision)
+    path, info = pull_to_cache(entry.repo, file, entry.revision, entry.sha256, progress,
                                on_wait)
     _pin(name, entry, info)
     return path, info.sha256 or entry.sha256 or "", "hf-cache"

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
-from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest
+from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest, prompted
 from think.errors import Interrupted
 from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
 from think.planning.budget import Plan, as_sampled
@@ -84,7 +84,7 @@ class Run:
         reasoning = self.engine.rules.reasoning
         tags = (reasoning.start, reasoning.end) if reasoning else Started.think_tags
         self.emit(Started(self.question, self.task, self.engine.name, self.profile,
-                          as_sampled(self.plan, self.engine.rules), tags))
+                          as_sampled(self.plan, self.engine.rules), tags, *prompted(self.engine)))
         mode = sandbox.resolve(self.check.sandbox if self.check else self.sandbox) \
             if self.task == "code" else None
         try:

@@ -21,6 +21,13 @@ def refinement_rounds(count: int) -> str:
     return f"{count} refinement round{'' if count == 1 else 's'}"
 
 
+def prompt_words(prompt_format: str, template: str | None) -> str:
+    """How a model is prompted, as the plan and the live view say it."""
+    if prompt_format != "chat":
+        return "base model (no chat template)"
+    return f"chat model ({template} template)" if template else "chat model"
+
+
 def describe_plan(plan: Plan) -> str:
     """One line: what the budget buys and what it should cost."""
     parts = [registry.words_for(plan.strategy)]

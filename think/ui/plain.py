@@ -19,6 +19,7 @@ from think.events import (
 from think.ui.describe import (
     describe_plan,
     online_words,
+    prompt_words,
     refinement_rounds,
     short,
     top_votes,
@@ -49,7 +50,9 @@ class PlainView:
         if isinstance(event, Started):
             self.planned = event.plan.samples
             self.say(f"think: {short(event.question, 70)}")
-            self.say(f"think: model {event.model}, profile {event.profile}, task {event.task}")
+            self.say(f"think: model {event.model}, "
+                     f"{prompt_words(event.prompt_format, event.chat_template)}, "
+                     f"profile {event.profile}, task {event.task}")
             self.say(f"think: {describe_plan(event.plan)}")
             for note in event.plan.notes:
                 self.say(f"think: note: {note}")

@@ -62,7 +62,8 @@ def header(state: ViewState, width: int) -> RenderableType:
     text.append(short(state.question, max(10, width - 6)))
     lines = [text]
     if state.plan:
-        lines.append(Text(printable(f"{state.model} · {state.profile} · {state.task}"), style="dim",
+        lines.append(Text(printable(f"{state.model} ({state.prompted}) · {state.profile} · "
+                                    f"{state.task}"), style="dim",
                           no_wrap=True, overflow="ellipsis"))
         lines.append(Text(describe_plan(state.plan), style="cyan", overflow="fold"))
     return Group(*lines)

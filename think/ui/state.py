@@ -20,6 +20,7 @@ from think.events import (
 from think.planning.budget import Plan
 from think.result import CritiqueRecord, OnlineStop, Result
 from think.strategies.vote import Tally
+from think.ui.describe import prompt_words
 
 TAIL_CHARS = 200
 THINK_TAGS = (Reasoning.start, Reasoning.end)  # the usual tags, until a run names its own
@@ -64,6 +65,7 @@ class ViewState:
 
     question: str = ""
     model: str = ""
+    prompted: str = ""  # base or chat model, and its template
     profile: str = ""
     task: str = ""
     plan: Plan | None = None
@@ -94,6 +96,7 @@ class ViewState:
     def _started(self, event: Started) -> None:
         self.question, self.model, self.profile = event.question, event.model, event.profile
         self.task, self.plan, self.think_tags = event.task, event.plan, event.think_tags
+        self.prompted = prompt_words(event.prompt_format, event.chat_template)
 
     @apply.register(StepStarted)
     def _step_started(self, event: StepStarted) -> None:

@@ -253,7 +253,7 @@ def baseline_llama(path: Path, decision: Decision, **kwargs: Any) -> Any:
     import llama_cpp
     import llama_cpp.llama_cpp as low
 
-    from think.engine.llama import gguf_check
+    from think.gguf import check as gguf_check
 
     gguf_check.check(path)  # as before every load: no header llama.cpp would abort on
     original = low.llama_model_default_params

@@ -9,7 +9,7 @@ from typing import Any, cast
 import llama_cpp
 
 from think.config import LoadSettings
-from think.engine.llama import extra_buffers, gguf_check
+from think.engine.llama import extra_buffers
 from think.engine.llama.system import (
     gpu_offload_supported,
     logged_buffer_types,
@@ -17,6 +17,7 @@ from think.engine.llama.system import (
     start_buffer_log,
 )
 from think.errors import ModelError, ThinkError
+from think.gguf import check as gguf_check
 
 GGUF_MAGIC = b"GGUF"
 ALL_LAYERS = 999

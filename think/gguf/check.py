@@ -15,9 +15,9 @@ import mmap
 import struct
 from pathlib import Path
 
-from think.engine.llama import gguf_rules
-from think.engine.llama.gguf_rules import Value
 from think.errors import ModelError
+from think.gguf import rules as gguf_rules
+from think.gguf.rules import Value
 
 MAGIC = b"GGUF"
 VERSIONS = (2, 3)  # version 1 is no longer read by llama.cpp; a later one is not known yet
