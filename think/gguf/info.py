@@ -92,7 +92,8 @@ def _info(data: mmap.mmap, file_name: str, size: int) -> GgufInfo | None:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     architecture = text("general.architecture") or ""
-    quant = FILE_TYPES.get(number("general.file_type") or -1)
+    file_type = number("general.file_type")
+    quant = FILE_TYPES.get(file_type) if file_type is not None else None
     if quant is None and (named := QUANT_IN_NAME.search(file_name)):
         quant = named[1].upper()
     return GgufInfo(architecture, text("general.name"),

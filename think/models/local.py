@@ -70,15 +70,22 @@ def hub_copy(name: HubName) -> LocalModel | None:
                 return LocalModel(str(name), path, "lm-studio", name.repo, file)
         return None
     files = hf_repo_files(name.repo)
-    if files:
+    if _has(name, files):
         file = pick_file(name, files)
         path = hf_snapshot(name.repo, file)
         return LocalModel(str(name), path, "hf-cache", name.repo, file) if path else None
     studio = dict(lm_studio_repo_files(name.repo))
-    if studio:
+    if _has(name, list(studio)):
         file = pick_file(name, list(studio))
         return LocalModel(str(name), studio[file], "lm-studio", name.repo, file)
     return None
+
+
+def _has(name: HubName, files: list[str]) -> bool:
+    """Whether a store's copy of the repo holds what `name` asks for: any model file, or
+    one of the quantization named (another may be downloaded beside it)."""
+    models = choosable(files)
+    return any(quant_of(file) == name.quant for file in models) if name.quant else bool(models)
 
 
 def all_models() -> list[LocalModel]:
