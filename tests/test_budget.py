@@ -1,4 +1,5 @@
-"""Planning: budget -> plan for every shipped profile, cost within 25% of B units, monotone."""
+"""Planning: budget -> plan for every shipped profile, cost within 25% of B units, monotone
+(the README's promise), except where the question alone costs more than the budget."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from think.planning.budget import PromptCosts, as_sampled, make_plan, parse_budg
 
 TYPICAL = PromptCosts(direct=120, cot=190, round_overhead=260)
 SHORT = PromptCosts(direct=40, cot=110, round_overhead=200)
+# Shorter than any question's prompt: `think solve q --plan` estimates a CoT prompt of 37.
+TINY = PromptCosts(direct=8, cot=20, round_overhead=100, cue=3)
 CONTEXT = 32768
 
 
@@ -20,7 +23,7 @@ SHIPPED = sorted(path.stem for path in paths.shipped("profiles").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-@pytest.mark.parametrize("costs", [TYPICAL, SHORT], ids=["typical", "short"])
+@pytest.mark.parametrize("costs", [TYPICAL, SHORT, TINY], ids=["typical", "short", "tiny"])
 def test_every_budget_costs_about_b_units_and_grows(name: str, costs: PromptCosts) -> None:
     profile = load_profile(name)
     previous = 0
@@ -30,6 +33,33 @@ def test_every_budget_costs_about_b_units_and_grows(name: str, costs: PromptCost
         assert plan.planned_tokens >= previous, f"budget {budget} plans less than {budget - 1}"
         previous = plan.planned_tokens
         assert not plan.notes
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_plan_a_one_letter_question_is_shown_keeps_the_promise(name: str) -> None:
+    # What `think solve q --budget B --plan` plans: the prompt counted as --plan counts it.
+    from think.api import prepare, prompt_costs
+
+    setup = prepare("q", name, None, "auto", locate_model=False)
+    costs, context = prompt_costs(setup)
+    for budget in range(1, 101):
+        plan = make_plan(setup.profile, budget, costs, context)
+        assert 0.75 * budget <= plan.planned_units <= 1.25 * budget, (budget, plan)
+        assert not plan.notes
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_question_longer_than_the_budget_plans_past_it_and_says_so(name: str) -> None:
+    # The promise's one exception beside the context: the prompt alone costs more than
+    # 1.25 B units, so no plan can keep it; it is read once and the plan says so.
+    long = PromptCosts(direct=700, cot=790, round_overhead=900)
+    profile = load_profile(name)
+    for budget in range(1, 101):
+        plan = make_plan(profile, budget, long, CONTEXT)
+        within = 0.75 * budget <= plan.planned_units <= 1.25 * budget
+        prompt_fits = min(long.direct, long.cot) <= 1.25 * budget * profile.unit_tokens
+        assert within or not prompt_fits, (budget, plan)
+        assert within != any(f"for a budget of {budget}" in note for note in plan.notes)
 
 
 def test_default_shape_follows_the_frontier_curve() -> None:

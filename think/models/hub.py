@@ -62,8 +62,9 @@ def repo_dir(repo: str) -> Path:
 
 
 def lock_path(repo: str, blob: str) -> Path:
-    """The path huggingface_hub locks (flock) while it writes a blob, so the two exclude each
-    other; think's lock helper adds the .lock."""
+    """The path huggingface_hub locks while it writes a blob (with the `filelock` package, as
+    think's lock helper does: flock on POSIX, LockFileEx on Windows), so the two exclude each
+    other; the helper adds the .lock."""
     return cache_dir() / ".locks" / ("models--" + repo.replace("/", "--")) / blob
 
 

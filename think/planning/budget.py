@@ -9,6 +9,7 @@ B units, as far as the model's context allows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 MIN_BUDGET, MAX_BUDGET = 1, 100
 MIN_COT_TOKENS = 32
+PLAN_SLACK = 0.25  # a plan costs B units within this share either way (the README's promise)
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,12 @@ class Sizing:
         """The tokens the budget may spend."""
         return self.budget * self.profile.unit_tokens
 
+    def least_cot(self) -> int:
+        """The shortest thinking at which one chain still costs the least a plan may spend
+        (1 - PLAN_SLACK of the budget)."""
+        least = math.ceil(self.total * (1 - PLAN_SLACK))
+        return least - self.prompts.cot - self.profile.answer_tokens
+
     def chains(self, samples: int = 1, rounds: int = 0, limit: int | None = None,
                top_up_to: int = 0, reserved: int = 0) -> Knobs:
         """`samples` chains of thought on the CoT prompt, then `rounds` of refinement, their
@@ -200,7 +208,7 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
     planned = plan_cost(knobs.prompt, cot + answer if cot else answer, samples, rounds,
                         profile.critique_tokens, prompts.round_overhead) + knobs.reserved
     notes = list(knobs.notes)
-    if planned > total * 1.25 or planned < total * 0.75:
+    if planned > total * (1 + PLAN_SLACK) or planned < total * (1 - PLAN_SLACK):
         notes.append(f"planned {planned / profile.unit_tokens:.1f} units for a budget of {budget}")
     plan = Plan(
         budget=budget, strategy=stage.strategy, cot_tokens=cot, samples=samples,

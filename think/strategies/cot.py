@@ -147,7 +147,8 @@ def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: Eve
 
 
 class CotStage(ChainStage):
-    """One chain of thought: its cap is cot_tokens at from_budget, doubling per budget step."""
+    """One chain of thought: its cap is cot_tokens at from_budget, doubling per budget step,
+    and never so short that the plan spends under three quarters of the budget."""
 
     max_cot_tokens: Annotated[int, Field(ge=16, le=32768)] = 2048
 
@@ -162,7 +163,10 @@ class Cot:
     def plan(self, stage: CotStage, sizing: Sizing) -> Knobs:
         """A chain as long as the budget pays for, within the doubling cap."""
         growth = stage.cot_tokens * 2 ** (sizing.budget - stage.from_budget)
-        return sizing.chains(limit=min(growth, stage.max_cot_tokens))
+        # A short question leaves more of a small budget than the curve's first steps
+        # think: the chain grows to the plan's lower bound, never past max_cot_tokens.
+        cap = max(growth, sizing.least_cot())
+        return sizing.chains(limit=min(cap, stage.max_cot_tokens))
 
     def run(self, run: Run) -> None:
         """Draw the chain; its answer is the one vote."""
