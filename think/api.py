@@ -156,10 +156,13 @@ def prepare_run(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
         raise UsageError(f"tests were given for a {setup.task} question, and only code is "
                          "tested", f"pass {option('task')} code, or leave out {option('tests')}")
     setting = sandbox or setup.profile.sandbox
-    if not chosen.adaptive and setup.profile.stage_for(chosen.units).strategy == "program":
-        from think.strategies.program import sandbox_for
+    stage = None if chosen.adaptive else setup.profile.stage_for(chosen.units)
+    if stage is not None and stage.strategy == "program":
+        from think.strategies.program import fits_the_model, sandbox_for
 
         sandbox_for(setup.task, setting)  # refused before any model loads
+        fits_the_model(stage, setup.profile.name, setup.model.name,  # type: ignore[arg-type]
+                       setup.model.format)
     return RunRequest(setup, chosen, max_seconds, early_stop, tests, setting)
 
 

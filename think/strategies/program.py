@@ -39,6 +39,7 @@ PROGRAM_LIMITS = Limits(seconds=3.0, memory_mb=256, processes=4, file_mb=1, tmp_
 NO_SANDBOX = ("a program stage runs the model's programs, and no OS sandbox works here",
               "install bubblewrap (e.g. apt-get install bubblewrap), opt in to the weaker "
               "in-process guard with --sandbox guard, or use a profile without a program stage")
+CHAT_PROGRAM_TOKENS = 128  # a chat model's fenced program: `think tune` records them at 256
 NOT_CODE = ("a program stage answers math, choice and text questions, not code questions",
             "give --task math, or use a profile whose stage for this budget is a vote")
 
@@ -52,6 +53,19 @@ def sandbox_for(task: str, setting: str) -> str:
     if mode == "none":
         raise UsageError(*NO_SANDBOX)
     return mode
+
+
+def fits_the_model(stage: ProgramStage, profile: str, model: str, prompt_format: str) -> None:
+    """Refuse, before any model loads, programs too short for the model to write: a chat
+    model answers with a fenced program, which a base model's one-expression cap (48
+    tokens, what `think tune` fits on a base model) cuts off into no answer at all."""
+    if prompt_format == "chat" and stage.program_tokens < CHAT_PROGRAM_TOKENS:
+        raise UsageError(f"profile '{profile}' writes programs of at most "
+                         f"{stage.program_tokens} tokens from budget {stage.from_budget}, "
+                         f"room for a base model's one expression; {model} is a chat model, "
+                         f"whose fenced programs need about {CHAT_PROGRAM_TOKENS * 2}",
+                         f"fit a profile on this model (think tune --data FILE -m {model}), "
+                         "or give another --profile")
 
 
 class ProgramStage(StageSettings):
