@@ -56,7 +56,8 @@ def repo_dir(tmp_path: Path) -> Path:
 
 
 def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The error a pull ended with: one line, after its plain progress lines (if any)."""
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith("pull ")]
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
     return lines[0]
 

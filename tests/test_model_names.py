@@ -170,6 +170,8 @@ def test_models_list_shows_every_gguf_and_writes_nothing(run_cli, ggufs, user) -
     assert not fresh_models.exists()
     text = run_cli("models", "list").stdout
     assert "gemma3-270m" in text and "not assembled" in text and "smol:135m" in text
+    assert "gemma3-270m: not assembled yet" in run_cli("doctor").stdout  # they agree
+    assert not fresh_models.exists()
 
 
 def test_an_entry_with_only_ollama_or_only_a_repo_is_valid(run_cli, ggufs) -> None:
@@ -233,3 +235,20 @@ def test_a_profile_of_base_model_programs_is_refused_for_a_chat_model(run_cli, g
     base = run_cli("solve", "What is 2+3?", "-m", str(ggufs["base"]), "--profile", "sums",
                    "-b", "1", "--plan")
     assert base.code == 0, base.stderr
+
+
+def test_a_piped_pull_reports_progress_as_plain_lines_on_stderr(run_cli, ggufs,
+                                                                monkeypatch) -> None:
+    server = HubServer()
+    try:
+        server.hub.files[("org/tiny-GGUF", "tiny-Q4_K_M.gguf")] = HubFile(
+            ggufs["chat"].read_bytes())
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        pulled = run_cli("models", "pull", "org/tiny-GGUF")
+    finally:
+        server.stop()
+    assert pulled.code == 0, pulled.stderr
+    lines = pulled.stderr.splitlines()
+    progress = [line for line in lines if line.startswith("pull org/tiny-GGUF: ")]
+    assert progress and progress[-1].endswith("MB (100%)"), pulled.stderr
+    assert lines[-1].startswith("sha256 ") and "\x1b" not in pulled.stderr

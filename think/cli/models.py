@@ -44,38 +44,22 @@ def list_models(
 
 
 @app.command("pull")
-def pull(name: Annotated[str, typer.Argument(help="A model name from `think models list`.",
-                                             autocompletion=complete_models)]) -> None:
+def pull(name: Annotated[str, typer.Argument(
+        help="A name from `think models list`, ORG/REPO[:QUANT], hf.co/ORG/REPO[:QUANT], "
+             "ORG/REPO/FILE.gguf or an Ollama name.", autocompletion=complete_models)]) -> None:
     """Find a model in the local caches, else download it (resumable, SHA-256 checked) into
     the Hugging Face cache."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
     from think.models.store import pull as fetch
+    from think.ui.pull_progress import pull_progress
 
     got = [0]  # bytes on disk so far, for the message if the pull is stopped
+    with pull_progress(name) as shown:
+        def progress(done: int, total: int | None) -> None:
+            got[0] = done
+            shown(done, total)
 
-    def progress(done: int, total: int | None) -> None:
-        got[0] = done
-        bar.update(task, completed=done, total=total)
-
-    # The bar goes to stderr, and only to a terminal: stdout carries the path alone
-    # (`p=$(think models pull X)`), and a pipe gets no bar's line breaks.
-    console = Console(stderr=True)
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
-                  console=console, disable=not console.is_terminal) as bar:
-        task = bar.add_task(name, total=None)
         try:
-            path, digest, source = fetch(
-                name, progress, on_wait=lambda: bar.update(
-                    task, description=f"{name}: waiting for another download of it to finish"))
+            path, digest, source = fetch(name, progress, on_wait=shown.waiting)
         except KeyboardInterrupt:
             if got[0]:
                 typer.echo(f"stopped with {got[0]:,} bytes kept: `think models pull {name}` "
