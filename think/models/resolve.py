@@ -15,7 +15,7 @@ from think import paths
 from think.config import ModelEntry, ServerSettings, load_registry, load_settings, server_url
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.thinking import Reasoning
-from think.errors import ModelError, UsageError, option
+from think.errors import ModelError, UsageError, option, unknown_name
 from think.models.caches import find
 from think.models.packaged import assemble_packaged
 
@@ -52,8 +52,8 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
     registry = load_registry()
     name = choice or registry.default
     if name not in registry.models:
-        known = ", ".join(sorted(registry.models))
-        raise UsageError(f"unknown model '{name}'", f"known models: {known}; or give a .gguf path")
+        raise unknown_name("model", name, registry.models,
+                           "see `think models list`, or give a .gguf path")
     entry = registry.models[name]
     if entry.base_url:
         server = ServerSettings(url=entry.base_url, model=entry.served_name or name,
