@@ -1,11 +1,15 @@
-"""The conventions of other command-line tools, as a user meets them: `-h` is `--help`, and a
-mistyped name gets a suggestion."""
+"""The conventions of other command-line tools, as a user meets them: `-h` is `--help`, a
+mistyped name gets a suggestion, and Python's `None` never shows."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import typer
 from support.errors import one_error_line
+
+from think.engine.scripted import ScriptedEngine
 
 Q = "Sara has 5 cookies and eats 2. How many are left?"
 
@@ -53,3 +57,71 @@ def test_a_name_like_none_known_gets_where_to_look_not_a_list(run_cli, args, fix
     assert fix in line
     assert "qwen" not in line and "cpu-laptop" not in line  # no list of every known name
 
+
+@pytest.fixture
+def no_answer(use_engine) -> ScriptedEngine:
+    engine = ScriptedEngine(respond=lambda request, i: " I cannot tell.")
+    use_engine(engine)
+    return engine
+
+
+def test_a_run_with_no_answer_says_so_in_words(run_cli, no_answer) -> None:
+    run = run_cli("solve", Q, "-b", "8", "--no-early-stop")
+    assert run.code == 1 and run.stdout == ""
+    assert "None" not in run.stderr
+    assert "think: no answer (" in run.stderr and "(no answer)" in run.stderr  # samples too
+    as_json = run_cli("solve", Q, "-b", "2", "--json")
+    assert json.loads(as_json.stdout)["answer"] is None  # scripts still get null
+
+
+def test_a_batch_and_the_logs_with_no_answer_say_so_in_words(run_cli, no_answer) -> None:
+    run = run_cli("batch", "-", "-b", "2", stdin=f"{Q}\n".encode())
+    assert json.loads(run.stdout)["answer"] is None
+    assert "None" not in run.stderr and "id 1: no answer (" in run.stderr
+    listed = run_cli("logs")
+    assert "(no answer)" in listed.stdout and "None" not in listed.stdout
+    run_id = listed.stdout.split()[0]
+    shown = run_cli("logs", "show", run_id)
+    assert shown.code == 0 and "None" not in shown.stdout
+    assert "answer:   (no answer)" in shown.stdout
+
+
+def test_a_failed_run_in_the_logs_shows_no_none(run_cli, use_engine) -> None:
+    from think.errors import ThinkError
+
+    def fail(request, index: int) -> str:
+        raise ThinkError("the server stopped answering")
+
+    use_engine(ScriptedEngine(respond=fail))
+    assert run_cli("solve", Q, "-b", "2").code == 1
+    shown = run_cli("logs", "show", run_cli("logs").stdout.split()[0]).stdout
+    assert "ended:    error: the server stopped answering" in shown
+    assert "None" not in shown and "answer:   (no answer)" in shown
+
+
+def test_the_live_summary_and_a_refinement_line_say_no_answer() -> None:
+    import io
+
+    from think.events import CritiqueDone, Finished
+    from think.planning.budget import Plan
+    from think.result import Compute, CritiqueRecord, Result, VoteSummary
+    from think.ui.plain import PlainView
+    from think.ui.render import critiques, summary
+    from think.ui.state import ViewState
+
+    record = CritiqueRecord(1, "it is wrong", "wrong", None)
+    stream = io.StringIO()
+    PlainView(stream)(CritiqueDone(record))
+    assert stream.getvalue() == "think: verdict round 1: wrong -> (no answer)\n"
+    plan = Plan(budget=2, strategy="cot", cot_tokens=256, samples=1, refine_rounds=0,
+                temperature=0.0, answer_tokens=32, critique_tokens=128, unit_tokens=256,
+                planned_tokens=512, early_stop=False)
+    state = ViewState(started=0.0)
+    state.apply(CritiqueDone(record))
+    state.apply(Finished(Result(
+        question="q", answer=None, task="math", task_detected=True, budget=2, plan=plan,
+        compute=Compute(2, 256, 100, 100, 1.0), model="m", profile="default", seed=1,
+        samples=[], vote=VoteSummary({}, None, [], 0.0, 1, 1, False))))
+    assert summary(state).plain.startswith("no answer · ")
+    shown = [line.plain for line in critiques(state, 80).renderables]
+    assert "round 1: wrong → revised answer (no answer)" in shown
