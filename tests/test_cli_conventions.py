@@ -1,5 +1,6 @@
 """The conventions of other command-line tools, as a user meets them: `-h` is `--help`, a
-mistyped name gets a suggestion, and Python's `None` never shows."""
+mistyped name gets a suggestion, Python's `None` never shows, and a sandbox that is off says
+why it is off."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import pytest
 import typer
 from support.errors import one_error_line
 
+from think import sandbox
 from think.engine.scripted import ScriptedEngine
+from think.sandbox import bwrap
 
 Q = "Sara has 5 cookies and eats 2. How many are left?"
+CODE_Q = "Write a Python function add(a, b) that returns a + b."
+CODE_REPLY = " ok.\nFinal answer:\n```python\ndef add(a, b):\n    return a + b\n```"
 
 
 def command_paths() -> list[tuple[str, ...]]:
@@ -125,3 +130,66 @@ def test_the_live_summary_and_a_refinement_line_say_no_answer() -> None:
     assert summary(state).plain.startswith("no answer · ")
     shown = [line.plain for line in critiques(state, 80).renderables]
     assert "round 1: wrong → revised answer (no answer)" in shown
+
+
+def sandbox_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if "not run against their tests" in line]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.fixture
+def code_engine(use_engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_said", set())  # each test sees its own first line
+    use_engine(ScriptedEngine(respond=lambda request, i: CODE_REPLY))
+
+
+def solve_code(run_cli, *args: str):
+    return run_cli("solve", CODE_Q, "--task", "code", "-b", "1", *args)
+
+
+def test_sandbox_none_says_it_was_chosen(run_cli, code_engine) -> None:
+    line = sandbox_line(solve_code(run_cli, "--sandbox", "none").stderr)
+    assert "sandbox none was chosen" in line and "--sandbox auto" in line
+    assert "bubblewrap" not in line and "no OS sandbox" not in line
+
+
+@pytest.fixture
+def sandbox_probe(monkeypatch: pytest.MonkeyPatch):
+    """Make bwrap's check see this machine as a test says; the real answer comes back after."""
+    bwrap.unavailable.cache_clear()
+    yield monkeypatch
+    bwrap.unavailable.cache_clear()
+
+
+def test_a_missing_bubblewrap_is_named_with_its_fix(run_cli, code_engine, sandbox_probe) -> None:
+    sandbox_probe.setattr("sys.platform", "linux")
+    sandbox_probe.setattr("shutil.which", lambda tool, *a, **k: None if tool == "bwrap"
+                          else f"/usr/bin/{tool}")
+    line = sandbox_line(solve_code(run_cli).stderr)
+    assert "bubblewrap is not installed" in line and "install bubblewrap" in line
+    doctor = run_cli("doctor").stdout
+    assert "None" not in doctor and "bubblewrap is not installed" in doctor
+
+
+def test_user_namespaces_that_are_off_are_named(run_cli, code_engine, sandbox_probe) -> None:
+    import subprocess
+
+    refused = subprocess.CompletedProcess([], 1, b"", b"bwrap: No permissions to create new "
+                                          b"namespace, likely because the kernel does not "
+                                          b"allow non-privileged user namespaces.\n")
+    sandbox_probe.setattr("sys.platform", "linux")
+    sandbox_probe.setattr("shutil.which", lambda tool, *a, **k: f"/usr/bin/{tool}")
+    sandbox_probe.setattr(bwrap.subprocess, "run", lambda *a, **k: refused)
+    line = sandbox_line(solve_code(run_cli).stderr)
+    assert "bubblewrap cannot make a sandbox here" in line and "user namespaces" in line
+    assert "install bubblewrap" not in line  # it is installed
+
+
+def test_a_program_stage_with_sandbox_none_says_it_was_chosen(run_cli, code_engine,
+                                                              tmp_path) -> None:
+    profile = tmp_path / "programs.yaml"
+    profile.write_text("stages:\n  - {from_budget: 1, strategy: program, max_samples: 1}\n")
+    run = run_cli("solve", Q, "--plan", "-p", str(profile), "--sandbox", "none")
+    line = one_error_line(run.stderr)
+    assert run.code == 2 and "sandbox none was chosen" in line and "no OS sandbox" not in line
