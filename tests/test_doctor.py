@@ -85,7 +85,7 @@ def test_an_unreadable_profile_and_a_home_that_is_a_file(run_cli, tmp_path, monk
     monkeypatch.setenv("THINK_PROFILE", "nope")
     lines = lines_by_name(run_cli("doctor").stdout)
     assert lines["profile"].startswith("error ") and "unknown profile 'nope'" in lines["profile"]
-    assert "fix: known profiles: " in lines["profile"]
+    assert "fix: see `think profiles list`" in lines["profile"]
     home = tmp_path / "home-file"
     home.write_text("")
     monkeypatch.setenv("THINK_HOME", str(home))

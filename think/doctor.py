@@ -221,13 +221,13 @@ def caches_check() -> Check:
 
 def sandbox_check() -> Check:
     """Which OS sandbox model-written code would run in (`--sandbox auto`)."""
-    from think.sandbox import os_sandbox, resolve
+    from think.sandbox import resolve, why_no_os_sandbox
 
-    found, mode = os_sandbox(), resolve("auto")
-    if mode == "none":
-        return Check("sandbox", WARNING, f"auto -> none: no OS sandbox works here ({found}), "
-                                         "so code answers are voted on as text, not run",
-                     "install bubblewrap (e.g. apt-get install bubblewrap)")
+    mode, missing = resolve("auto"), why_no_os_sandbox()
+    if missing is not None:
+        reason, fix = missing
+        return Check("sandbox", WARNING, f"auto -> none: {reason}, so code answers are voted "
+                                         "on as text, not run", fix)
     return Check("sandbox", OK, f"auto -> {mode}: code answers run against their tests in it")
 
 

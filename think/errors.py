@@ -7,6 +7,7 @@ API names its parameter (`max_seconds`) and the command line its flag (`--max-se
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 OPTION = re.compile("\x01([^\x01\x02|]+)\\|?([^\x01\x02]*)\x02")
 
@@ -52,6 +53,26 @@ class UsageError(ThinkError):
     """Bad input on the command line (exit 2)."""
 
     exit_code = 2
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str], fix: str) -> UsageError:
+    """A name that is none of `known` (a model, a profile): the known names closest to it
+    where some are (a typo is the likely cause), else `fix`, where to look; never a list
+    of every known name, which buries the one that was meant."""
+    import difflib
+
+    by_folded: dict[str, str] = {}
+    for each in sorted(known):
+        by_folded.setdefault(each.casefold(), each)
+    folded = name.casefold()
+    # A name cut short ("qwen2.5-1.5b") means the names it starts; then the look-alikes.
+    close = [each for each in by_folded if each.startswith(folded)] if folded else []
+    close += difflib.get_close_matches(folded, list(by_folded), n=3)
+    picked = [by_folded[each] for each in dict.fromkeys(close)][:3]
+    if not picked:
+        return UsageError(f"unknown {kind} '{name}'", fix)
+    listed = picked[0] if len(picked) == 1 else f"{', '.join(picked[:-1])} or {picked[-1]}"
+    return UsageError(f"unknown {kind} '{name}'; did you mean {listed}?")
 
 
 class ConfigError(ThinkError):

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from think.engine.llama import extra_buffers
 from think.errors import ThinkError
+from think.ui.terminal_text import shown_answer
 
 ENV = "THINK_LLAMA_SERVER"
 START_SECONDS = 120
@@ -201,5 +202,5 @@ def format_peer(peer: list[PeerRow], batched_tps: dict[int, float],
         lines.append(f"budget-{solve.budget} solve, {solve.engine}: {solve.seconds:.1f} s, "
                      f"{solve.generated_tokens} tokens generated "
                      f"({solve.generated_tokens / solve.seconds:.0f} tok/s), {solve.samples} "
-                     f"samples, answer {solve.answer}")
+                     f"samples, answer {shown_answer(solve.answer)}")
     return lines

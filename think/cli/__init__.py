@@ -26,7 +26,9 @@ from think.cli.wording import one_line
 from think.errors import Interrupted, ThinkError
 from think.ui.terminal_text import printable
 
+# `-h` as other tools take it; every command's context inherits the names from this one.
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Budgeted solving on a local model: spend N times the compute of one "
                        "direct answer on a question.")
 app.command()(solve)

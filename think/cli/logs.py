@@ -44,7 +44,9 @@ def local_time(stamp: str | None) -> str:
 
 def one_line(run: dict[str, Any]) -> str:
     """A run as `think logs` lists it: id, time, model, budget, answer, question."""
-    answer = shorten(run.get("answer"), 24) if run.get("answer") is not None else "(no answer)"
+    from think.ui.terminal_text import NO_ANSWER
+
+    answer = shorten(run.get("answer"), 24) if run.get("answer") is not None else NO_ANSWER
     ended = run.get("status") or "ok"
     if ended != "ok":  # interrupted, or an error: the question is kept all the same
         answer += f" ({ended.split(':')[0]})"
@@ -91,6 +93,7 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
     """One run: its question, plan, votes, compute and answer (--json: every field)."""
     from think import history
     from think.cli.common import print_json
+    from think.ui.terminal_text import printable, shown_answer
 
     run = history.run_by_id(run_id)
     if run is None:
@@ -99,8 +102,6 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
     if as_json:
         print_json(run)
         return
-    compute = (f"{run.get('prompt_tokens')} prompt + {run.get('generated_tokens')} generated "
-               f"tokens, {run.get('units_used')} units, {run.get('seconds')} s")
     votes = ", ".join(f"{answer} x{n}" for answer, n in (run.get("votes") or {}).items())
     plan = run.get("plan") or {}
     fields = [("run", run["id"]), ("time", local_time(run.get("time"))),
@@ -113,12 +114,24 @@ def show(run_id: Annotated[int, typer.Argument(metavar="ID", help="A run's id fr
                                  if key in ("strategy", "samples", "cot_tokens",
                                             "refine_rounds"))),
               ("votes", votes or "-"), ("samples", len(run.get("samples") or [])),
-              ("compute", compute), ("answer", run.get("answer")),
+              ("compute", compute_words(run)), ("answer", shown_answer(run.get("answer"))),
               ("ended", run.get("status") or "ok")]
-    from think.ui.terminal_text import printable
-
     for name, value in fields:  # the question, answer and names are model or user text
-        print(printable(f"{name + ':':<10}{value}"))
+        shown = "-" if value is None or value == "" else value  # a field this run never had
+        print(printable(f"{name + ':':<10}{shown}"))
+
+
+def compute_words(run: dict[str, Any]) -> str:
+    """What a run spent, as far as it is known: a run that did not finish (interrupted, or
+    failed) has its seconds in the history and no counts."""
+    parts = []
+    if run.get("prompt_tokens") is not None and run.get("generated_tokens") is not None:
+        parts.append(f"{run['prompt_tokens']} prompt + {run['generated_tokens']} generated tokens")
+    if run.get("units_used") is not None:
+        parts.append(f"{run['units_used']} units")
+    if run.get("seconds") is not None:
+        parts.append(f"{run['seconds']} s")
+    return ", ".join(parts) or "-"
 
 
 @app.command("off")

@@ -77,7 +77,8 @@ def solve(
         show_default=False)] = None,
     sandbox: Annotated[str | None, typer.Option(
         "--sandbox", metavar="MODE", help="Code tasks: auto (run candidates in the OS sandbox, "
-        "else not at all), guard (the weaker in-process guard), none. Default: the profile's.",
+        "else not at all), guard (the weaker in-process guard), none (never run them: code "
+        "answers are voted on as text). Default: the profile's.",
         show_default=False)] = None,
     max_seconds: Annotated[float | None, typer.Option(
         "--max-seconds", metavar="S", help="Cut the plan to fit S seconds (measured speeds from "

@@ -234,9 +234,15 @@ def program_tokens(asked: int | None, prompt_format: str, sandbox_setting: str) 
 
     if asked == 0:
         return 0
-    if sandbox.resolve(sandbox_setting) == "none":
-        print("tune: no OS sandbox here, so program stages are not recorded (install "
-              "bubblewrap to fit them)", file=sys.stderr)
+    if sandbox_setting == "none":  # tune has no --sandbox: this is the profile's setting
+        why: tuple[str, str] | None = ("the profile sets `sandbox: none`",
+                                       "set `sandbox: auto` in it")
+    else:
+        why = None if sandbox_setting == "guard" else sandbox.why_no_os_sandbox()
+    if why is not None:
+        reason, fix = why
+        print(f"tune: program stages are not recorded: {reason} ({fix} to fit them)",
+              file=sys.stderr)
         return 0
     return asked or (256 if prompt_format == "chat" else 48)
 

@@ -8,7 +8,7 @@ from think import paths
 from think.config.loader import read_yaml, validate
 from think.config.schema import Profile
 from think.config.settings import active_profile_name
-from think.errors import UsageError
+from think.errors import UsageError, unknown_name
 
 
 def profile_dirs() -> list[Path]:
@@ -43,6 +43,6 @@ def load_profile(name_or_file: str | None = None) -> Profile:
         return load_profile_file(path)
     known = profile_files()
     if choice not in known:
-        names = ", ".join(sorted(known)) or "none"
-        raise UsageError(f"unknown profile '{choice}'", f"known profiles: {names}")
+        raise unknown_name("profile", choice, known,
+                           "see `think profiles list`, or give a YAML file")
     return load_profile_file(known[choice])

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from think.errors import ModelError, UsageError
+from think.config import load_registry
+from think.errors import ModelError, unknown_name
 from think.models import hub
 from think.models.caches import ollama_file
 from think.models.download import ByteProgress
@@ -46,6 +47,6 @@ def pull_named(name: str, progress: ByteProgress,
         blob = ollama_file(name)
         if blob is not None:
             return blob, "", "ollama"
-    raise UsageError(f"unknown model '{name}': not in models.yaml, not a hub name and not "
-                     "in Ollama's store", "give a hub name (ORG/REPO[:QUANT]), or fetch an "
-                     f"Ollama model with `ollama pull {name}` first")
+    raise unknown_name("model", name, load_registry().models,
+                       "give a hub name (ORG/REPO[:QUANT]), or fetch an Ollama model with "
+                       f"`ollama pull {name}` first")

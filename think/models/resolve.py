@@ -16,7 +16,7 @@ from think.config import ModelEntry, ServerSettings, load_registry, load_setting
 from think.config.schema import MIN_CONTEXT
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.thinking import Reasoning
-from think.errors import ModelError, UsageError, option
+from think.errors import ModelError, UsageError, option, unknown_name
 from think.gguf.info import read_info
 from think.models.caches import Found, find, ollama_file
 from think.models.hub_names import checked_repo
@@ -99,8 +99,8 @@ def _unregistered(name: str, known: dict[str, ModelEntry]) -> ModelSpec:
         return file_spec(str(hub), copy.path)
     if ollama_name(name) and (blob := ollama_file(name)) is not None:
         return file_spec(name, blob)
-    names = ", ".join(sorted(known))
-    raise UsageError(f"unknown model '{name}'", f"known models: {names}; or give a .gguf path")
+    raise unknown_name("model", name, known, "see `think models list`, give a hub name "
+                       "(ORG/REPO[:QUANT]) or a .gguf path")
 
 
 def file_spec(name: str, path: Path) -> ModelSpec:

@@ -42,8 +42,7 @@ def _save_user_data(data: dict[str, Any]) -> Path:
 def lookup(name: str) -> ModelEntry:
     registry = load_registry()
     if name not in registry.models:
-        raise UsageError(f"unknown model '{name}'",
-                         f"known models: {', '.join(sorted(registry.models))}")
+        raise unknown_name("model", name, registry.models, "see `think models list`")
     return registry.models[name]
 
 

@@ -14,12 +14,13 @@ import sys
 
 from think.sandbox.limits import Limits, RunResult
 
-__all__ = ["Limits", "RunResult", "SETTINGS", "os_sandbox", "resolve", "run_tests", "warm"]
+__all__ = ["Limits", "RunResult", "SETTINGS", "os_sandbox", "resolve", "run_tests", "warm",
+           "why_not_run"]
 
 SETTINGS = ("auto", "guard", "none")
-ENABLE = ("think: code answers are not run against their tests (no OS sandbox here); "
-          "install bubblewrap (e.g. apt-get install bubblewrap) to run them, or opt in to "
-          "the weaker in-process guard with --sandbox guard")
+CHOSEN_NONE = ("sandbox none was chosen (--sandbox none, or `sandbox: none` in the profile)",
+               "give --sandbox auto to run them in the OS sandbox")
+OR_GUARD = "or opt in to the weaker in-process guard with --sandbox guard"
 GUARD_WARNING = ("think: warning: --sandbox guard runs model-written code with only an "
                  "in-process guard, which a hostile program can switch off")
 PER_PROCESS_NOTE = ("think: note: code runs with memory limited per process only: think "
@@ -30,13 +31,35 @@ _said: set[str] = set()
 
 def os_sandbox() -> str | None:
     """The OS sandbox that works on this machine, if any."""
+    if why_no_os_sandbox() is not None:
+        return None
+    return "bwrap" if sys.platform.startswith("linux") else "sandbox-exec"
+
+
+def why_no_os_sandbox() -> tuple[str, str] | None:
+    """Why no OS sandbox works here, and the fix; None where one does."""
     if sys.platform.startswith("linux"):
         from think.sandbox import bwrap
 
-        return "bwrap" if bwrap.works() else None
-    if sys.platform == "darwin" and shutil.which("sandbox-exec"):
-        return "sandbox-exec"
-    return None
+        return bwrap.unavailable()
+    if sys.platform == "darwin":
+        return None if shutil.which("sandbox-exec") else (
+            "sandbox-exec is not found", "run think on a macOS whose sandbox-exec is on PATH")
+    return f"think has no OS sandbox for {sys.platform}", "run code questions on Linux or macOS"
+
+
+def why_not_run(setting: str) -> tuple[str, str] | None:
+    """Why model code is not run under this setting (auto, guard, none), and the fix; None
+    where it runs. The user who chose `none` needs to hear that, not to install bubblewrap."""
+    if setting == "none":
+        return CHOSEN_NONE
+    if setting == "guard":
+        return None
+    missing = why_no_os_sandbox()
+    if missing is None:
+        return None
+    reason, fix = missing
+    return f"no OS sandbox works here: {reason}", f"{fix}, {OR_GUARD}"
 
 
 def resolve(setting: str) -> str:
@@ -48,16 +71,19 @@ def resolve(setting: str) -> str:
     return os_sandbox() or "none"
 
 
-def tell(mode: str) -> None:
-    """One stderr line per process when code runs weakly guarded or not at all, or when its
-    memory is bounded per process only."""
-    line = {"none": ENABLE, "guard": GUARD_WARNING}.get(mode)
+def tell(mode: str, setting: str = "auto") -> None:
+    """One stderr line per process when code runs weakly guarded or not at all (saying why:
+    `setting` is what was asked for), or when its memory is bounded per process only."""
+    line = GUARD_WARNING if mode == "guard" else None
+    if mode == "none":
+        reason, fix = why_not_run(setting) or CHOSEN_NONE
+        line = f"think: code answers are not run against their tests: {reason}; {fix}"
     if mode == "bwrap":
         from think.sandbox import cgroup
 
         line = None if cgroup.where() is not None else PER_PROCESS_NOTE
-    if line and mode not in _said:
-        _said.add(mode)
+    if line and line not in _said:
+        _said.add(line)
         print(line, file=sys.stderr)
 
 

@@ -145,24 +145,58 @@ def needs_userns() -> bool:
     return os.geteuid() == 0
 
 
-@cache
+INSTALL = "install bubblewrap (e.g. apt-get install bubblewrap)"
+ALLOW_USERNS = ("let this user make user namespaces (sysctl user.max_user_namespaces, or "
+                "kernel.unprivileged_userns_clone where the kernel has it; a container must be "
+                "started with them allowed)")
+
+
 def works() -> bool:
-    """Whether bwrap is here and can make a sandbox (user namespaces may be off)."""
-    tools = ["bwrap", "prlimit"] + (["unshare", "setpriv"] if needs_userns() else [])
-    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools):
-        return False
+    """Whether bwrap is here and can make a sandbox."""
+    return unavailable() is None
+
+
+@cache
+def unavailable() -> tuple[str, str] | None:
+    """Why bwrap cannot make a sandbox here, and the fix, from a trial sandbox; None where
+    it can. A user told only "no sandbox" cannot tell a missing package from a kernel that
+    refuses user namespaces, and the two have different fixes."""
+    if not sys.platform.startswith("linux"):
+        return "bubblewrap runs on Linux only", "run code questions on Linux"
+    if not shutil.which("bwrap"):
+        return "bubblewrap is not installed", INSTALL
+    tools = ["prlimit"] + (["unshare", "setpriv"] if needs_userns() else [])
+    missing = [tool for tool in tools if not shutil.which(tool)]
+    if missing:
+        return f"util-linux's {' and '.join(missing)} not found", "install util-linux"
     try:
-        userns = private_userns() if needs_userns() else None
-        filter_fd = seccomp_fd()
-        fds = [fd for fd in (userns, filter_fd) if fd is not None]
-        try:
-            probe = subprocess.run(
-                [*sandbox_args(2**20, userns, filter_fd), *python_command("wire.py")],
-                env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
-                pass_fds=fds)
-        finally:
-            for fd in fds:
-                os.close(fd)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
+        probe = trial_sandbox()
+    except subprocess.TimeoutExpired:
+        return ("bubblewrap's trial sandbox did not start within 20 s",
+                "try again on a less busy machine (`think doctor` checks it)")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return refused(str(exc))
+    if probe.returncode == 0:
+        return None
+    said = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+    return refused(said[0][:200] if said else f"exit status {probe.returncode}")
+
+
+def refused(why: str) -> tuple[str, str]:
+    """bwrap is here but could not make the trial sandbox: what it said, and the usual cause."""
+    return (f"bubblewrap cannot make a sandbox here ({why}; user namespaces may be off)",
+            ALLOW_USERNS)
+
+
+def trial_sandbox() -> subprocess.CompletedProcess[bytes]:
+    """One sandbox as runs get them, running the wire module's self-check."""
+    userns = private_userns() if needs_userns() else None
+    filter_fd = seccomp_fd()
+    fds = [fd for fd in (userns, filter_fd) if fd is not None]
+    try:
+        return subprocess.run(
+            [*sandbox_args(2**20, userns, filter_fd), *python_command("wire.py")],
+            env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=20, pass_fds=fds)
+    finally:
+        for fd in fds:
+            os.close(fd)

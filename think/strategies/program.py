@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 # A program that computes a number needs well under a second; a runaway one is cut off here.
 PROGRAM_LIMITS = Limits(seconds=3.0, memory_mb=256, processes=4, file_mb=1, tmp_mb=8,
                         output_kb=64)
-NO_SANDBOX = ("a program stage runs the model's programs, and no OS sandbox works here",
-              "install bubblewrap (e.g. apt-get install bubblewrap), opt in to the weaker "
-              "in-process guard with --sandbox guard, or use a profile without a program stage")
 CHAT_PROGRAM_TOKENS = 128  # a chat model's fenced program: `think tune` records them at 256
 NOT_CODE = ("a program stage answers math, choice and text questions, not code questions",
             "give --task math, or use a profile whose stage for this budget is a vote")
@@ -51,7 +48,9 @@ def sandbox_for(task: str, setting: str) -> str:
         raise UsageError(*NOT_CODE)
     mode = sandbox.resolve(setting)
     if mode == "none":
-        raise UsageError(*NO_SANDBOX)
+        reason, fix = sandbox.why_not_run(setting) or sandbox.CHOSEN_NONE
+        raise UsageError(f"a program stage runs the model's programs, and {reason}",
+                         f"{fix}, or use a profile without a program stage")
     return mode
 
 
@@ -91,7 +90,7 @@ class ProgramRunner:
 
     def __post_init__(self) -> None:
         self.mode = sandbox_for(self.task, self.setting)
-        sandbox.tell(self.mode)
+        sandbox.tell(self.mode, self.setting)
         sandbox.warm(self.mode, PROGRAM_LIMITS)
 
     def request(self, prompts: Prompts, plan: Plan, n: int, seed: int) -> SampleRequest:

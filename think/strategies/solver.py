@@ -85,11 +85,11 @@ class Run:
         tags = (reasoning.start, reasoning.end) if reasoning else Started.think_tags
         self.emit(Started(self.question, self.task, self.engine.name, self.profile,
                           as_sampled(self.plan, self.engine.rules), tags, *prompted(self.engine)))
-        mode = sandbox.resolve(self.check.sandbox if self.check else self.sandbox) \
-            if self.task == "code" else None
+        setting = self.check.sandbox if self.check else self.sandbox
+        mode = sandbox.resolve(setting) if self.task == "code" else None
         try:
             if mode is not None:
-                sandbox.tell(mode)
+                sandbox.tell(mode, setting)
             if mode not in (None, "none") and self.check is None and (
                     self.plan.samples > 1 or self.plan.refine_rounds):
                 self.check = self._model_tests()

@@ -40,7 +40,7 @@ class CodeCheck:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", sandbox.resolve(self.sandbox))
-        sandbox.tell(self.mode)
+        sandbox.tell(self.mode, self.sandbox)
 
     def warm(self) -> None:
         """Start sandboxes now, so the first candidates do not wait for them."""

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from think.batch import BatchCounts
-from think.ui.terminal_text import printable
+from think.ui.terminal_text import printable, shown_answer
 
 Show = Callable[[dict[str, Any], BatchCounts], None]
 
@@ -17,6 +17,14 @@ Show = Callable[[dict[str, Any], BatchCounts], None]
 def _accuracy(tally: BatchCounts) -> str:
     return f", accuracy {tally.accuracy:.0%} of {tally.graded}" if tally.accuracy is not None \
         else ""
+
+
+def _outcome(record: dict[str, Any]) -> str:
+    """How one question ended, in words: its error, its answer, or that it had none."""
+    if "error" in record:
+        return f"error: {record['error']}"
+    answer = record.get("answer")
+    return "no answer" if answer is None else f"answer {shown_answer(answer)}"
 
 
 @contextmanager
@@ -52,8 +60,7 @@ def batch_progress(total: int) -> Iterator[Show]:
     def line(data: dict[str, Any], tally: BatchCounts) -> None:
         elapsed = time.monotonic() - started
         left = elapsed / tally.done * (tally.total - tally.done)
-        outcome = f"error: {data['error']}" if "error" in data else f"answer {data['answer']}"
-        print(printable(f"batch: {tally.done}/{tally.total} id {data['id']}: {outcome} "
+        print(printable(f"batch: {tally.done}/{tally.total} id {data['id']}: {_outcome(data)} "
                         f"({elapsed:.0f} s, ~{left:.0f} s left{_accuracy(tally)})"),
               file=sys.stderr, flush=True)
 

@@ -25,7 +25,7 @@ from think.ui.describe import (
     top_votes,
     vote_notes,
 )
-from think.ui.terminal_text import printable
+from think.ui.terminal_text import NO_ANSWER, printable, shown_answer
 
 
 @dataclass
@@ -71,7 +71,8 @@ class PlainView:
             self.say(f"think: vote: {counts or 'no answers yet'}{settled}")
         elif isinstance(event, CritiqueDone):
             critique = event.critique
-            revised = f" -> {critique.revised_answer}" if critique.verdict != "correct" else ""
+            revised = (f" -> {shown_answer(critique.revised_answer)}"
+                       if critique.verdict != "correct" else "")
             self.say(f"think: verdict round {critique.round}: {critique.verdict}{revised}")
         elif isinstance(event, Finished):
             self._finished(event)
@@ -84,7 +85,8 @@ class PlainView:
                  "select": "most consistent (usc)"}.get(event.kind, event.kind)
         forced = {"budget-forced": ", forced at budget",
                   FINISH_LOW: ", stopped at low confidence"}.get(sample.finish, "")
-        answer = short(sample.text if event.kind == "critique" else sample.answer, 60)
+        shown = sample.text if event.kind == "critique" else sample.answer
+        answer = NO_ANSWER if shown is None else short(shown, 60)
         self.say(f"think: {label}: {answer} ({sample.tokens} tokens{forced})")
         if self.verbose:
             self.say(sample.text)
@@ -102,7 +104,8 @@ class PlainView:
         basis += [f"{compute.used:.1f} of {result.budget} units",
                   f"{compute.prompt_tokens + compute.generated_tokens} tokens",
                   f"{compute.seconds:.1f} s"]
-        self.say(f"think: answer {result.answer} ({', '.join(basis)})")
+        answer = "no answer" if result.answer is None else f"answer {result.answer}"
+        self.say(f"think: {answer} ({', '.join(basis)})")
 
 
 class SilentView:

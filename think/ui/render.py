@@ -21,7 +21,7 @@ from think.ui.describe import (
     vote_notes,
 )
 from think.ui.state import SampleLine, ViewState
-from think.ui.terminal_text import printable
+from think.ui.terminal_text import NO_ANSWER, printable
 
 MAX_FINISHED_LINES = 4  # finished samples still shown under the live ones
 BAR_WIDTH = 20
@@ -97,7 +97,7 @@ def sample_row(line: SampleLine, width: int, now: float) -> Text:
     elif line.finish == FINISH_LOW:
         row.append("stopped: its confidence fell below the warm-up's", style="dim")
     else:
-        answer = short(line.answer, width) if line.answer is not None else "(no answer)"
+        answer = short(line.answer, width) if line.answer is not None else NO_ANSWER
         row.append(f"→ {answer}", style="bold")
         if line.finish == "budget-forced":
             row.append(" (forced at budget)", style="magenta")
@@ -184,7 +184,9 @@ def critiques(state: ViewState, width: int) -> RenderableType:
         line = Text(f"round {record.round}: ")
         line.append(record.verdict, style=f"bold {verdict_style}")
         if record.verdict != "correct":
-            line.append(f" → revised answer {short(record.revised_answer, width)}")
+            revised = (NO_ANSWER if record.revised_answer is None
+                       else short(record.revised_answer, width))
+            line.append(f" → revised answer {revised}")
         rows.append(line)
         rows.append(Text(short(record.critique, max(10, width - 4)), style="dim"))
     return Group(*rows)
@@ -211,8 +213,11 @@ def summary(state: ViewState) -> Text:
     result = state.result
     if result is None:
         return Text("")
-    text = Text("answer ", style="bold")
-    text.append(printable(str(result.answer)), style="bold green")
+    if result.answer is None:
+        text = Text("no answer", style="bold yellow")
+    else:
+        text = Text("answer ", style="bold")
+        text.append(printable(result.answer), style="bold green")
     if result.vote.counts and len(result.samples) > 1:
         text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:

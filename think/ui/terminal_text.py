@@ -24,6 +24,16 @@ _SEQUENCES = re.compile(
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# What every view shows where a run, a sample or a revision has no answer: Python's `None`
+# is no word for a person (--json and the history keep null).
+NO_ANSWER = "(no answer)"
+
+
+def shown_answer(answer: str | None) -> str:
+    """An answer as a person reads it: safe on a terminal, or NO_ANSWER where there is none."""
+    return NO_ANSWER if answer is None else printable(answer)
+
+
 def printable(text: str) -> str:
     """The text with terminal control sequences and characters removed (newline and tab
     kept)."""
