@@ -13,7 +13,7 @@ from think.config import ModelEntry, load_registry, load_settings, save_setting
 from think.config.loader import write_yaml
 from think.config.registry import user_models_data
 from think.config.schema import MIN_CONTEXT
-from think.errors import UsageError
+from think.errors import UsageError, unknown_name
 from think.models.caches import find
 from think.models.download import ByteProgress
 from think.models.hub import HubFile
