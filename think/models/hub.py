@@ -140,11 +140,7 @@ def _follow(url: str, watchdog: Watchdog, repo: str, file: str) -> HubFile:
                 raise _refused(exc, repo, file) from None
             response = exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            reason = f"no answer within {TIMEOUT_S} s" if watchdog.expired \
-                else getattr(exc, "reason", exc)
-            raise ModelError(f"cannot reach the hub at {endpoint()}: {reason}",
-                             "check the connection (HF_ENDPOINT sets another hub), or set "
-                             "HF_HUB_OFFLINE=1 to use only local files") from None
+            raise unreachable(exc, watchdog) from None
         with response:
             headers = response.headers
             etag = headers.get("X-Linked-Etag") or headers.get("ETag")
@@ -154,6 +150,15 @@ def _follow(url: str, watchdog: Watchdog, repo: str, file: str) -> HubFile:
                 continue
         return _info(headers, etag, urllib.parse.urljoin(url, location or url), repo, file)
     raise ModelError(f"the hub redirected {repo}/{file} too many times", "try again later")
+
+
+def unreachable(exc: Exception, watchdog: Watchdog) -> ModelError:
+    """The hub did not answer (or not in time): one line, with what to do."""
+    reason = f"no answer within {TIMEOUT_S} s" if watchdog.expired \
+        else getattr(exc, "reason", exc)
+    return ModelError(f"cannot reach the hub at {endpoint()}: {reason}",
+                      "check the connection (HF_ENDPOINT sets another hub), or set "
+                      "HF_HUB_OFFLINE=1 to use only local files")
 
 
 def _info(headers: http.client.HTTPMessage, etag: str | None, location: str, repo: str,

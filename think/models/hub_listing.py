@@ -35,11 +35,7 @@ def repo_files(repo: str, revision: str = "main") -> list[str]:
     except urllib.error.HTTPError as exc:
         raise _refused(exc.code, repo) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        reason = f"no answer within {hub.TIMEOUT_S} s" if watchdog.expired \
-            else getattr(exc, "reason", exc)
-        raise ModelError(f"cannot reach the hub at {hub.endpoint()}: {reason}",
-                         "check the connection (HF_ENDPOINT sets another hub), or set "
-                         "HF_HUB_OFFLINE=1 to use only local files") from None
+        raise hub.unreachable(exc, watchdog) from None
     finally:
         watchdog.cancel()
     return _files_in(body, repo)
