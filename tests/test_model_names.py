@@ -218,37 +218,10 @@ def test_a_chat_model_by_hub_name_answers_through_llama_cpp(run_cli, ggufs) -> N
     result = json.loads(run.stdout)
     assert result["model"] == "org/Smol-GGUF" and result["prompt_format"] == "chat"
     assert result["chat_template"] == "chatml" and result["samples"], run.stderr
+    assert "model org/Smol-GGUF, chat model (chatml template)" in run.stderr  # the view's head
+    from think import history_writer
 
-
-def test_a_profile_of_base_model_programs_is_refused_for_a_chat_model(run_cli, ggufs) -> None:
-    """The fitted arithmetic profile's 48-token programs (one expression of a base model)
-    gave a chat model's fenced programs no room: no answer at all. It is refused first."""
-    folder = paths.user_profiles_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sums.yaml").write_text("stages:\n  - {from_budget: 1, strategy: program, "
-                                      "max_samples: 1, program_tokens: 48}\n")
-    run = run_cli("solve", "What is 2+3?", "-m", str(ggufs["chat"]), "--profile", "sums",
-                  "-b", "1", "--plan")
-    line = one_error_line(run.stderr)
-    assert run.code == 2 and "writes programs of at most 48 tokens" in line
-    assert "is a chat model" in line and "think tune" in line
-    base = run_cli("solve", "What is 2+3?", "-m", str(ggufs["base"]), "--profile", "sums",
-                   "-b", "1", "--plan")
-    assert base.code == 0, base.stderr
-
-
-def test_a_piped_pull_reports_progress_as_plain_lines_on_stderr(run_cli, ggufs,
-                                                                monkeypatch) -> None:
-    server = HubServer()
-    try:
-        server.hub.files[("org/tiny-GGUF", "tiny-Q4_K_M.gguf")] = HubFile(
-            ggufs["chat"].read_bytes())
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
-        pulled = run_cli("models", "pull", "org/tiny-GGUF")
-    finally:
-        server.stop()
-    assert pulled.code == 0, pulled.stderr
-    lines = pulled.stderr.splitlines()
-    progress = [line for line in lines if line.startswith("pull org/tiny-GGUF: ")]
-    assert progress and progress[-1].endswith("MB (100%)"), pulled.stderr
-    assert lines[-1].startswith("sha256 ") and "\x1b" not in pulled.stderr
+    history_writer.drain(10)  # the run's row is written after its answer
+    shown = run_cli("logs", "show", "1").stdout.splitlines()
+    assert [line.split() for line in shown if line.startswith("prompted:")] == [
+        ["prompted:", "chat"]], shown
