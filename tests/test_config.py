@@ -62,10 +62,12 @@ def test_invalid_values_name_the_field(text: str, field: str) -> None:
     assert str(path) in error.value.message and f"'{field}'" in error.value.message
 
 
-def test_unknown_profile_lists_the_known_ones() -> None:
+def test_unknown_profile_says_where_to_look_or_what_was_meant() -> None:
     with pytest.raises(UsageError) as error:
         load_profile("nope")
-    assert "nope" in error.value.message and "default" in (error.value.hint or "")
+    assert "nope" in error.value.message and "think profiles list" in (error.value.hint or "")
+    with pytest.raises(UsageError, match="did you mean cpu-laptop"):
+        load_profile("cpu-laptp")
 
 
 def test_registry_has_a_default_and_user_entries_override(tmp_path: Path) -> None:
@@ -84,7 +86,9 @@ def test_registry_has_a_default_and_user_entries_override(tmp_path: Path) -> Non
 def test_unknown_model_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as error:
         resolve("no-such-model")
-    assert "gemma3-270m" in (error.value.hint or "")
+    assert "think models list" in (error.value.hint or "")
+    with pytest.raises(UsageError, match="did you mean gemma3-270m"):
+        resolve("gemma3-207m")
     with pytest.raises(UsageError) as error:
         resolve(str(tmp_path / "missing.gguf"))
     assert "not found" in error.value.message

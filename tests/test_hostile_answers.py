@@ -16,7 +16,7 @@ import pytest
 from support.stub_openai import StubHandler, serve
 
 import think
-from think import sandbox
+from think import paths, sandbox
 from think.config import Profile, load_profile
 from think.engine.scripted import ScriptedEngine
 from think.strategies.usc import picked
@@ -160,6 +160,9 @@ def signalled(server: type[StubHandler], signum: int, *args: str) -> tuple[float
     """Seconds from the signal to think's exit, mid-run on this server; its exit code and
     stderr."""
     httpd, url = serve(server)
+    # The stub answers as a base model does (a served model no entry names is taken as chat).
+    paths.config_dir().mkdir(parents=True, exist_ok=True)
+    paths.user_models_file().write_text(f"models:\n  stub: {{base_url: '{url}', format: base}}\n")
     process = subprocess.Popen(
         [sys.executable, "-m", "think", "solve", *args, "--engine", url, "--model", "stub",
          "-b", "8", "--no-log"],
