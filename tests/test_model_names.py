@@ -225,3 +225,61 @@ def test_a_chat_model_by_hub_name_answers_through_llama_cpp(run_cli, ggufs) -> N
     shown = run_cli("logs", "show", "1").stdout.splitlines()
     assert [line.split() for line in shown if line.startswith("prompted:")] == [
         ["prompted:", "chat"]], shown
+
+
+def test_an_ollama_manifest_whose_digest_is_a_path_is_passed_over(run_cli, ggufs,
+                                                                  tmp_path) -> None:
+    """A hostile manifest's digest `../../x` would name a file out of the store."""
+    outside = tmp_path / "outside-GGUF"
+    shutil.copy(ggufs["chat"], outside)
+    in_ollama("smol", "135m", ggufs["chat"])
+    manifest = Path(os.environ["OLLAMA_MODELS"]) / "manifests" / "registry.ollama.ai" / \
+        "library" / "smol" / "135m"
+    manifest.write_text(json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image."
+                                                "model", "digest": "../../outside-GGUF"}]}))
+    run = run_cli("solve", "What is 2+2?", "-m", "smol:135m", "--plan")
+    assert run.code == 2 and "unknown model 'smol:135m'" in one_error_line(run.stderr)
+    listed = json.loads(run_cli("models", "list", "--json").stdout)
+    assert not [row for row in listed if row["name"] == "smol:135m"]
+
+
+def test_a_model_file_changed_in_place_is_read_again(run_cli, ggufs, tmp_path) -> None:
+    model = tmp_path / "model.gguf"
+    shutil.copy(ggufs["chat"], model)
+    assert planned(run_cli, str(model))["prompt_format"] == "chat"
+    shutil.copy(ggufs["base"], model)  # another model under the same name
+    assert planned(run_cli, str(model))["prompt_format"] == "base"
+
+
+def test_a_profile_of_base_model_programs_is_refused_for_a_chat_model(run_cli, ggufs) -> None:
+    """The fitted arithmetic profile's 48-token programs (one expression of a base model)
+    gave a chat model's fenced programs no room: no answer at all. It is refused first."""
+    folder = paths.user_profiles_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sums.yaml").write_text("stages:\n  - {from_budget: 1, strategy: program, "
+                                      "max_samples: 1, program_tokens: 48}\n")
+    run = run_cli("solve", "What is 2+3?", "-m", str(ggufs["chat"]), "--profile", "sums",
+                  "-b", "1", "--plan")
+    line = one_error_line(run.stderr)
+    assert run.code == 2 and "writes programs of at most 48 tokens" in line
+    assert "is a chat model" in line and "think tune" in line
+    base = run_cli("solve", "What is 2+3?", "-m", str(ggufs["base"]), "--profile", "sums",
+                   "-b", "1", "--plan")
+    assert base.code == 0, base.stderr
+
+
+def test_a_piped_pull_reports_progress_as_plain_lines_on_stderr(run_cli, ggufs,
+                                                                monkeypatch) -> None:
+    server = HubServer()
+    try:
+        server.hub.files[("org/tiny-GGUF", "tiny-Q4_K_M.gguf")] = HubFile(
+            ggufs["chat"].read_bytes())
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        pulled = run_cli("models", "pull", "org/tiny-GGUF")
+    finally:
+        server.stop()
+    assert pulled.code == 0, pulled.stderr
+    lines = pulled.stderr.splitlines()
+    progress = [line for line in lines if line.startswith("pull org/tiny-GGUF: ")]
+    assert progress and progress[-1].endswith("MB (100%)"), pulled.stderr
+    assert lines[-1].startswith("sha256 ") and "\x1b" not in pulled.stderr

@@ -7,6 +7,7 @@ import mmap
 import re
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from think.gguf.check import ARRAY, SCALAR_FORMATS, SCALAR_SIZES, Bad, Reader
@@ -60,14 +61,24 @@ def template_family(template: str | None) -> str | None:
 
 
 def read_info(path: Path) -> GgufInfo | None:
-    """The file's facts, or None when it is no readable GGUF file (the check says why)."""
+    """The file's facts, or None when it is no readable GGUF file (the check says why).
+    Read once per version of a file: every question of a batch resolves its model."""
     try:
-        with path.open("rb") as handle:
-            size = path.stat().st_size
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return _read_info(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _read_info(path: str, size: int, mtime_ns: int) -> GgufInfo | None:
+    """read_info's work; size and mtime_ns make a changed file a new key."""
+    try:
+        with open(path, "rb") as handle:
             if size < 24:
                 return None
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                return _info(data, path.name, size)
+                return _info(data, Path(path).name, size)
     except (OSError, ValueError):
         return None
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from think import paths
 from think.config import ModelEntry
-from think.errors import ModelError
 from think.models import hub, hub_names
 
 OLLAMA_MODEL = "application/vnd.ollama.image.model"
 GGUF_MAGIC = b"GGUF"
+OLLAMA_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 REF_BYTES = 256  # a ref holds one commit id; more is not a ref
 
 
@@ -31,21 +32,28 @@ class Found:
 
 
 def hf_snapshot(repo: str, file: str, revision: str | None = None) -> Path | None:
-    """The file in the Hugging Face cache: the pinned revision's snapshot first, then the one
-    refs/main names, then any snapshot that has it (newest first)."""
+    """The file in the Hugging Face cache, from the first snapshot that has it (in the
+    order `snapshot_folders` trusts them)."""
+    for candidate in snapshot_folders(repo, revision):
+        path = candidate / file
+        if path.is_file():  # a link whose blob is gone does not count
+            return path
+    return None
+
+
+def snapshot_folders(repo: str, revision: str | None = None) -> list[Path]:
+    """A repo's snapshots in the Hugging Face cache, most trusted first: the pinned
+    revision's, the one refs/main names, then any (newest first)."""
     folder = hub.repo_dir(repo)
     snapshots = folder / "snapshots"
-    wanted = [revision] if revision and _hub_revision(revision) else []
+    wanted = [revision] if revision and hub_names.valid(hub_names.checked_revision,
+                                                        revision) else []
     wanted += [main] if (main := main_ref(folder)) else []
     try:
         others = sorted(snapshots.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         others = []
-    for candidate in [snapshots / rev for rev in wanted] + others:
-        path = candidate / file
-        if path.is_file():  # a link whose blob is gone does not count
-            return path
-    return None
+    return [snapshots / rev for rev in wanted] + others
 
 
 def main_ref(folder: Path) -> str | None:
@@ -57,22 +65,6 @@ def main_ref(folder: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text if hub_names.COMMIT.fullmatch(text) else None
-
-
-def _hub_names(repo: str, file: str) -> bool:
-    """Whether repo and file are names a hub gives: any other could only point outside the
-    caches, and is left for `think models pull` to refuse."""
-    try:
-        return bool(hub_names.checked_repo(repo) and hub_names.checked_file(file))
-    except ModelError:
-        return False
-
-
-def _hub_revision(revision: str) -> bool:
-    try:
-        return bool(hub_names.checked_revision(revision))
-    except ModelError:
-        return False
 
 
 def lm_studio_dirs() -> list[Path]:
@@ -112,17 +104,27 @@ def ollama_manifest(store: Path, name: str) -> Path:
 def ollama_file(name: str) -> Path | None:
     """The GGUF blob an Ollama manifest names as its model layer."""
     for store in ollama_dirs():
-        try:
-            manifest = json.loads(ollama_manifest(store, name).read_text())
-            layer = next(layer for layer in manifest.get("layers", [])
-                         if layer.get("mediaType") == OLLAMA_MODEL)
-            blob = store / "blobs" / str(layer["digest"]).replace(":", "-")
-            with blob.open("rb") as handle:
-                if handle.read(4) == GGUF_MAGIC:
-                    return blob
-        except (OSError, ValueError, StopIteration, KeyError, TypeError, AttributeError):
-            continue  # no such model there, or a manifest this reader does not know
+        blob = ollama_blob(store, ollama_manifest(store, name))
+        if blob is not None:
+            return blob
     return None
+
+
+def ollama_blob(store: Path, manifest: Path) -> Path | None:
+    """The GGUF blob `manifest` names as its model layer, or None: no such manifest, a
+    manifest this reader does not know, a digest that is no hash (a hostile `../` one
+    would point out of the store), a blob that is not GGUF."""
+    try:
+        layers = json.loads(manifest.read_text()).get("layers", [])
+        digest = str(next(layer["digest"] for layer in layers
+                          if layer.get("mediaType") == OLLAMA_MODEL))
+        if not OLLAMA_DIGEST.fullmatch(digest):
+            return None
+        blob = store / "blobs" / digest.replace(":", "-")
+        with blob.open("rb") as handle:
+            return blob if handle.read(4) == GGUF_MAGIC else None
+    except (OSError, ValueError, StopIteration, KeyError, TypeError, AttributeError):
+        return None
 
 
 def stores() -> list[tuple[str, Path, int | None]]:
@@ -147,7 +149,8 @@ def think_file(name: str, entry: ModelEntry) -> Path | None:
 
 def find(name: str, entry: ModelEntry) -> Found | None:
     """Where a registry entry's file already is, in the order other tools are trusted."""
-    if entry.repo and entry.file and _hub_names(entry.repo, entry.file):
+    if entry.repo and entry.file and hub_names.valid(hub_names.checked_repo, entry.repo) \
+            and hub_names.valid(hub_names.checked_file, entry.file):
         path = hf_snapshot(entry.repo, entry.file, entry.revision)
         if path:
             return Found(path, "hf-cache")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from think.errors import ModelError
@@ -67,6 +68,15 @@ def checked_blob(etag: str, hub: str) -> str:
         raise ModelError(f"{hub} sent {_shown(etag)} as the file's ETag, which is no file "
                          "hash", "point HF_ENDPOINT at a Hugging Face hub, or unset it")
     return etag
+
+
+def valid(check: Callable[[str], str], value: str) -> bool:
+    """Whether `value` passes one of the checks above (for names that are passed over, not
+    refused, where another tool's cache holds them)."""
+    try:
+        return bool(check(value))
+    except ModelError:
+        return False
 
 
 def inside(path: Path, folder: Path) -> Path:

@@ -9,7 +9,7 @@ assembled here, and a file's facts are read from its header.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,11 @@ from think.config import ModelEntry, load_registry
 from think.config.registry import user_models_data
 from think.errors import ModelError
 from think.gguf.info import read_info
-from think.models.caches import Found, find
-from think.models.local import all_models, hub_copy
-from think.models.names import HubName, quant_of
+from think.models.caches import Found
+from think.models.local import all_models
+from think.models.names import quant_of
 from think.models.packaged import packaged_target
+from think.models.resolve import downloaded_copy
 
 MB = 1_000_000
 
@@ -79,13 +80,10 @@ def known_file(name: str, entry: ModelEntry) -> Found | None:
         except ModelError:
             return None
         return Found(target, "think") if assembled else None
-    if entry.repo and not entry.file:
-        try:
-            copy = hub_copy(HubName(entry.repo))
-        except ModelError:  # several files there and none chosen: not one model
-            return None
-        return Found(copy.path, copy.source) if copy else None
-    return find(name, entry)
+    try:
+        return downloaded_copy(name, entry)
+    except ModelError:  # several files of its repo there and none chosen: not one model
+        return None
 
 
 def _registry_row(name: str, entry: ModelEntry, default: bool, user: bool) -> ModelRow:
@@ -108,8 +106,7 @@ def _with_file_facts(row: ModelRow, told: set[str]) -> ModelRow:
     info = read_info(row.path)
     if info is None:
         return row
-    return ModelRow(row.name, row.installed, row.path, row.source, row.registered,
-                    row.is_default, row.user, round(info.size / MB), info.quant or row.quant,
-                    row.context if "context" in told else info.context or row.context,
-                    row.format if "format" in told else info.format,
-                    info.template, row.description)
+    return replace(row, size_mb=round(info.size / MB), quant=info.quant or row.quant,
+                   context=row.context if "context" in told else info.context or row.context,
+                   format=row.format if "format" in told else info.format,
+                   chat_template=info.template)

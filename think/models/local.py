@@ -8,14 +8,19 @@ opened but an Ollama manifest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from think.errors import ModelError
 from think.models import hub, hub_names
-from think.models.caches import OLLAMA_MODEL, hf_snapshot, lm_studio_dirs, main_ref, ollama_dirs
+from think.models.caches import (
+    hf_snapshot,
+    lm_studio_dirs,
+    lm_studio_file,
+    ollama_blob,
+    ollama_dirs,
+    snapshot_folders,
+)
 from think.models.names import HubName, choosable, pick_file, quant_of
 
 OLLAMA_HOST = "registry.ollama.ai"
@@ -35,14 +40,7 @@ class LocalModel:
 def hf_repo_files(repo: str) -> list[str]:
     """The GGUF files of `repo` in the Hugging Face cache's current snapshot (refs/main's,
     else the newest), as paths inside the repo."""
-    snapshots = hub.repo_dir(repo) / "snapshots"
-    main = main_ref(hub.repo_dir(repo))
-    try:
-        found = sorted(snapshots.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
-    except OSError:
-        return []
-    ordered = [snapshots / main] if main else []
-    for snapshot in ordered + found:
+    for snapshot in snapshot_folders(repo):
         files = [str(p.relative_to(snapshot)) for p in _ggufs(snapshot)]
         if files:
             return files
@@ -65,10 +63,8 @@ def hub_copy(name: HubName) -> LocalModel | None:
         path = hf_snapshot(name.repo, name.file)
         if path:
             return LocalModel(str(name), path, "hf-cache", name.repo, name.file)
-        for file, path in lm_studio_repo_files(name.repo):
-            if file == name.file:
-                return LocalModel(str(name), path, "lm-studio", name.repo, file)
-        return None
+        path = lm_studio_file(name.repo, name.file)
+        return LocalModel(str(name), path, "lm-studio", name.repo, name.file) if path else None
     files = hf_repo_files(name.repo)
     if _has(name, files):
         file = pick_file(name, files)
@@ -101,7 +97,7 @@ def _hf_cache() -> Iterator[LocalModel]:
     for folder in folders:
         org, _, name = folder.name.removeprefix("models--").partition("--")
         repo = f"{org}/{name}"
-        if not _is_repo(repo):
+        if not hub_names.valid(hub_names.checked_repo, repo):
             continue
         files = choosable(hf_repo_files(repo))
         for file in files:
@@ -115,7 +111,7 @@ def _lm_studio() -> Iterator[LocalModel]:
         for org in _folders(folder):
             for repo_dir in _folders(org):
                 repo = f"{org.name}/{repo_dir.name}"
-                if not _is_repo(repo):
+                if not hub_names.valid(hub_names.checked_repo, repo):
                     continue
                 files = choosable([str(p.relative_to(repo_dir)) for p in _ggufs(repo_dir)])
                 for file in files:
@@ -128,7 +124,7 @@ def _ollama() -> Iterator[LocalModel]:
         manifests = store / "manifests"
         for manifest in sorted(manifests.glob("*/*/*/*")) if manifests.is_dir() else []:
             host, user, model, tag = manifest.relative_to(manifests).parts
-            blob = _ollama_blob(store, manifest)
+            blob = ollama_blob(store, manifest)
             if blob is None:
                 continue
             name = f"{model}:{tag}" if (host, user) == (OLLAMA_HOST, "library") else (
@@ -136,29 +132,11 @@ def _ollama() -> Iterator[LocalModel]:
             yield LocalModel(name, blob, "ollama")
 
 
-def _ollama_blob(store: Path, manifest: Path) -> Path | None:
-    try:
-        layers = json.loads(manifest.read_text()).get("layers", [])
-        digest = next(layer["digest"] for layer in layers
-                      if layer.get("mediaType") == OLLAMA_MODEL)
-        blob = store / "blobs" / str(digest).replace(":", "-")
-        return blob if blob.is_file() and "/" not in str(digest) else None
-    except (OSError, ValueError, StopIteration, KeyError, TypeError, AttributeError):
-        return None  # not a model, or a manifest this reader does not know
-
-
 def _shown_name(repo: str, file: str, files: list[str]) -> str:
     """ORG/REPO:QUANT where that finds just this file, else ORG/REPO/FILE."""
     quant = quant_of(file)
     unique = quant is not None and sum(quant_of(other) == quant for other in files) == 1
     return f"{repo}:{quant}" if unique else f"{repo}/{file}"
-
-
-def _is_repo(repo: str) -> bool:
-    try:
-        return bool(hub_names.checked_repo(repo))
-    except ModelError:
-        return False
 
 
 def _ggufs(folder: Path) -> list[Path]:

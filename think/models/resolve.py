@@ -146,15 +146,23 @@ def entry_path(name: str, entry: ModelEntry) -> Path:
         return path
     if entry.package:
         return assemble_packaged(entry.package)
-    found = find(name, entry)
-    if found is None and entry.repo and not entry.file:  # the repo's GGUF is chosen
-        copy = hub_copy(HubName(checked_repo(entry.repo)))
-        found = Found(copy.path, copy.source) if copy else None
+    found = downloaded_copy(name, entry)
     if found is None:
         raise ModelError(f"model '{name}' is not downloaded (looked in the Hugging Face cache, "
                          f"LM Studio, Ollama and {paths.models_dir()})",
                          f"think models pull {name}")
     return found.path
+
+
+def downloaded_copy(name: str, entry: ModelEntry) -> Found | None:
+    """Where a hub or Ollama entry's file already is, in any store; for an entry naming
+    only its repo, the repo's GGUF is chosen as for `ORG/REPO` (several there and none
+    chosen is a one-line ask)."""
+    found = find(name, entry)
+    if found is None and entry.repo and not entry.file:
+        copy = hub_copy(HubName(checked_repo(entry.repo)))
+        found = Found(copy.path, copy.source) if copy else None
+    return found
 
 
 def on_server(url: str, name: str | None, base: ServerSettings | None = None) -> ModelSpec:

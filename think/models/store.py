@@ -17,11 +17,11 @@ from think.errors import UsageError, unknown_name
 from think.models.caches import find
 from think.models.download import ByteProgress
 from think.models.hub import HubFile
+from think.models.hub_names import checked_repo
 from think.models.hub_pull import forget, pull_to_cache
-from think.models.local import hub_copy
 from think.models.named_pull import hub_file, pull_named
 from think.models.names import HubName
-from think.models.resolve import entry_path
+from think.models.resolve import downloaded_copy, entry_path
 from think.numbers import shown, whole_number
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -62,10 +62,10 @@ def pull(name: str, progress: ByteProgress,
     if entry.package or entry.path or not entry.repo:
         path = entry_path(name, entry)  # assembled, the user's own file, or Ollama's
         return path, "", "path" if entry.path else "ollama" if entry.ollama else "think"
-    found = find(name, entry) if entry.file else hub_copy(HubName(entry.repo))
+    found = downloaded_copy(name, entry)
     if found:
         return found.path, "", found.source
-    file = entry.file or hub_file(HubName(entry.repo), entry.revision)
+    file = entry.file or hub_file(HubName(checked_repo(entry.repo)), entry.revision)
     path, info = pull_to_cache(entry.repo, file, entry.revision, entry.sha256, progress,
                                on_wait)
     _pin(name, entry, info)
