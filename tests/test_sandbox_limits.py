@@ -115,6 +115,39 @@ def test_as_root_each_run_gets_a_control_group_and_leaves_none() -> None:
     assert left() == set()
 
 
+
+LIMITS_SEEN = """
+def limit(name):
+    for line in open("/proc/self/limits"):
+        if line.startswith(name):
+            return line[len(name):].split()[:2]
+"""
+
+
+def test_each_sandbox_sets_its_limits_hard_in_the_shell_that_joins_its_group() -> None:
+    # The group's shell sets the limits (no prlimit step): soft and hard, so the run cannot
+    # raise them again. 256 MiB of address space, 4 s (+1) of CPU time, no core files.
+    tests = ('import candidate\n'
+             f'assert candidate.limit("Max address space") == ["{256 << 20}"] * 2\n'
+             'assert candidate.limit("Max cpu time") == ["5", "5"]\n'
+             'assert candidate.limit("Max core file size") == ["0", "0"]\n')
+    assert verdict(LIMITS_SEEN, tests) == "passed"
+
+
+def test_a_runs_group_weighs_as_much_as_its_two_interpreters() -> None:
+    if os.geteuid() != 0 or cgroup.where() is None:
+        pytest.skip("root makes the groups; the user's case is the next tests'")
+    group = cgroup.RunGroup.make(64, 16)
+    assert group is not None
+    try:
+        if group.version == "v1":
+            assert (group.folders[2] / "cpu.shares").read_text().strip() == "2048"
+        else:
+            weight = group.folders[0] / "cpu.weight"
+            assert not weight.exists() or weight.read_text().strip() == "200"
+    finally:
+        group.remove()
+
 MEMFD = '''
 import os
 held = []

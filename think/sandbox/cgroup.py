@@ -10,8 +10,8 @@ group ends every process in it, `setsid()` or not.
 cgroup v2 is used where a group that lists `memory` and `pids` in its `cgroup.subtree_control`
 is writable (root on a systemd machine, or a delegated user slice); cgroup v1's memory, pids
 and cpu hierarchies where they are writable; else none, and think says that memory is limited
-per process only. A run's processes enter their group before they exec bwrap (a shell step),
-so nothing they start is ever outside it.
+per process only. A run's processes enter their group before they exec bwrap (in the shell
+that sets their resource limits), so nothing they start is ever outside it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from pathlib import Path
 
 V1_CONTROLLERS = ("memory", "pids", "cpu")
 HEADROOM_MB = 64  # the judge's interpreter, beside the run's own memory
+# A run is two interpreters (judge and worker): its group weighs as much as two processes
+# outside one would, so a group costs a correct run no CPU time on a busy machine, and a
+# run that forks a hundred processes still weighs only that.
+V1_SHARES, V2_WEIGHT = "2048", "200"
 _numbers = itertools.count()
 
 
@@ -133,16 +137,19 @@ class RunGroup:
             _write(folder / "memory.max", str(memory))
             _write(folder / "memory.swap.max", "0", optional=True)
             _write(folder / "pids.max", str(processes))
+            _write(folder / "cpu.weight", V2_WEIGHT, optional=True)
             return
-        memory_folder, pids_folder, _ = self.folders
+        memory_folder, pids_folder, cpu_folder = self.folders
         _write(memory_folder / "memory.limit_in_bytes", str(memory))
         _write(memory_folder / "memory.memsw.limit_in_bytes", str(memory), optional=True)
         _write(pids_folder / "pids.max", str(processes))
+        _write(cpu_folder / "cpu.shares", V1_SHARES, optional=True)
 
-    def enter(self) -> list[str]:
-        """A command prefix that moves itself into the group, then execs the rest."""
+    def enter(self) -> str:
+        """Shell lines that move the shell into the group before it execs the sandbox (one
+        shell with the resource limits: no process start of its own)."""
         moves = "; ".join(f"echo $$ > '{folder}/cgroup.procs'" for folder in self.folders)
-        return ["/bin/sh", "-c", f"{{ {moves}; }} 2>/dev/null || exit 125; exec \"$@\"", "sh"]
+        return f"{{ {moves}; }} 2>/dev/null || exit 125; "
 
     def out_of_memory(self) -> bool:
         """Whether the kernel killed a process of the run for the group's memory."""

@@ -55,15 +55,20 @@ def _shown(value: int) -> str:
     return "unlimited" if value == resource.RLIM_INFINITY else str(value)
 
 
-def ulimit(values: dict[int, int]) -> list[str]:
-    """The limits set by sh before exec, where there is no prlimit(1) (macOS)."""
-    # One option per ulimit (dash takes only the last of several); dash calls -u -p.
+def ulimit(values: dict[int, int], before: str = "") -> list[str]:
+    """The limits set by sh before exec: where there is no prlimit(1) (macOS), and where the
+    same shell first moves into the run's control group (`before`). A limit that must hold
+    and cannot be set ends the shell before the sandbox starts, as prlimit(1) would."""
+    kib = values[resource.RLIMIT_AS] // 1024
     processes = _shown(values[resource.RLIMIT_NPROC])
-    script = (f"ulimit -t {values[resource.RLIMIT_CPU]}; ulimit -c 0; "
-              f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}; "
-              f"{{ ulimit -u {processes} || ulimit -p {processes}; }} 2>/dev/null; "
-              f"ulimit -v {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; "
-              f"ulimit -d {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; exec \"$@\"")
+    must = [f"ulimit -t {values[resource.RLIMIT_CPU]}", "ulimit -c 0",
+            f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}"]
+    # -v is the address space in dash and bash on Linux; macOS's kernel may refuse it.
+    may = [f"ulimit -d {kib}", f"ulimit -u {processes} || ulimit -p {processes}"]
+    (must if sys.platform.startswith("linux") else may).append(f"ulimit -v {kib}")
+    # One option per ulimit (dash takes only the last of several); dash calls -u -p.
+    script = (f"{before}{{ {' && '.join(must)}; }} || exit 125; "
+              + "".join(f"{{ {line}; }} 2>/dev/null; " for line in may) + 'exec "$@"')
     return ["/bin/sh", "-c", script, "sh"]
 
 
@@ -107,10 +112,12 @@ class Launcher:
                 command.append("guard")
             if self.mode == "sandbox-exec":
                 command = macos.command(cwd, command)
-        limiter = prlimit if sys.platform.startswith("linux") else ulimit
-        enter = self.group.enter() if self.group is not None else []
+        if self.group is not None:
+            prefix = ulimit(limits, before=self.group.enter())
+        else:
+            prefix = (prlimit if sys.platform.startswith("linux") else ulimit)(limits)
         try:
-            return subprocess.Popen([*enter, *limiter(limits), *command], env=env, cwd=cwd,
+            return subprocess.Popen([*prefix, *command], env=env, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                     pass_fds=fds, start_new_session=True)
         finally:
