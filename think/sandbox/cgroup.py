@@ -10,8 +10,8 @@ group ends every process in it, `setsid()` or not.
 cgroup v2 is used where a group that lists `memory` and `pids` in its `cgroup.subtree_control`
 is writable (root on a systemd machine, or a delegated user slice); cgroup v1's memory, pids
 and cpu hierarchies where they are writable; else none, and think says that memory is limited
-per process only. A run's processes enter their group before they exec bwrap (in the shell
-that sets their resource limits), so nothing they start is ever outside it.
+per process only. think moves a run's sandboxes into their group as they start, before the run
+is sent to them, so nothing the run starts is ever outside it.
 """
 
 from __future__ import annotations
@@ -145,11 +145,17 @@ class RunGroup:
         _write(pids_folder / "pids.max", str(processes))
         _write(cpu_folder / "cpu.shares", V1_SHARES, optional=True)
 
-    def enter(self) -> str:
-        """Shell lines that move the shell into the group before it execs the sandbox (one
-        shell with the resource limits: no process start of its own)."""
-        moves = "; ".join(f"echo $$ > '{folder}/cgroup.procs'" for folder in self.folders)
-        return f"{{ {moves}; }} 2>/dev/null || exit 125; "
+    def adopt(self, pid: int) -> bool:
+        """Move a process and every process it has started into the group: the parent first,
+        so a child it forks meanwhile is born inside, then the children it had already."""
+        for folder in self.folders:
+            try:
+                (folder / "cgroup.procs").write_text(str(pid))
+            except ProcessLookupError:
+                return True  # gone already: nothing of it is left outside
+            except OSError:
+                return False
+        return all(self.adopt(child) for child in _children(pid))
 
     def out_of_memory(self) -> bool:
         """Whether the kernel killed a process of the run for the group's memory."""
@@ -226,6 +232,17 @@ def _remove_retired() -> None:
         with _retiring_lock:
             if group in _retiring:
                 _retiring.remove(group)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes that `pid`'s threads have started."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            found += map(int, Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+    except OSError:
+        pass  # it has exited; what it started belongs to the sandbox's init, moved before
+    return found
 
 
 def _write(path: Path, value: str, optional: bool = False) -> bool:

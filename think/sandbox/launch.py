@@ -55,20 +55,15 @@ def _shown(value: int) -> str:
     return "unlimited" if value == resource.RLIM_INFINITY else str(value)
 
 
-def ulimit(values: dict[int, int], before: str = "") -> list[str]:
-    """The limits set by sh before exec: where there is no prlimit(1) (macOS), and where the
-    same shell first moves into the run's control group (`before`). A limit that must hold
-    and cannot be set ends the shell before the sandbox starts, as prlimit(1) would."""
-    kib = values[resource.RLIMIT_AS] // 1024
-    processes = _shown(values[resource.RLIMIT_NPROC])
-    must = [f"ulimit -t {values[resource.RLIMIT_CPU]}", "ulimit -c 0",
-            f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}"]
-    # -v is the address space in dash and bash on Linux; macOS's kernel may refuse it.
-    may = [f"ulimit -d {kib}", f"ulimit -u {processes} || ulimit -p {processes}"]
-    (must if sys.platform.startswith("linux") else may).append(f"ulimit -v {kib}")
+def ulimit(values: dict[int, int]) -> list[str]:
+    """The limits set by sh before exec, where there is no prlimit(1) (macOS)."""
     # One option per ulimit (dash takes only the last of several); dash calls -u -p.
-    script = (f"{before}{{ {' && '.join(must)}; }} || exit 125; "
-              + "".join(f"{{ {line}; }} 2>/dev/null; " for line in may) + 'exec "$@"')
+    processes = _shown(values[resource.RLIMIT_NPROC])
+    script = (f"ulimit -t {values[resource.RLIMIT_CPU]}; ulimit -c 0; "
+              f"ulimit -f {values[resource.RLIMIT_FSIZE] // 512}; "
+              f"{{ ulimit -u {processes} || ulimit -p {processes}; }} 2>/dev/null; "
+              f"ulimit -v {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; "
+              f"ulimit -d {values[resource.RLIMIT_AS] // 1024} 2>/dev/null; exec \"$@\"")
     return ["/bin/sh", "-c", script, "sh"]
 
 
@@ -112,12 +107,9 @@ class Launcher:
                 command.append("guard")
             if self.mode == "sandbox-exec":
                 command = macos.command(cwd, command)
-        if self.group is not None:
-            prefix = ulimit(limits, before=self.group.enter())
-        else:
-            prefix = (prlimit if sys.platform.startswith("linux") else ulimit)(limits)
+        limiter = prlimit if sys.platform.startswith("linux") else ulimit
         try:
-            return subprocess.Popen([*prefix, *command], env=env, cwd=cwd,
+            return subprocess.Popen([*limiter(limits), *command], env=env, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                     pass_fds=fds, start_new_session=True)
         finally:
@@ -141,6 +133,14 @@ class Launcher:
         if self.userns is not None or self.group is not None:
             return None
         return user_tasks(os.getuid()) + 8 + self.limits.processes
+
+    def join_group(self, *processes: subprocess.Popen[bytes]) -> bool:
+        """Move the sandboxes just started, and all they have started, into the run's group
+        (False where one could not be moved). They run only think's code until their run is
+        sent, so moving them now, while their interpreters start, lets nothing of the run
+        escape the group, and the kernel's wait for a move (milliseconds, once per burst
+        of moves) overlaps their start instead of delaying it."""
+        return self.group is None or all(self.group.adopt(p.pid) for p in processes)
 
     def out_of_memory(self) -> bool:
         """Whether the run's group hit its memory limit (a kill, not a MemoryError)."""

@@ -88,6 +88,8 @@ class Pair:
         self.worker = launcher.start("worker.py", [*map(str, worker_fds)], worker_fds,
                                      worker_out_w)
         cleanup.callback(kill, self.worker)
+        if not launcher.join_group(self.judge, self.worker):
+            raise OSError("could not move a sandbox into its run's control group")
         # Only the sandboxes hold these now, so they close when the sandboxes die.
         fds.close(*judge_fds, *worker_fds, judge_out_w, worker_out_w)
         self.fds = fds
