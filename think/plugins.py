@@ -22,6 +22,10 @@ VOTE_RULES = "think.vote_rules"
 KINDS = {STRATEGIES: "strategy", ENGINES: "engine", VOTE_RULES: "vote rule"}
 PLURALS = {STRATEGIES: "strategies", ENGINES: "engines", VOTE_RULES: "vote rules"}
 REINSTALL = "reinstall think (pip install -e .) so its entry points are written"
+# think's own entry points of the groups added after 0.1: an install whose metadata was
+# written before them still finds its built-ins (pyproject.toml registers the same).
+BUILT_INS = {ENGINES: {"llama": "think.engine.builtin:llama",
+                       "remote": "think.engine.builtin:remote"}}
 
 
 @cache
@@ -36,6 +40,8 @@ def points(group: str) -> dict[str, EntryPoint]:
                               f"({other.value} and {point.value})",
                               "uninstall one of the packages")
         found[point.name] = point
+    for name, value in BUILT_INS.get(group, {}).items():
+        found.setdefault(name, EntryPoint(name, value, group))
     return found
 
 

@@ -203,12 +203,16 @@ class ModelEntry(Strict):
     system_prompt: bool = True  # False: instructions go in the user's turn (DeepSeek-R1)
     answer_format: Literal["final-line", "boxed"] = "final-line"
     template_kwargs: dict[str, Any] = Field(default_factory=dict)  # told to the chat template
+    # The engine that runs it, by its `think.engines` name (a plugin's); None: llama.cpp for
+    # a file, remote for a base_url. A plugin engine needs no file.
+    engine: str | None = None
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:
-        if not (self.path or self.package or self.repo or self.ollama or self.base_url):
+        if not (self.path or self.package or self.repo or self.ollama or self.base_url
+                or self.engine):
             raise ValueError("give one of: path, package, repo (with file, or its GGUF is "
-                             "chosen), ollama, or base_url")
+                             "chosen), ollama, base_url, or engine")
         return self
 
 
