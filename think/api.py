@@ -220,7 +220,7 @@ def solve_adaptive(setup: Setup, budget: int, engine: Engine | None, seed: int |
                     emit=on_event or (lambda event: None)).solve()
 
 
-def solve(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
+def solve(question: str, budget: Budget | int | str = DEFAULT_BUDGET, *,
           profile: str | Profile | None = None, model: str | None = None, task: str = "auto",
           seed: int | None = None, on_event: EventHandler | None = None,
           early_stop: bool | None = None, engine: Engine | None = None, verbose: bool = False,

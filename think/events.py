@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from think.planning.budget import Plan
-    from think.result import CritiqueRecord, OnlineStop, Result, SampleRecord
-    from think.strategies.vote import Tally
+    from think.result import CritiqueRecord, OnlineStop, Result, SampleRecord, Tally
 
 
 @dataclass(frozen=True)

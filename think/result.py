@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence
 from think.planning.budget import Plan
 
-if TYPE_CHECKING:
-    from think.strategies.vote import Tally
+
+@dataclass(frozen=True)
+class Tally:
+    """The state of a vote: counts per answer, the leader, and how it was decided."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    leader: str | None = None
+    tied: tuple[str, ...] = ()
+    confidence: float = 0.0  # the evidence settled() reads (a weighted vote: effective counts)
+    abstained: int = 0
+    weights: dict[str, float] = field(default_factory=dict)  # a weighted vote's shares
+    rule: str = "majority"  # the rule that decided (strategies/confidence)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 @dataclass

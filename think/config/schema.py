@@ -5,71 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SerializeAsAny,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from think.errors import ConfigError
+from think.config.stage import Stage, StageSettings, Strict
 from think.urls import server_url
 
+__all__ = ["Stage", "StageSettings", "Strict"]  # their home is config.stage
+
 DEFAULT_PROFILE = "default"
-
-
-class Strict(BaseModel):
-    """Base for config models: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @classmethod
-    def variant_for(cls, data: Any) -> type[Strict]:
-        """The model that validates `data` here: itself, unless it picks one by the data."""
-        return cls
-
-
-class StageSettings(Strict):
-    """How a range of budgets is spent; applies from `from_budget` up to the next stage.
-
-    Each strategy subclasses this with its own fields; a profile's stage is validated by the
-    model its strategy registers."""
-
-    from_budget: Annotated[int, Field(ge=1, le=100)]
-    strategy: str
-
-    @field_validator("strategy")
-    @classmethod
-    def _registered(cls, name: str) -> str:
-        from think.strategies import registry  # entry points load when a profile is read
-
-        try:
-            registry.get(name)
-        except ConfigError as error:
-            raise ValueError(f"{error.message}; {error.hint}") from None
-        return name
-
-    @classmethod
-    def variant_for(cls, data: Any) -> type[Strict]:
-        """The settings model of the stage's strategy (itself for an unknown one)."""
-        from think.strategies import registry
-
-        name = data.get("strategy") if isinstance(data, dict) else None
-        return registry.settings_for(name) if isinstance(name, str) else cls
-
-
-def _by_strategy(value: Any) -> Any:
-    """A stage mapping validated by its strategy's settings model; anything else is left to
-    StageSettings, which names what is wrong (no mapping, no or an unknown strategy)."""
-    model = StageSettings.variant_for(value)
-    return model.model_validate(value) if model is not StageSettings else value
-
-
-# SerializeAsAny: a dumped profile (think tune writes one) keeps each stage's own fields.
-Stage = Annotated[SerializeAsAny[StageSettings], BeforeValidator(_by_strategy)]
 
 
 class EarlyStop(Strict):
@@ -260,12 +203,16 @@ class ModelEntry(Strict):
     system_prompt: bool = True  # False: instructions go in the user's turn (DeepSeek-R1)
     answer_format: Literal["final-line", "boxed"] = "final-line"
     template_kwargs: dict[str, Any] = Field(default_factory=dict)  # told to the chat template
+    # The engine that runs it, by its `think.engines` name (a plugin's); None: llama.cpp for
+    # a file, remote for a base_url. A plugin engine needs no file.
+    engine: str | None = None
 
     @model_validator(mode="after")
     def _has_a_source(self) -> ModelEntry:
-        if not (self.path or self.package or self.repo or self.ollama or self.base_url):
+        if not (self.path or self.package or self.repo or self.ollama or self.base_url
+                or self.engine):
             raise ValueError("give one of: path, package, repo (with file, or its GGUF is "
-                             "chosen), ollama, or base_url")
+                             "chosen), ollama, base_url, or engine")
         return self
 
 

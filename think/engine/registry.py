@@ -1,4 +1,10 @@
-"""Engine kinds and their loaders: llama (a local GGUF), remote (a server), scripted (tests).
+"""Engine kinds and their loaders: llama (a local GGUF), remote (a server), scripted (tests),
+and any a package registers in the `think.engines` entry-point group.
+
+An engine plugin is an object with `name`, `load(spec, profile, verbose) -> Engine` and,
+optionally, `cache_key(spec, profile, verbose)` (engines it loads are then kept per process);
+think's own llama and remote engines are registered that way (think.engine.builtin), and a
+models.yaml entry picks one with `engine:`.
 
 `load` is the one way a run gets its engine: it picks the kind a model spec asks for (or the
 kind `use` selected), loads it once per process and hands the same engine to every caller.
@@ -11,7 +17,9 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from think import plugins
 from think.engine.base import Engine
+from think.errors import ConfigError
 
 if TYPE_CHECKING:
     from think.config import Profile
@@ -32,16 +40,19 @@ def register(kind: str, loader: Loader, cache_key: CacheKey | None = None) -> No
 
 
 def kind_for(spec: ModelSpec) -> str:
-    """The kind that loads `spec`: the one `use` selected, else a server's or llama.cpp's."""
+    """The kind that loads `spec`: the one `use` selected, else its models.yaml entry's
+    `engine:`, else a server's or llama.cpp's."""
     if _selected:
         return _selected[-1]
+    if spec.engine:
+        return spec.engine
     return "remote" if spec.server is not None else "llama"
 
 
 def load(spec: ModelSpec, profile: Profile, verbose: bool = False) -> Engine:
     """The engine for a model, loaded once per process where its kind caches."""
     kind = kind_for(spec)
-    loader, cache_key = _loaders[kind]
+    loader, cache_key = _loaders[kind] if kind in _loaders else _plugin(kind)
     with _loading:
         if cache_key is None:
             return loader(spec, profile, verbose)
@@ -73,19 +84,12 @@ def _constant(engine: Engine) -> Loader:
     return lambda spec, profile, verbose: engine
 
 
-def _load_remote(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
-    from think.engine.remote import RemoteEngine
-
-    assert spec.server is not None  # kind_for picks remote only for a served model
-    return RemoteEngine(spec.server, spec.format, spec.context, rules=spec.rules)
-
-
-def _load_llama(spec: ModelSpec, profile: Profile, verbose: bool) -> Engine:
-    from think.engine.llama import LlamaEngine  # imports llama.cpp: keep it off start-up
-
-    return LlamaEngine(spec.path, spec.name, spec.format, profile.load, context=spec.context,
-                       verbose=verbose, chat_template=spec.chat_template, rules=spec.rules)
-
-
-register("remote", _load_remote, lambda spec, profile, verbose: spec.server)
-register("llama", _load_llama, lambda spec, profile, verbose: (spec, profile.load, verbose))
+def _plugin(kind: str) -> tuple[Loader, CacheKey | None]:
+    """The loader of an engine registered in the `think.engines` entry-point group (think's
+    own llama and remote among them); a ConfigError names an unknown kind and the known."""
+    found = plugins.load(plugins.ENGINES, kind)
+    if getattr(found, "name", None) != kind or not callable(getattr(found, "load", None)):
+        raise ConfigError(f"entry point '{kind}' ({plugins.value_of(plugins.ENGINES, kind)}) "
+                          f"is not an engine named '{kind}'",
+                          "it must name an object with name and load(spec, profile, verbose)")
+    return found.load, getattr(found, "cache_key", None)  # type: ignore[attr-defined]

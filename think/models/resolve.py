@@ -37,6 +37,7 @@ class ModelSpec:
     server: ServerSettings | None = None  # decoded by an OpenAI-compatible server
     rules: ModelRules = PLAIN  # its own prompting and sampling rules (models.yaml)
     template: str | None = None  # its chat template's family (chatml, gemma...), if known
+    engine: str | None = None  # the engine its models.yaml entry names (None: as its source)
 
 
 def looks_like_path(value: str) -> bool:
@@ -61,6 +62,18 @@ def resolve(name_or_path: str | None = None, locate: bool = True) -> ModelSpec:
     if name not in registry.models:
         return _unregistered(name, registry.models)
     entry = registry.models[name]
+    if entry.engine and not (entry.base_url or entry.path or entry.package or entry.repo
+                             or entry.ollama):
+        # A plugin engine that needs no file: what the entry says is all there is.
+        return ModelSpec(name=name, path=Path(name), format=entry.format, context=entry.context,
+                         chat_template=entry.chat_template, rules=rules_of(entry),
+                         engine=entry.engine)
+    spec = _registered(name, entry, locate)
+    return replace(spec, engine=entry.engine) if entry.engine else spec
+
+
+def _registered(name: str, entry: ModelEntry, locate: bool) -> ModelSpec:
+    """A models.yaml entry with a source: a server, or a file looked for when `locate`."""
     if entry.base_url:
         server = ServerSettings(url=entry.base_url, model=entry.served_name or name,
                               format=entry.format)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from think.config import Profile
+from think.config.stage import strategy
 from think.errors import UsageError
 from think.numbers import shown, whole_number
 
@@ -197,10 +198,9 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
                early_stop: bool | None = None) -> tuple[Plan, int]:
     """The plan for a budget, with the tokens of the prompt it sends: the stage's strategy
     sizes the knobs, and the cost and the rest of the plan follow from them."""
-    from think.strategies import registry  # entry points are read when a plan is made
 
     stage = profile.stage_for(budget)
-    knobs = registry.get(stage.strategy).plan(stage, Sizing(profile, budget, prompts, context))
+    knobs = strategy(stage.strategy).plan(stage, Sizing(profile, budget, prompts, context))
     total = budget * profile.unit_tokens
     answer = profile.answer_tokens if knobs.answer_tokens is None else knobs.answer_tokens
     samples, rounds, cot = knobs.samples, knobs.refine_rounds, knobs.cot_tokens

@@ -8,15 +8,12 @@ registered alike, through the `think.strategies` entry-point group (see `registr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import Field
 
 from think.config import StageSettings
-from think.planning.budget import Knobs, Sizing
-
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
+from think.planning.budget import Knobs, Plan, Sizing
 
 S = TypeVar("S", bound=StageSettings)
 
@@ -36,6 +33,25 @@ class ChainStage(StageSettings):
     temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
 
 
+class Steps(Protocol):
+    """What a strategy's runner sees of a solve in progress (think.strategies.solver's Run):
+    declared here so a strategy depends on this protocol, not on the solver that runs it."""
+
+    plan: Plan
+    task: str
+    sandbox: str
+    programs: Any  # a program stage sets its ProgramRunner: the samples are programs to run
+
+    def direct(self) -> None:
+        """Draw the plan's one direct answer."""
+
+    def sample_and_vote(self) -> None:
+        """Draw the plan's chains of thought and vote, topping up while it is unsettled."""
+
+    def refine(self) -> None:
+        """Critique and revise the leading answer for the plan's rounds."""
+
+
 class Strategy(Protocol[S]):
     """One way to spend a range of budgets; `S` is its stage settings model."""
 
@@ -47,6 +63,6 @@ class Strategy(Protocol[S]):
         """The samples, rounds and thinking tokens this stage buys with the budget."""
         ...
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Carry out `run.plan` with the Run's steps (direct, sample_and_vote, refine)."""
         ...

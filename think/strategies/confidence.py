@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from think.config import Profile
 from think.engine.base import CONFIDENCE_WINDOW, Confidence
 from think.errors import UsageError
-from think.strategies.vote import Tally, leader_probability, tally
+from think.result import Tally
+from think.strategies.counting import leader_probability, tally
 
 MAJORITY, CISC, DEEPCONF = "majority", "cisc", "deepconf"
 # CISC's softmax temperature over DeepConf token confidences (a few units wide): 0.1 made

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -22,12 +22,9 @@ from think.engine.thinking import Reasoning
 from think.events import EventHandler, SampleDone, StepStarted, Token
 from think.planning.budget import Knobs, Plan, Sizing
 from think.result import SampleRecord
-from think.strategies.base import ChainStage, Strategy
+from think.strategies.base import ChainStage, Steps, Strategy
 from think.tasks.extract import FINAL_CUE, extract
 from think.tasks.prompts import Prompts
-
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
 
 CODE_ANSWER_END = "\n```"
 
@@ -168,7 +165,7 @@ class Cot:
         cap = max(growth, sizing.least_cot())
         return sizing.chains(limit=min(cap, stage.max_cot_tokens))
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Draw the chain; its answer is the one vote."""
         run.sample_and_vote()
 

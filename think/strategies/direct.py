@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from think.config import StageSettings
 from think.planning.budget import Knobs, Sizing
-from think.strategies.base import Strategy
-
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
+from think.strategies.base import Steps, Strategy
 
 
 class DirectStage(StageSettings):
@@ -29,7 +24,7 @@ class Direct:
         reply = min(max(profile.direct_tokens, sizing.total - prompt), sizing.context - prompt)
         return Knobs(prompt=prompt, answer_tokens=reply)
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Draw the one answer."""
         run.direct()
 

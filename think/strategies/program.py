@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import Field
 
@@ -24,14 +24,11 @@ from think.engine.base import SampleRequest
 from think.errors import UsageError
 from think.planning.budget import Knobs, Plan, Sizing
 from think.sandbox import Limits
-from think.strategies.base import Strategy
+from think.strategies.base import Steps, Strategy
 from think.strategies.cot import sampling
 from think.strategies.verify import Evaluated, pool
 from think.tasks.program import READ_VALUE, as_program, read_value
 from think.tasks.prompts import Prompts
-
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
 
 # A program that computes a number needs well under a second; a runaway one is cut off here.
 PROGRAM_LIMITS = Limits(seconds=3.0, memory_mb=256, processes=4, file_mb=1, tmp_mb=8,
@@ -134,7 +131,7 @@ class Program:
         top_up = stage.max_samples if sizing.profile.top_up and samples > 1 else 0
         return Knobs(prompt=prompt, samples=samples, answer_tokens=tokens, top_up_to=top_up)
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Draw the programs, run them, and vote on their values."""
         run.programs = ProgramRunner(run.task, run.sandbox)
         run.sample_and_vote()

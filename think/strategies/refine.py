@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import Field
 
@@ -16,13 +16,10 @@ from think.engine.base import Engine, SampleRequest
 from think.events import CritiqueDone, EventHandler
 from think.planning.budget import Knobs, Plan, Sizing, round_cost
 from think.result import CritiqueRecord, SampleRecord
-from think.strategies.base import ChainStage, Strategy
+from think.strategies.base import ChainStage, Steps, Strategy
 from think.strategies.cot import cot_request, draw, sampling
 from think.strategies.verify import CodeCheck, critique_from
 from think.tasks.prompts import VERDICT_CUE, Prompts
-
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
 
 VERDICT_TOKENS = 4
 REVISE_STOP = "\nRevised solution:"
@@ -140,7 +137,7 @@ class Refine:
         """The rounds first; the chain is as long as what they leave pays for."""
         return sizing.chains(rounds=rounds_for(stage, sizing))
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Draw the chain, then refine it."""
         run.sample_and_vote()
         run.refine()

@@ -10,13 +10,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
+from think.config.stage import strategy
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest, prompted
 from think.errors import Interrupted
 from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
 from think.planning.budget import Plan, as_sampled
 from think.result import Compute, CritiqueRecord, OnlineStop, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
-from think.strategies import registry
 from think.strategies.confidence import USC, VoteRule, online_threshold, weigh
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.program import ProgramRunner
@@ -95,7 +95,7 @@ class Run:
                 self.check = self._model_tests()
             if self.check is not None:
                 self.check.warm()  # sandboxes start while the model decodes
-            registry.get(self.plan.strategy).run(self)
+            strategy(self.plan.strategy).run(self)
         except KeyboardInterrupt:
             raise Interrupted(self.best) from None
         self.compute.seconds = time.perf_counter() - self.started

@@ -9,63 +9,16 @@ The vote strategy draws as many chains as the budget pays for and answers with t
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-from math import comb
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import Field
 
 from think.planning.budget import Knobs, Sizing
-from think.strategies.base import ChainStage, Strategy
+from think.result import Tally
+from think.strategies.base import ChainStage, Steps, Strategy
+from think.strategies.counting import leader_probability, settled, tally
 
-if TYPE_CHECKING:
-    from think.strategies.solver import Run
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The state of a vote: counts per answer, the leader, and how it was decided."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    leader: str | None = None
-    tied: tuple[str, ...] = ()
-    confidence: float = 0.0  # the evidence settled() reads (a weighted vote: effective counts)
-    abstained: int = 0
-    weights: dict[str, float] = field(default_factory=dict)  # a weighted vote's shares
-    rule: str = "majority"  # the rule that decided (strategies/confidence)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def tally(answers: list[str | None]) -> Tally:
-    """Count answers in sample order; ties go to the answer that appeared first."""
-    counts = Counter(answer for answer in answers if answer is not None)
-    if not counts:
-        return Tally(abstained=len(answers))
-    # Counter keeps first-appearance order, so max() picks the earliest of equal counts.
-    ordered = dict(counts)
-    top = max(ordered.values())
-    tied = tuple(answer for answer, count in ordered.items() if count == top)
-    runner_up = max((count for answer, count in ordered.items() if answer != tied[0]), default=0)
-    return Tally(counts=ordered, leader=tied[0], tied=tied if len(tied) > 1 else (),
-                 confidence=leader_probability(top, runner_up),
-                 abstained=len(answers) - sum(ordered.values()))
-
-
-def leader_probability(leader: int, runner_up: int) -> float:
-    """P(p > 1/2) for p ~ Beta(leader + 1, runner_up + 1), exact for integer counts."""
-    # For integer a, b: P(Beta(a, b) > 1/2) = P(Binomial(a + b - 1, 1/2) <= a - 1).
-    a, b = leader + 1, runner_up + 1
-    n = a + b - 1
-    return sum(comb(n, k) for k in range(a)) / 2**n
-
-
-def settled(current: Tally, threshold: float, min_samples: int) -> bool:
-    """Whether the vote may stop drawing samples now."""
-    return current.total >= min_samples and current.confidence >= threshold
+__all__ = ["Tally", "VoteStage", "leader_probability", "settled", "strategy", "tally"]
 
 
 class VoteStage(ChainStage):
@@ -104,7 +57,7 @@ class Vote:
                              top_up_to=stage.max_samples if sizing.profile.top_up else 0,
                              reserved=kept)
 
-    def run(self, run: Run) -> None:
+    def run(self, run: Steps) -> None:
         """Draw and count the votes; refine the leader if the plan has rounds (auto's do)."""
         run.sample_and_vote()
         run.refine()

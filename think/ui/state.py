@@ -18,8 +18,7 @@ from think.events import (
     VoteUpdated,
 )
 from think.planning.budget import Plan
-from think.result import CritiqueRecord, OnlineStop, Result
-from think.strategies.vote import Tally
+from think.result import CritiqueRecord, OnlineStop, Result, Tally
 from think.ui.describe import prompt_words
 
 TAIL_CHARS = 200
