@@ -144,3 +144,18 @@ def test_plan_shows_the_reasoning_profiles_longer_thinking(run_cli, think_home) 
     thinking = int(line.split("chain of thought, ")[1].split()[0])
     at_least = int(line.split("thinks at least ")[1].split()[0])
     assert at_least == thinking // 2  # the reasoning profile's min_thinking: 0.5 at budget 8
+
+
+def test_a_server_that_keeps_caps_gets_the_cap_for_a_model_no_models_yaml_names() -> None:
+    # vLLM says who serves the model; nothing says the model reasons: the cap goes anyway,
+    # with room for the answer, so the chain is one request, not a cut and a second ask.
+    for dialect, owner, cap_field in (("vllm", "vllm", "thinking_token_budget"),
+                                      ("llama-server", "llamacpp", "thinking_budget_tokens")):
+        behaviour = Behaviour(dialect=dialect, owned_by=owner)
+        with reasoning_server(behaviour) as url:
+            result = engine(url, PLAIN).sample(chains(1, 16, None))
+        (sent,) = behaviour.requests
+        assert sent[cap_field] == 16, dialect
+        completion = result.completions[0]
+        assert completion.thinking_tokens == 16 and record(completion, "math").answer == "7"
+        assert result.generated_tokens == behaviour.streamed

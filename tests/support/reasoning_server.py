@@ -29,6 +29,7 @@ class Behaviour:
     dialect: str = "vllm"
     thinking_tokens: int = 1000  # how long it would think if nothing stopped it
     honour_cap: bool = True  # False: a server with no native cap (think must keep it)
+    owned_by: str = ""  # what the model list says owns the model ("vllm", "llamacpp")
     answer: str = "7"
     requests: list[dict[str, Any]] = field(default_factory=list)
     streamed: int = 0  # tokens streamed in all
@@ -80,7 +81,8 @@ class ReasoningHandler(StubHandler):
 @contextmanager
 def reasoning_server(behaviour: Behaviour) -> Iterator[str]:
     """The server's URL while the block runs."""
-    handler = type("Handler", (ReasoningHandler,), {"behaviour": behaviour})
+    handler = type("Handler", (ReasoningHandler,), {"behaviour": behaviour,
+                                                    "owned_by": behaviour.owned_by})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:

@@ -32,7 +32,7 @@ from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
 from think.engine.server_counts import ServerCounts
-from think.engine.thinking import THINKING
+from think.engine.thinking import THINKING, Reasoning
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
 
@@ -64,7 +64,17 @@ class RemoteEngine:
         return self.counts.tokens(prompt_text(prompt))
 
     def close_room(self, request: SampleRequest) -> int:
-        return self.counts.close_room(request.reasoning)
+        return self.counts.close_room(self._capped(request).reasoning)
+
+    def _capped(self, request: SampleRequest) -> SampleRequest:
+        """The request as sent: a chain with a cap on a server that keeps caps itself is
+        treated as a reasoning model's, so the cap and the answer's room go with its first
+        request; a model that does not think ignores the cap and answers within max_tokens."""
+        prompt = request.prompt
+        if request.reasoning is None and self.client.native_cap and request.answer_cue \
+                and isinstance(prompt, Chat) and prompt.thinking:
+            return replace(request, reasoning=Reasoning())
+        return request
 
     def _prompt_charges(self, n: int) -> int:
         """How many times a draw of n samples is charged the prompt: once with `n`, else
@@ -72,6 +82,7 @@ class RemoteEngine:
         return 1 if self.supports_n else max(1, n)
 
     def draw_cost(self, request: SampleRequest) -> int:
+        request = self._capped(request)
         # The forced answer cue is sent in a second request and is not counted as generated;
         # a server closing the block at the cap writes its stop message first.
         return self.count_tokens(request.prompt) * self._prompt_charges(request.n) \
@@ -110,6 +121,7 @@ class RemoteEngine:
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
         call = Call(on_done)
+        request = self._capped(request)
         if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
             self.told_min = True  # a server cannot be stopped from closing its block early
             print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "
@@ -190,8 +202,12 @@ class RemoteEngine:
                         last = delta.reason or last
                         if tracker.finish is not None or call.stop.is_set():
                             break
-                        if tracker.thinking_past(self.close_room(request)) and not delta.text:
-                            # Past the cap and the server's own close: cut here.
+                        room = self.close_room(request)
+                        # Past the cap and the server's own close: cut here. A server that
+                        # keeps the cap but cannot say how long its close is (vLLM) is let
+                        # run to max_tokens, which leaves room for the answer.
+                        if (room or not self.client.native_cap) \
+                                and tracker.thinking_past(room) and not delta.text:
                             last = "length"
                             break
                 except TimeUp:
