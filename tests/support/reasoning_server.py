@@ -33,6 +33,7 @@ class Behaviour:
     answer: str = "7"
     requests: list[dict[str, Any]] = field(default_factory=list)
     streamed: int = 0  # tokens streamed in all
+    billed: int = 0  # prompt tokens its usage reported, in all
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -53,7 +54,10 @@ class ReasoningHandler(StubHandler):
         total = sum(len(c) for c in choices)
         with behaviour.lock:
             behaviour.streamed += total
-        prompt = sum(len(m["content"]) for m in request["messages"]) // 4
+        # A word a token, as it streams them: a reply sent back costs what it cost to write.
+        prompt = sum(len(m["content"].split()) for m in request["messages"])
+        with behaviour.lock:
+            behaviour.billed += prompt
         self.event({"choices": [], "usage": {
             "prompt_tokens": prompt, "completion_tokens": total,
             "completion_tokens_details": {"reasoning_tokens": 0}}})

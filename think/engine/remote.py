@@ -27,7 +27,7 @@ from think.engine.base import (
 )
 from think.engine.http_stream import Delta, Usage, event_payloads, stream_event
 from think.engine.prompt import Chat, Prompt, prompt_text
-from think.engine.remote_call import Call
+from think.engine.remote_call import Call, ServerBill
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
@@ -54,6 +54,7 @@ class RemoteEngine:
         self.supports_n: bool | None = None  # learnt from the first request with n > 1
         self.counts = ServerCounts(self.client)
         self.told_min = False
+        self.bill = ServerBill()  # every request's cost, as the server reported it
         if check_model:
             self.client.check_model()  # learns the served name when none was given
         self.name = self.client.name
@@ -101,12 +102,17 @@ class RemoteEngine:
             # One grace period for all of a run's late answers, and a moment for each.
             deadline = max(deadline + ANSWER_GRACE_S, time.monotonic() + 1.0)
         reported: list[Usage] = []
-        call.usages.append(reported)
+        estimate = [self.count_tokens(prompt), 0]
+        with call.lock:
+            call.usages.append(reported)
+            call.estimates.append(estimate)
         with self.client.open(path, body, deadline) as response:
             for payload in event_payloads(response):
                 deltas, usage = stream_event(payload)
                 if usage is not None:
                     reported.append(usage.capped(self.context, n * max_tokens))
+                # Servers stream a token a piece: the count where no usage comes.
+                estimate[1] += sum(1 for d in deltas if d.text or d.thinking)
                 yield from deltas
 
     def _first_max_tokens(self, request: SampleRequest) -> int:
@@ -140,11 +146,8 @@ class RemoteEngine:
             first = call.failures[0]
             raise ThinkError(f"every sample failed: {first.message}", first.hint)
         completions.sort(key=lambda c: c.index)
-        prompt_tokens = self.count_tokens(request.prompt) * self._prompt_charges(len(completions))
-        generated = sum(c.tokens for c in completions)
-        counted = call.counted()
-        if counted is not None:  # the server's own tokenizer counted it all: not estimates
-            prompt_tokens, generated = counted
+        prompt_tokens, generated, guessed = call.counted()
+        self.bill.add(prompt_tokens, generated, len(call.usages) - guessed, guessed)
         return SampleResult(completions, prompt_tokens, generated,
                             errors=[str(failure) for failure in call.failures])
 
