@@ -31,7 +31,7 @@ def chains(n: int, cap: int, reasoning: Reasoning | None) -> SampleRequest:
 
 
 def test_vllm_dialect_the_cap_is_sent_and_kept_and_the_answer_follows_the_thinking() -> None:
-    behaviour = Behaviour(dialect="vllm")
+    behaviour = Behaviour(dialect="vllm", owned_by="vllm")
     with reasoning_server(behaviour) as url:
         shown: dict[int, str] = {}
         result = engine(url, ModelRules(reasoning=Reasoning())).sample(
@@ -55,16 +55,22 @@ def test_a_server_with_no_cap_is_cut_by_think_and_asked_for_the_answer_without_t
     behaviour = Behaviour(dialect="llama-server", honour_cap=False)
     with reasoning_server(behaviour) as url:
         # models.yaml does not say the model reasons: the server's split says so.
-        result = engine(url, PLAIN).sample(chains(1, 16, None))
+        result = engine(url, PLAIN).sample(chains(1, 200, None))
     first, answer = behaviour.requests
     assert "thinking_budget_tokens" not in first
     completion = result.completions[0]
-    assert completion.thinking_tokens == 16 and completion.closed == "forced"
+    # The answer's request re-sends the thinking: it is held so both fit the cap's cost.
+    held = completion.thinking_tokens
+    assert held is not None and 0 < held < 200 // 2 and completion.closed == "forced"
+    spent = result.prompt_tokens + result.generated_tokens
+    assert spent <= 5 + 200 + 4  # its prompt, its cap, its answer
+    assert result.prompt_tokens + result.generated_tokens == \
+        behaviour.billed + behaviour.streamed
     assert record(completion, "math").answer == "7"  # never an empty answer
     assert answer["chat_template_kwargs"] == {"enable_thinking": False}
     said = answer["messages"][-2]
     assert said["role"] == "assistant" and said["content"].startswith("step0")
-    assert "<think>" not in said["content"] and said["content"].count("step") == 16
+    assert "<think>" not in said["content"] and said["content"].count("step") == held
 
 
 def test_budget_20_stays_within_its_plan_on_a_server_that_thinks_without_end(

@@ -31,7 +31,7 @@ from think.engine.remote_call import Call, ServerBill
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
-from think.engine.server_counts import ServerCounts
+from think.engine.server_counts import ASK, ServerCounts, capped, held_for_follow_up
 from think.engine.thinking import THINKING, Reasoning
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
@@ -53,7 +53,7 @@ class RemoteEngine:
         self.rules = rules
         self.supports_n: bool | None = None  # learnt from the first request with n > 1
         self.counts = ServerCounts(self.client)
-        self.told_min = False
+        self.told_min = self.told_held = False
         self.bill = ServerBill()  # every request's cost, as the server reported it
         if check_model:
             self.client.check_model()  # learns the served name when none was given
@@ -68,14 +68,7 @@ class RemoteEngine:
         return self.counts.close_room(self._capped(request).reasoning)
 
     def _capped(self, request: SampleRequest) -> SampleRequest:
-        """The request as sent: a chain with a cap on a server that keeps caps itself is
-        treated as a reasoning model's, so the cap and the answer's room go with its first
-        request; a model that does not think ignores the cap and answers within max_tokens."""
-        prompt = request.prompt
-        if request.reasoning is None and self.client.native_cap and request.answer_cue \
-                and isinstance(prompt, Chat) and prompt.thinking:
-            return replace(request, reasoning=Reasoning())
-        return request
+        return capped(request, self.client.native_cap)
 
     def _prompt_charges(self, n: int) -> int:
         """How many times a draw of n samples is charged the prompt: once with `n`, else
@@ -128,6 +121,19 @@ class RemoteEngine:
                on_done: DoneCallback | None = None) -> SampleResult:
         call = Call(on_done)
         request = self._capped(request)
+        if request.answer_cue and not self.client.native_cap and isinstance(request.prompt, Chat):
+            # The follow-up re-sends the thinking with think's close (its stop message).
+            said = (request.reasoning or Reasoning()).closing(request.answer_cue, forced=True)
+            held = held_for_follow_up(request, self.count_tokens(request.prompt),
+                                      self.counts.tokens(ASK.format(cue=request.answer_cue)
+                                                         + said))
+            if held.max_tokens < request.max_tokens and not self.told_held:
+                self.told_held = True
+                print(f"think: note: {self.name} is not known to keep a thinking cap: a chain "
+                      "cut at its cap is asked again for its answer, its thinking re-sent, "
+                      f"so it thinks at most {held.max_tokens} of the plan's "
+                      f"{request.max_tokens} tokens", file=sys.stderr)
+            request = held
         if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
             self.told_min = True  # a server cannot be stopped from closing its block early
             print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "
@@ -197,22 +203,18 @@ class RemoteEngine:
             tracker = SampleTracker(request)
             try:
                 call.raise_if_stalled()
-                last = None
+                last, cut = None, False
                 try:
                     for delta in self._stream(request.prompt, request, 1, request.seed + index,
                                               self._first_max_tokens(request), call):
+                        if call.stop.is_set():
+                            break
+                        if cut:  # read on to the server's usage: max_tokens is near
+                            continue
                         self._feed(tracker, index, delta, on_token)
-                        last = delta.reason or last
-                        if tracker.finish is not None or call.stop.is_set():
-                            break
-                        room = self.close_room(request)
-                        # Past the cap and the server's own close: cut here. A server that
-                        # keeps the cap but cannot say how long its close is (vLLM) is let
-                        # run to max_tokens, which leaves room for the answer.
-                        if (room or not self.client.native_cap) \
-                                and tracker.thinking_past(room) and not delta.text:
-                            last = "length"
-                            break
+                        last = "length" if self._past_cap(tracker, delta) else \
+                            delta.reason or last
+                        cut = tracker.finish is not None or last == "length"
                 except TimeUp:
                     last = "length"
                 if tracker.finish is None and not call.stop.is_set():
@@ -236,6 +238,13 @@ class RemoteEngine:
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _past_cap(self, tracker: SampleTracker, delta: Delta) -> bool:
+        """Past the cap and the server's own close: cut here. A server that keeps the cap but
+        cannot say how long its close is (vLLM) runs to max_tokens, the answer's room."""
+        room = self.close_room(tracker.request)
+        return tracker.finish is None and (room > 0 or not self.client.native_cap) \
+            and tracker.thinking_past(room) and not delta.text
 
     def _feed(self, tracker: SampleTracker, index: int, delta: Delta,
               on_token: TokenCallback | None) -> None:
@@ -271,16 +280,17 @@ class RemoteEngine:
             # A chat reply cannot be continued: ask for the answer in a new turn.
             # Thinking off: the answer is asked for, not more thought.
             prompt = replace(prompt.then(("assistant", tracker.untagged()),
-                                         ("user", f"Give only the final answer, after '{cue}'.")),
+                                         ("user", ASK.format(cue=cue))),
                              thinking=False)
         else:
             prompt = prompt + tracker.text
         try:
             for delta in self._stream(prompt, request, 1, request.seed + index,
                                       request.answer_tokens, call, answer=True):
-                self._feed(tracker, index, delta, on_token)
-                if tracker.finish is not None:
-                    return
+                if tracker.finish is None:  # then read on to the usage: answer_tokens is near
+                    self._feed(tracker, index, delta, on_token)
+            if tracker.finish is not None:
+                return
         except TimeUp:
             pass  # what it wrote in its grace time is its answer
         tracker.end_of_generation()

@@ -4,11 +4,37 @@ to close the block itself."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from think.engine.base import SampleRequest
+from think.engine.prompt import Chat
 from think.engine.server_client import ServerClient
 from think.engine.thinking import Reasoning
 
 CHARS_PER_TOKEN = 4  # the estimate where the server cannot count (no standard endpoint)
 KEPT_COUNTS = 64
+ASK = "Give only the final answer, after '{cue}'."  # the follow-up turn of a chain cut short
+TURN_TOKENS = 8  # a chat template's marks around the follow-up's two new turns
+
+
+def capped(request: SampleRequest, native_cap: bool) -> SampleRequest:
+    """The request as sent: a chain with a cap on a server that keeps caps itself is treated
+    as a reasoning model's, so the cap and the answer's room go with its first request; a
+    model that does not think ignores the cap and answers within max_tokens."""
+    prompt = request.prompt
+    if request.reasoning is None and native_cap and request.answer_cue \
+            and isinstance(prompt, Chat) and prompt.thinking:
+        return replace(request, reasoning=Reasoning())
+    return request
+
+
+def held_for_follow_up(request: SampleRequest, prompt_tokens: int, ask_tokens: int
+                       ) -> SampleRequest:
+    """The request with its thinking held so that, cut at the cap, the follow-up asking for
+    its answer fits the plan too: that request re-sends the prompt, the thinking and the ask,
+    so the plan's cap pays for the thinking twice and the prompt once more."""
+    room = request.max_tokens - prompt_tokens - ask_tokens - TURN_TOKENS
+    return replace(request, max_tokens=max(1, min(request.max_tokens, room // 2)))
 
 
 class ServerCounts:
