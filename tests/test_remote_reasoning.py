@@ -165,3 +165,25 @@ def test_a_server_that_keeps_caps_gets_the_cap_for_a_model_no_models_yaml_names(
         completion = result.completions[0]
         assert completion.thinking_tokens == 16 and record(completion, "math").answer == "7"
         assert result.generated_tokens == behaviour.streamed
+
+
+def test_the_servers_bill_stays_within_the_plan_and_json_reports_it(run_cli) -> None:
+    # A model no models.yaml names, on vLLM (keeps the cap) and on a server that ignores it:
+    # what the server says it spent, follow-ups included, is in --json and near the plan.
+    for behaviour in (Behaviour(dialect="vllm", owned_by="vllm"),
+                      Behaviour(dialect="llama-server", honour_cap=False)):
+        for budget in ("2", "20"):
+            before = behaviour.billed + behaviour.streamed
+            with reasoning_server(behaviour) as url:
+                run = run_cli("solve", "What is 3 + 4?", "--engine", url, "--model",
+                              "reasoner", "-b", budget, "--json", "--no-early-stop", "-q")
+            assert run.code == 0, run.stderr
+            result = json.loads(run.stdout)
+            usage, plan = result["compute"]["server_usage"], result["plan"]["planned_tokens"]
+            assert usage["total_tokens"] == behaviour.billed + behaviour.streamed - before
+            assert usage["total_tokens"] <= 1.25 * plan, (behaviour.dialect, budget)
+            assert not usage["estimated"]
+            spent = result["compute"]["prompt_tokens"] + result["compute"]["generated_tokens"]
+            assert spent == usage["total_tokens"]  # think counts what the server counted
+        if behaviour.owned_by:  # every chain's request carried the cap
+            assert all("thinking_token_budget" in sent for sent in behaviour.requests)
