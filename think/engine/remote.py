@@ -31,8 +31,8 @@ from think.engine.remote_call import Call, ServerBill
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
-from think.engine.server_counts import ASK, ServerCounts, capped, held_for_follow_up
-from think.engine.thinking import THINKING, Reasoning
+from think.engine.server_counts import ASK, ServerCounts, capped
+from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
 
@@ -121,19 +121,17 @@ class RemoteEngine:
                on_done: DoneCallback | None = None) -> SampleResult:
         call = Call(on_done)
         request = self._capped(request)
-        if request.answer_cue and not self.client.native_cap and isinstance(request.prompt, Chat):
-            # The follow-up re-sends the thinking with think's close (its stop message).
-            said = (request.reasoning or Reasoning()).closing(request.answer_cue, forced=True)
-            held = held_for_follow_up(request, self.count_tokens(request.prompt),
-                                      self.counts.tokens(ASK.format(cue=request.answer_cue)
-                                                         + said))
-            if held.max_tokens < request.max_tokens and not self.told_held:
-                self.told_held = True
-                print(f"think: note: {self.name} is not known to keep a thinking cap: a chain "
-                      "cut at its cap is asked again for its answer, its thinking re-sent, "
-                      f"so it thinks at most {held.max_tokens} of the plan's "
-                      f"{request.max_tokens} tokens", file=sys.stderr)
-            request = held
+        held = self.counts.as_sent(request, self.client.native_cap,
+                                   self.count_tokens(request.prompt))
+        if held.max_tokens < request.max_tokens and not self.told_held:
+            self.told_held = True  # the plan shows its cap: say why the server got less
+            print(f"think: note: {self.name} thinks at most {held.max_tokens} of the plan's "
+                  f"{request.max_tokens} tokens, so that its bill keeps to the plan: "
+                  + ("the server's own close at the cap is paid from it" if
+                     self.client.native_cap else "it is not known to keep a thinking cap, "
+                     "and a chain cut there is asked again, its thinking re-sent"),
+                  file=sys.stderr)
+        request = held
         if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
             self.told_min = True  # a server cannot be stopped from closing its block early
             print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "

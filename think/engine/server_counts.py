@@ -61,6 +61,22 @@ class ServerCounts:
             return max(1, self._counts[text])
         return max(1, len(text) // CHARS_PER_TOKEN)
 
+    def as_sent(self, request: SampleRequest, native_cap: bool, prompt_tokens: int
+                ) -> SampleRequest:
+        """The request with its thinking cap cut to what keeps its bill to the plan: on a
+        server that closes the block itself, less the close it writes; elsewhere (a chat) held
+        for the follow-up that asks a chain cut there for its answer."""
+        if native_cap and request.reasoning is not None:
+            room = self.close_room(request.reasoning)
+            return replace(request, max_tokens=max(1, request.max_tokens - room)) if room \
+                else request
+        if not request.answer_cue or native_cap or not isinstance(request.prompt, Chat):
+            return request
+        # The follow-up re-sends the thinking with think's close (its stop message).
+        said = (request.reasoning or Reasoning()).closing(request.answer_cue, forced=True)
+        return held_for_follow_up(request, prompt_tokens,
+                                  self.tokens(ASK.format(cue=request.answer_cue) + said))
+
     def close_room(self, reasoning: Reasoning | None) -> int:
         """The tokens a server that keeps the thinking cap itself (llama-server, which has
         /tokenize) writes past it to close the block: its stop message and the end tag. The
