@@ -205,14 +205,14 @@ class RemoteEngine:
                 try:
                     for delta in self._stream(request.prompt, request, 1, request.seed + index,
                                               self._first_max_tokens(request), call):
-                        if call.stop.is_set():
-                            break
+                        if call.stop.is_set() or tracker.finish is not None:
+                            break  # done, or stopped at low confidence: the server stops too
                         if cut:  # read on to the server's usage: max_tokens is near
                             continue
                         self._feed(tracker, index, delta, on_token)
                         last = "length" if self._past_cap(tracker, delta) else \
                             delta.reason or last
-                        cut = tracker.finish is not None or last == "length"
+                        cut = last == "length"
                 except TimeUp:
                     last = "length"
                 if tracker.finish is None and not call.stop.is_set():
