@@ -30,12 +30,13 @@ from think.config import LoadSettings
 from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
 from think.engine.llama.batch_shape import fit_batch
 from think.engine.llama.context import Context
+from think.engine.llama.lanes import Job
 from think.engine.llama.lookup import Lookup
 from think.engine.llama.model import Model
 from think.engine.llama.prefix_cache import HOLDER, Holder
 from think.engine.llama.prompt_cache import PromptCache
 from think.engine.llama.scheduler import Scheduler
-from think.engine.llama.shared_loop import Job, SharedLoop
+from think.engine.llama.shared_loop import SharedLoop
 from think.engine.llama.system import physical_cores
 from think.engine.prompt import Prompt
 from think.engine.rules import PLAIN, ModelRules

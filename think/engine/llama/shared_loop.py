@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import llama_cpp
 
-from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
+from think.engine.base import SampleResult
 from think.engine.llama.batch_rows import Entry, Group, pad_rows
-from think.engine.llama.batch_shape import BatchShape
-from think.engine.llama.lookup import Lookup
+from think.engine.llama.lanes import Job, Lane
 from think.engine.llama.prefix_cache import Holder
-from think.engine.llama.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from think.engine.llama import LlamaEngine
@@ -37,46 +34,7 @@ if TYPE_CHECKING:
 PREFIX_SEQ, PAD_SEQ, FIRST_LANE_SEQ = 1, 2, 3  # sequence 0 is a lone request's holder
 MOST_SEQS = 256  # llama.cpp's LLAMA_MAX_SEQ
 MOST_LANES = 64  # a context sized for more callers than this would mostly sit empty
-
-
-@dataclass
-class Job:
-    """A request tokenized and fitted, ready to decode alone or in a lane."""
-
-    request: SampleRequest
-    prompt: list[int]
-    cue: list[int]
-    lookup: Lookup
-    shape: BatchShape
-    prefix: int  # tokens of the prompt that are its shared prefix, or 0
-    think_open: bool  # the template opened the thinking block itself
-    on_token: TokenCallback | None
-    on_done: DoneCallback | None
-
-    def result(self, scheduler: Scheduler, evaluated: int) -> SampleResult:
-        completions = sorted(scheduler.completions, key=lambda c: c.index)
-        return SampleResult(completions, evaluated + scheduler.prompt_side,
-                            sum(c.tokens for c in completions), scheduler.decoded,
-                            drafted_tokens=self.lookup.drafted,
-                            accepted_tokens=self.lookup.accepted)
-
-
-@dataclass
-class Lane:
-    """One request in the loop, and what its waiting caller gets back."""
-
-    job: Job
-    base: int = 0  # its holder's sequence; its samples take the `width` after it
-    scheduler: Scheduler | None = None
-    evaluated: int = 0
-    result: SampleResult | None = None
-    error: BaseException | None = None
-    abandoned: bool = False  # its caller stopped waiting (Ctrl-C): cancel it
-    done: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def seqs(self) -> range:
-        return range(self.base, self.base + self.job.shape.width + 1)
+PROMPT_ROWS = 128  # the most prompt rows one step reads beside the sampled ones
 
 
 class SharedLoop:
@@ -208,7 +166,7 @@ class SharedLoop:
         try:
             holder = Holder(self.context, self.engine.prompt_cache, self.engine.load.n_batch,
                             base)
-            lane.evaluated = self._place_prompt(job, holder)
+            lane.evaluated = self._place_prompt(lane, holder)
             lane.scheduler = self.engine.scheduler_for(job, holder, base)
         except BaseException as exc:  # noqa: BLE001 - its caller hears it
             self._finish(lane, exc)
@@ -216,22 +174,30 @@ class SharedLoop:
         self.lanes.append(lane)
         self.most_lanes = max(self.most_lanes, len(self.lanes))
 
-    def _place_prompt(self, job: Job, holder: Holder) -> int:
-        """The prompt but its last token onto the lane's holder: the shared prefix copied
-        from PREFIX_SEQ (evaluated there, or loaded from the disk cache, when it is new)."""
+    def _place_prompt(self, lane: Lane, holder: Holder) -> int:
+        """The shared prefix copied onto the lane's holder from PREFIX_SEQ (evaluated there,
+        or loaded from the disk cache, when it is new); the rest of the prompt but its last
+        token is left unread, for the next steps to read beside the other lanes' rows."""
+        job = lane.job
         tokens, evaluated = job.prompt[:-1], 0
         holder.context.drop(holder.seq)
         if job.prefix:
             evaluated = self.prefix.evaluate(tokens[:job.prefix], job.prefix, self._batch())
             self.context.copy(PREFIX_SEQ, holder.seq)
-            holder.tokens = tokens[:job.prefix]
-        return evaluated + holder.evaluate(tokens, 0, self._batch())
+        holder.tokens = tokens  # read once `unread` is empty: the lane samples no sooner
+        lane.unread, lane.read_from = tokens[job.prefix:], job.prefix
+        return evaluated + len(lane.unread)
 
     def _step(self) -> None:
-        """One decode for the rows of every lane, then each lane draws from its own."""
+        """One decode for the rows of every lane, the prompt rows of lanes just admitted
+        among them, then each lane draws from its own."""
         entries: list[Entry] = []
         plans: list[tuple[Lane, list[Group]]] = []
+        reading = []
         for lane in list(self.lanes):
+            if lane.unread and not lane.abandoned:
+                reading.append(lane)
+                continue
             gathered = self._gather(lane)
             if gathered is None:
                 continue
@@ -239,6 +205,7 @@ class SharedLoop:
             entries += gathered[0]
             plans.append((lane, [(seqs, row + offset, history)
                                  for seqs, row, history in gathered[1]]))
+        self._add_prompt_rows(reading, entries)
         if not entries:
             return
         self.steps += 1
@@ -253,6 +220,18 @@ class SharedLoop:
                 lane.scheduler.advance_rows(rows)
             except BaseException as exc:  # noqa: BLE001 - a callback's error is its caller's
                 self._finish(lane, exc)
+
+    def _add_prompt_rows(self, reading: list[Lane], entries: list[Entry]) -> None:
+        """Prompt rows (no logits) of the lanes still reading theirs, in the room the step's
+        rows leave, at most PROMPT_ROWS a step so the other lanes' tokens keep coming."""
+        room = min(PROMPT_ROWS, self.context.rows - len(entries) - 2)  # 2: the padding
+        for lane in reading:
+            take, room = lane.unread[:max(0, room)], room - len(lane.unread)
+            entries += [(token, lane.read_from + i, [lane.base], False)
+                        for i, token in enumerate(take)]
+            lane.unread, lane.read_from = lane.unread[len(take):], lane.read_from + len(take)
+            if room <= 0:
+                return
 
     def _gather(self, lane: Lane) -> tuple[list[Entry], list[Group]] | None:
         """A lane's rows for this step; None (and the lane finished) when it has none."""
