@@ -72,7 +72,7 @@ class LlamaEngine:
         self.holder = Holder(self.llama_context, self.prompt_cache, load.n_batch)
         self.turn = threading.Lock()  # held by whoever decodes: a lone call, or the loop
         self.callers_lock = threading.Lock()
-        self.callers = 0  # sample() calls in flight
+        self.callers = self.most_callers = 0  # sample() calls in flight, and the most yet
         self.loop = SharedLoop(self)
 
     @property
@@ -155,6 +155,7 @@ class LlamaEngine:
         # shared loop, whose one thread takes the turn lock while it runs.
         with self.callers_lock:
             self.callers += 1
+            self.most_callers = max(self.most_callers, self.callers)
             alone = self.callers == 1 and not self.loop.running
         try:
             if alone:

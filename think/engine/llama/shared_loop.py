@@ -143,11 +143,14 @@ class SharedLoop:
         return True
 
     def _resize(self, job: Job) -> None:
-        """With no lane live: a context for as many lanes like `job` as there are callers."""
+        """With no lane live: a context for as many lanes like `job` as there have been
+        callers at once, each with twice the job's cells, so that later, longer requests (a
+        refine round, a top-up) still fit and the lanes seldom drain to grow it again.
+        Unused cells cost memory only: a step attends over the cells in use."""
         engine = self.engine
-        lanes = max(2, min(MOST_LANES, engine.callers))
+        lanes = max(2, min(MOST_LANES, engine.most_callers))
         lanes = min(lanes, (MOST_SEQS - FIRST_LANE_SEQ) // (job.shape.width + 1))
-        cells = min(engine.max_cells, max(self.context.cells, lanes * self._cells(job)))
+        cells = min(engine.max_cells, max(self.context.cells, 2 * lanes * self._cells(job)))
         if self._cells(job) > cells:  # its prefix cannot be counted twice: not shared
             job.prefix = 0
         seqs = max(self.context.seqs, FIRST_LANE_SEQ + lanes * (job.shape.width + 1))
