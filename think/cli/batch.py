@@ -27,7 +27,12 @@ def batch(
     model: ModelOption = None,
     engine: EngineOption = None,
     parallel: Annotated[int, typer.Option(
-        min=1, max=256, help="Questions in flight at once (a server engine only).")] = 1,
+        min=1, max=256, help="Questions in flight at once: a server takes them as concurrent "
+        "requests; the local engine batches them, decoding every question in flight in each "
+        "step.")] = 1,
+    max_seconds: Annotated[float | None, typer.Option(
+        "--max-seconds", metavar="S", help="Cut each question's plan to fit S seconds, and "
+        "stop its samples when they are up.", show_default=False)] = None,
     task: Annotated[str, typer.Option(metavar="KIND", help="auto, math, choice, code or "
                                       "text.")] = "auto",
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for every question.")] = 0,
@@ -44,9 +49,7 @@ def batch(
     chosen = Budget.of(budget)  # refuse a bad budget before reading anything
     if resume and not out:
         raise UsageError("--resume needs --out FILE", "name the output file to resume")
-    if parallel > 1 and not api.uses_server(profile, engine):
-        raise UsageError("--parallel needs a server engine",
-                         "give --engine URL; one local model decodes one question at a time")
+    api.check_time_limit(max_seconds, chosen)
     with questions_stream(source) as stream:
         items = read_items(question_lines(stream))
     given = len(items)
@@ -68,7 +71,7 @@ def batch(
 
     def solve_one(question: str) -> Any:
         return api.solve(question, budget=chosen, profile=profile, model=model,
-                         task=task, seed=seed, server=engine)
+                         task=task, seed=seed, server=engine, max_seconds=max_seconds)
 
     try:
         if not items:

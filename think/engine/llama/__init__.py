@@ -11,6 +11,10 @@ KV cells are copied from the holder (llama_memory_seq_cp), and every live sample
 one token per llama_decode batch, each with its own sampler chain and seed. Finished samples
 free their slot for the next one. The holder keeps the last prompt, so a following prompt
 that shares its prefix (a refine round continuing a critique) only evaluates the new tokens.
+
+A call while another is in flight (`think batch --parallel`, threads calling think.solve)
+joins shared_loop: the requests of every caller decode together, continuously batched in one
+context. A call alone takes the path above, as it always has.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from think.config import LoadSettings
 from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
 from think.engine.llama.batch_shape import fit_batch
 from think.engine.llama.context import Context
+from think.engine.llama.lanes import Job
 from think.engine.llama.lookup import Lookup
 from think.engine.llama.model import Model
-from think.engine.llama.prefix_cache import Holder
+from think.engine.llama.prefix_cache import HOLDER, Holder
 from think.engine.llama.prompt_cache import PromptCache
 from think.engine.llama.scheduler import Scheduler
+from think.engine.llama.shared_loop import SharedLoop
 from think.engine.llama.system import physical_cores
 from think.engine.prompt import Prompt
 from think.engine.rules import PLAIN, ModelRules
@@ -64,7 +70,10 @@ class LlamaEngine:
         self.llama_context = Context(self.model.handle, self.threads, load.n_batch)
         self.prompt_cache = PromptCache(path, llama_cpp.__version__, load.prompt_cache_mb << 20)
         self.holder = Holder(self.llama_context, self.prompt_cache, load.n_batch)
-        self.turn = threading.Lock()
+        self.turn = threading.Lock()  # held by whoever decodes: a lone call, or the loop
+        self.callers_lock = threading.Lock()
+        self.callers = self.most_callers = 0  # sample() calls in flight, and the most yet
+        self.loop = SharedLoop(self)
 
     @property
     def last_cache_hit(self) -> bool:
@@ -129,19 +138,37 @@ class LlamaEngine:
         self.llama_context.clear()
         self.holder.forget()
 
+    def forget_held(self) -> None:
+        """Give back the cells of the prompt a lone call left on HOLDER."""
+        if self.llama_context.ctx is not None:
+            self.llama_context.drop(HOLDER)
+        self.holder.forget()
+
     def close(self) -> None:
         self.close_context()
         self.model.close()
 
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
-        # One llama.cpp context serves every call: threads calling think.solve at once take
-        # turns here, since two decodes on one context at once corrupt it and abort.
-        with self.turn:
-            return self._sample(request, on_token, on_done)
+        # One llama.cpp context serves every call, and two decodes on it at once corrupt it
+        # and abort: a call alone decodes under the turn lock; calls that overlap join the
+        # shared loop, whose one thread takes the turn lock while it runs.
+        with self.callers_lock:
+            self.callers += 1
+            self.most_callers = max(self.most_callers, self.callers)
+            alone = self.callers == 1 and not self.loop.running
+        try:
+            if alone:
+                with self.turn:
+                    return self._sample(request, on_token, on_done)
+            return self.loop.submit(self._prepare(request, on_token, on_done))
+        finally:
+            with self.callers_lock:
+                self.callers -= 1
 
-    def _sample(self, request: SampleRequest, on_token: TokenCallback | None,
-                on_done: DoneCallback | None) -> SampleResult:
+    def _prepare(self, request: SampleRequest, on_token: TokenCallback | None,
+                 on_done: DoneCallback | None) -> Job:
+        """The request tokenized and fitted to a context (no llama.cpp context call)."""
         text = self.render(request.prompt)
         prompt = self.tokenize(text)
         if not prompt:
@@ -152,20 +179,31 @@ class LlamaEngine:
         shape = fit_batch(request, len(prompt), self._most_injected(request), self.context,
                           self.max_cells, self.load.batch_width, lookup.room)
         lookup.room = shape.draft
-        self.ensure_context(shape.cells, shape.seqs, shape.rows)
         prefix = self._shared_prefix_length(request, text, prompt)
+        # A template may open the thinking block itself (DeepSeek-R1's ends with <think>).
+        think_open = request.reasoning is not None and \
+            text.rstrip().endswith(request.reasoning.start)
+        return Job(request, prompt, cue, lookup, shape, prefix, think_open, on_token, on_done)
+
+    def _sample(self, request: SampleRequest, on_token: TokenCallback | None,
+                on_done: DoneCallback | None) -> SampleResult:
+        job = self._prepare(request, on_token, on_done)
+        shape = job.shape
+        self.ensure_context(shape.cells, shape.seqs, shape.rows)
         with self.llama_context.batch(max(self.load.n_batch, shape.rows), shape.width) as batch:
-            evaluated = self.holder.evaluate(prompt[:-1], prefix, batch)
-            scheduler = Scheduler(self.model, self.llama_context, self.holder, request, prompt,
-                                  cue, shape.width, self.context, on_token, on_done, lookup)
-            # A template may open the thinking block itself (DeepSeek-R1's ends with <think>).
-            scheduler.think_open = request.reasoning is not None and \
-                text.rstrip().endswith(request.reasoning.start)
-            completions = scheduler.run(batch)
-        generated = sum(completion.tokens for completion in completions)
-        return SampleResult(completions, evaluated + scheduler.prompt_side, generated,
-                            scheduler.decoded, drafted_tokens=lookup.drafted,
-                            accepted_tokens=lookup.accepted)
+            evaluated = self.holder.evaluate(job.prompt[:-1], job.prefix, batch)
+            scheduler = self.scheduler_for(job, self.holder)
+            scheduler.run(batch)
+        return job.result(scheduler, evaluated)
+
+    def scheduler_for(self, job: Job, holder: Holder, base: int = 0) -> Scheduler:
+        """The decoding loop of a job's samples, branching from `holder` onto the
+        sequences after `base`."""
+        scheduler = Scheduler(self.model, self.llama_context, holder, job.request, job.prompt,
+                              job.cue, job.shape.width, self.context, job.on_token,
+                              job.on_done, job.lookup, base)
+        scheduler.think_open = job.think_open
+        return scheduler
 
     def _shared_prefix_length(self, request: SampleRequest, text: str, prompt: list[int]) -> int:
         """Tokens at the start of the prompt that are the request's shared prefix, or 0."""

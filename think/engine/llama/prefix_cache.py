@@ -1,5 +1,9 @@
 """The holder sequence: the last prompt kept in KV memory, reused as far as a new prompt
-shares it, with shared prefixes (few-shot examples) loaded from and saved to the disk cache."""
+shares it, with shared prefixes (few-shot examples) loaded from and saved to the disk cache.
+
+A lone request's holder is sequence HOLDER; the shared loop gives each request in flight a
+holder of its own on another sequence, and keeps the shared prefix on one more.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ from typing import Any
 from think.engine.llama.context import Context
 from think.engine.llama.prompt_cache import PromptCache
 
-HOLDER = 0  # the sequence the prompt is evaluated on; samples copy its cells
+HOLDER = 0  # the sequence a lone request's prompt is evaluated on; samples copy its cells
 
 
 class Holder:
-    """The prompt's cells on sequence HOLDER and the tokens they hold."""
+    """The prompt's cells on sequence `seq` (HOLDER by default) and the tokens they hold."""
 
-    def __init__(self, context: Context, cache: PromptCache, n_batch: int) -> None:
-        self.context, self.cache, self.n_batch = context, cache, n_batch
+    def __init__(self, context: Context, cache: PromptCache, n_batch: int,
+                 seq: int = HOLDER) -> None:
+        self.context, self.cache, self.n_batch, self.seq = context, cache, n_batch, seq
         self.tokens: list[int] = []
         self.last_cache_hit = False
 
@@ -27,7 +32,7 @@ class Holder:
     def branch(self, seq: int) -> None:
         """Give sequence `seq` the holder's prompt cells and nothing else."""
         self.context.drop(seq)
-        self.context.copy(HOLDER, seq)
+        self.context.copy(self.seq, seq)
 
     def evaluate(self, tokens: list[int], prefix: int, batch: Any) -> int:
         """Put tokens on the holder sequence, reusing what is cached; returns tokens evaluated.
@@ -40,8 +45,12 @@ class Holder:
             if old != new:
                 break
             reuse += 1
-        if not self.context.drop(HOLDER, reuse):
-            self.context.clear()
+        if not self.context.drop(self.seq, reuse):
+            # Other sequences are live beside a holder that is not HOLDER: empty only its own.
+            if self.seq == HOLDER:
+                self.context.clear()
+            else:
+                self.context.drop(self.seq)
             reuse = 0
         self.tokens = tokens[:reuse]
         self.last_cache_hit = False
@@ -59,7 +68,7 @@ class Holder:
         """Decode tokens[start:end] onto the holder, n_batch at a time."""
         for first in range(start, end, self.n_batch):
             chunk = tokens[first:min(end, first + self.n_batch)]
-            self.context.decode(batch, [(token, first + i, [HOLDER], False)
+            self.context.decode(batch, [(token, first + i, [self.seq], False)
                                         for i, token in enumerate(chunk)])
             self.tokens = tokens[:first + len(chunk)]
         return max(0, end - start)
@@ -69,9 +78,9 @@ class Holder:
         state = self.cache.lookup(prefix)
         if state is None:
             return False
-        self.context.drop(HOLDER)
-        if self.context.load(str(state), HOLDER, len(prefix) + 1) != prefix:
-            self.context.drop(HOLDER)
+        self.context.drop(self.seq)
+        if self.context.load(str(state), self.seq, len(prefix) + 1) != prefix:
+            self.context.drop(self.seq)
             self.cache.discard(prefix)
             self.tokens = []
             return False
@@ -82,7 +91,7 @@ class Holder:
         try:
             self.cache.folder.mkdir(parents=True, exist_ok=True)
             partial = self.cache.folder / f"{os.getpid()}.partial"
-            if self.context.save(str(partial), HOLDER, prefix):
+            if self.context.save(str(partial), self.seq, prefix):
                 self.cache.commit(prefix, partial)
         except OSError:
             pass  # an unwritable cache costs speed next time, never the answer

@@ -32,7 +32,7 @@ from think.engine.base import (
     TokenCallback,
 )
 from think.engine.llama import sampling
-from think.engine.llama.batch_rows import FRESH, Group, Slot, group_rows, pad_rows
+from think.engine.llama.batch_rows import FRESH, Entry, Group, Slot, group_rows, pad_rows
 from think.engine.llama.context import Context
 from think.engine.llama.lookup import Lookup
 from think.engine.llama.model import Model
@@ -46,12 +46,13 @@ class Scheduler:
     def __init__(self, model: Model, context: Context, holder: Holder, request: SampleRequest,
                  prompt: list[int], cue: list[int], width: int, seq_context: int,
                  on_token: TokenCallback | None, on_done: DoneCallback | None,
-                 lookup: Lookup) -> None:
+                 lookup: Lookup, base: int = 0) -> None:
         self.model, self.context, self.holder = model, context, holder
         self.request, self.prompt, self.cue, self.width = request, prompt, cue, width
         self.seq_context, self.on_token, self.on_done = seq_context, on_token, on_done
-        self.lookup = lookup
-        self.pad_seq = width + 1  # holds the padding rows of a step, cleared after each decode
+        # Sequences: the holder's prompt on `base`, the samples on the `width` after it (a
+        # shared loop gives each request its own base), then padding rows, cleared each step.
+        self.lookup, self.base, self.pad_seq = lookup, base, base + width + 1
         self.pad = not model.gpu_layers  # a GPU has no odd-row penalty to pad away
         self.end_tokens = model.end_tokens()
         self.ends = frozenset(self.end_tokens)
@@ -70,27 +71,25 @@ class Scheduler:
     def run(self, batch: Any) -> list[Completion]:
         """Step until every sample is done, cancelled, or out of time; completions by index."""
         try:
-            while self.slots or self._more_to_start():
+            while self.busy():
                 if not self.step(batch):
                     break
         finally:
             self.release()
         return sorted(self.completions, key=lambda c: c.index)
 
+    def busy(self) -> bool:
+        return bool(self.slots) or self._more_to_start()
+
     def _more_to_start(self) -> bool:
         return self.next_index < self.request.n and not self.cancelled and not self.late
 
     def step(self, batch: Any) -> bool:
         """One decode for every live sample, then each draws; False when nothing was left."""
-        self.check_deadline()
-        self.fill_slots()
-        self.draft()
-        entries, rows, prompt_side = group_rows(self.slots, self.histories)
-        if not entries:  # out of time between samples: nothing left to decode
+        gathered = self.gather()
+        if gathered is None:
             return False
-        self.histories += len(rows)
-        self.prompt_side += prompt_side
-        self.decoded += len(entries)
+        entries, rows = gathered
         outputs = sum(1 for entry in entries if entry[3])
         padded = self.pad and pad_rows(entries, outputs, self.pad_seq)
         self.context.decode(batch, entries)
@@ -98,6 +97,19 @@ class Scheduler:
             self.context.drop(self.pad_seq)
         self.advance_rows(rows)
         return True
+
+    def gather(self) -> tuple[list[Entry], list[Group]] | None:
+        """A step's rows, unpadded, and each group's row; None when nothing is left to decode."""
+        self.check_deadline()
+        self.fill_slots()
+        self.draft()
+        entries, rows, prompt_side = group_rows(self.slots, self.histories)
+        if not entries:  # out of time between samples: nothing left to decode
+            return None
+        self.histories += len(rows)
+        self.prompt_side += prompt_side
+        self.decoded += len(entries)
+        return entries, rows
 
     def check_deadline(self) -> None:
         """Past the request's deadline: no new samples, and the live ones answer now."""
@@ -109,7 +121,7 @@ class Scheduler:
 
     def fill_slots(self) -> None:
         """Start samples on the free sequences while the request has samples to start."""
-        for seq in range(1, self.width + 1):
+        for seq in range(self.base + 1, self.base + self.width + 1):
             if seq in self.slots or not self._may_start():
                 continue
             self.slots[seq] = slot = self.start_slot(seq, self.next_index)

@@ -1,0 +1,55 @@
+"""What the shared loop keeps per request: the Job (a request tokenized and fitted) and the
+Lane (a job in the loop, its sequences, its prompt rows still to read, and its caller's result).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
+from think.engine.llama.batch_shape import BatchShape
+from think.engine.llama.lookup import Lookup
+from think.engine.llama.scheduler import Scheduler
+
+
+@dataclass
+class Job:
+    """A request tokenized and fitted, ready to decode alone or in a lane."""
+
+    request: SampleRequest
+    prompt: list[int]
+    cue: list[int]
+    lookup: Lookup
+    shape: BatchShape
+    prefix: int  # tokens of the prompt that are its shared prefix, or 0
+    think_open: bool  # the template opened the thinking block itself
+    on_token: TokenCallback | None
+    on_done: DoneCallback | None
+
+    def result(self, scheduler: Scheduler, evaluated: int) -> SampleResult:
+        completions = sorted(scheduler.completions, key=lambda c: c.index)
+        return SampleResult(completions, evaluated + scheduler.prompt_side,
+                            sum(c.tokens for c in completions), scheduler.decoded,
+                            drafted_tokens=self.lookup.drafted,
+                            accepted_tokens=self.lookup.accepted)
+
+
+@dataclass
+class Lane:
+    """One request in the loop, and what its waiting caller gets back."""
+
+    job: Job
+    base: int = 0  # its holder's sequence; its samples take the `width` after it
+    scheduler: Scheduler | None = None
+    evaluated: int = 0
+    unread: list[int] = field(default_factory=list)  # prompt tokens its holder reads next
+    read_from: int = 0  # the position of unread[0]
+    result: SampleResult | None = None
+    error: BaseException | None = None
+    abandoned: bool = False  # its caller stopped waiting (Ctrl-C): cancel it
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def seqs(self) -> range:
+        return range(self.base, self.base + self.job.shape.width + 1)
