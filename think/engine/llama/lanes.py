@@ -1,15 +1,21 @@
 """What the shared loop keeps per request: the Job (a request tokenized and fitted) and the
-Lane (a job in the loop, its sequences, its prompt rows still to read, and its caller's result).
+Lane (a job in the loop, its sequences, its prompt rows still to read, and its caller's result);
+and what the loop needs of the engine that runs it (LoopHost), so it never imports the engine.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from think.config import LoadSettings
 from think.engine.base import DoneCallback, SampleRequest, SampleResult, TokenCallback
 from think.engine.llama.batch_shape import BatchShape
+from think.engine.llama.context import Context
 from think.engine.llama.lookup import Lookup
+from think.engine.llama.prefix_cache import Holder
+from think.engine.llama.prompt_cache import PromptCache
 from think.engine.llama.scheduler import Scheduler
 
 
@@ -53,3 +59,21 @@ class Lane:
     @property
     def seqs(self) -> range:
         return range(self.base, self.base + self.job.shape.width + 1)
+
+
+class LoopHost(Protocol):
+    """The engine as the shared loop sees it (LlamaEngine is one)."""
+
+    llama_context: Context
+    prompt_cache: PromptCache
+    load: LoadSettings
+    turn: threading.Lock
+    most_callers: int
+    max_cells: int
+    gpu_layers: int
+
+    def forget_held(self) -> None: ...
+
+    def ensure_context(self, cells: int, seqs: int, rows: int) -> None: ...
+
+    def scheduler_for(self, job: Job, holder: Holder, base: int = 0) -> Scheduler: ...

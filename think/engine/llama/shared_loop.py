@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import TYPE_CHECKING
 
 import llama_cpp
 
 from think.engine.base import SampleResult
 from think.engine.llama.batch_rows import Entry, Group, pad_rows
-from think.engine.llama.lanes import Job, Lane
+from think.engine.llama.lanes import Job, Lane, LoopHost
 from think.engine.llama.prefix_cache import Holder
-
-if TYPE_CHECKING:
-    from think.engine.llama import LlamaEngine
 
 PREFIX_SEQ, PAD_SEQ, FIRST_LANE_SEQ = 1, 2, 3  # sequence 0 is a lone request's holder
 MOST_SEQS = 256  # llama.cpp's LLAMA_MAX_SEQ
@@ -40,7 +36,7 @@ PROMPT_ROWS = 128  # the most prompt rows one step reads beside the sampled ones
 class SharedLoop:
     """The decode loop that requests from concurrent sample() calls share."""
 
-    def __init__(self, engine: LlamaEngine) -> None:
+    def __init__(self, engine: LoopHost) -> None:
         self.engine, self.context = engine, engine.llama_context
         self.prefix = Holder(self.context, engine.prompt_cache, engine.load.n_batch, PREFIX_SEQ)
         self.lock = threading.Lock()  # guards `waiting` and `running`
