@@ -26,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "think"
 # The rooms that only wire, present or fit (and the package façade): the core never imports them.
-UPPER = ("think", "cli", "bench", "ui", "tune", "fit", "fit_record", "fit_replay",
-         "fit_report", "fit_store")
+UPPER = ("think", "cli", "bench", "ui", "tune", "fit")
 
 
 def module_name(path: Path) -> str:

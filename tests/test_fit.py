@@ -258,8 +258,8 @@ def test_tune_data_refuses_bad_temperatures(run_cli, use_engine, tmp_path: Path)
 
 
 def test_the_report_pairs_each_budget_with_one_chain_on_the_same_questions() -> None:
-    from think.fit_replay import Score
-    from think.fit_report import Comparison, paired_lines
+    from think.fit.replay import Score
+    from think.fit.report import Comparison, paired_lines
 
     chain = Score(0.5, 0.5, 4, right=(True, False, True, False))
     vote = Score(1.0, 2.0, 4, right=(True, True, True, True))
@@ -366,7 +366,7 @@ def test_the_held_out_questions_are_written_for_real_solves(run_cli, use_engine,
 
 def test_a_vote_rule_carries_its_knobs_into_the_fitted_profile() -> None:
     from think.config import load_profile
-    from think.fit import replace_stages
+    from think.fit.choice import replace_stages
     from think.strategies.confidence import VoteRule
 
     base = load_profile("default").model_copy(update={"deepconf_keep": 0.5,

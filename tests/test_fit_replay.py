@@ -4,7 +4,7 @@ and top-ups while the vote is unsettled and the budget pays, as far as the recor
 from __future__ import annotations
 
 from think.config import load_profile
-from think.fit_replay import ROOMY, replay_vote
+from think.fit.replay import ROOMY, replay_vote
 from think.planning.budget import PromptCosts, make_plan
 from think.strategies.confidence import VoteRule
 from think.tasks.recording import Recording
@@ -48,8 +48,8 @@ def test_top_ups_stop_where_the_budget_would_not_pay_for_a_sample_at_its_cap() -
 def test_a_vote_a_few_tokens_under_its_recorded_cap_is_still_affordable() -> None:
     # The vote's planner rounds its samples: at budget 8 with this prompt, 20 samples of 63
     # thinking tokens, one under the recorded 64. The fit once fell back to one chain there.
-    from think.fit import Shape, affords, one_stage
-    from think.fit_record import Half
+    from think.fit.choice import Shape, affords, one_stage
+    from think.fit.record import Half
 
     base = load_profile("default")
     half = Half([], prompts=[PromptCosts(direct=60, cot=130, round_overhead=40)])
@@ -63,8 +63,8 @@ def test_a_vote_a_few_tokens_under_its_recorded_cap_is_still_affordable() -> Non
 def test_a_vote_scores_the_share_of_orders_it_gets_right() -> None:
     # Drawn in this order the early stop settles on four 2s; nearly any other order of the
     # same samples finds the 1s. One order would call the shape always wrong.
-    from think.fit_record import Half
-    from think.fit_replay import ORDERS, orders, replay_plan
+    from think.fit.record import Half
+    from think.fit.replay import ORDERS, orders, replay_plan
     from think.tasks.datasets import DatasetQuestion
 
     unlucky = Recording("q", "1", ["2"] * 4 + ["1"] * 36, tokens=[20] * 40)
@@ -84,9 +84,9 @@ def test_a_vote_scores_the_share_of_orders_it_gets_right() -> None:
 def test_a_memo_tallies_each_prefix_once_and_changes_no_score(monkeypatch) -> None:
     # A fit replays the same orders at every budget and stop threshold: with a memo each
     # prefix of each order is tallied once, and every score is what it was without one.
-    from think import fit_replay
-    from think.fit import Shape, one_stage
-    from think.fit_record import Half
+    from think.fit import replay as fit_replay
+    from think.fit.choice import Shape, one_stage
+    from think.fit.record import Half
     from think.strategies.confidence import weigh
     from think.tasks.datasets import DatasetQuestion
 

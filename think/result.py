@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence
+from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence, FinishReason
 from think.planning.budget import Plan
 
 
@@ -34,7 +34,7 @@ class SampleRecord:
     text: str
     answer: str | None
     tokens: int
-    finish: str
+    finish: FinishReason
     seed: int
     tests: str | None = None  # code: passed, failed, timeout, memory, output or blocked
     thinking_tokens: int | None = None  # a reasoning model's tokens inside its thinking block

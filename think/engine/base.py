@@ -5,15 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Literal, Protocol
 
 from think.engine.prompt import Prompt, prompt_text
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.thinking import Reasoning
 
-FINISH_STOP, FINISH_FORCED, FINISH_LENGTH, FINISH_CANCELLED = (
-    "stop", "budget-forced", "length", "cancelled")
-FINISH_LOW = "low-confidence"  # DeepConf online: stopped when its window confidence fell
+# Why a sample ended: the model stopped, its answer was forced at the budget, it ran to
+# max_tokens, it was cancelled (the vote settled), DeepConf online stopped it at low
+# confidence, or its server failed it.
+FinishReason = Literal["stop", "budget-forced", "length", "cancelled", "low-confidence",
+                       "error"]
+FINISH_STOP: Final = "stop"
+FINISH_FORCED: Final = "budget-forced"
+FINISH_LENGTH: Final = "length"
+FINISH_CANCELLED: Final = "cancelled"
+FINISH_LOW: Final = "low-confidence"  # DeepConf online: stopped when its window confidence fell
+FINISH_ERROR: Final = "error"  # a remote engine's server failed the sample
 
 TokenCallback = Callable[[int, str], None]
 DoneCallback = Callable[["Completion"], bool]
@@ -133,7 +141,7 @@ class Completion:
     index: int
     text: str
     tokens: int
-    finish: str
+    finish: FinishReason
     seed: int
     answer_from: int = 0  # where its answer may be read: after a reasoning model's block
     thinking_tokens: int | None = None  # a reasoning model's tokens inside its block

@@ -19,6 +19,7 @@ from dataclasses import replace
 from think.config import ServerSettings
 from think.engine.base import (
     FINISH_CANCELLED,
+    FINISH_ERROR,
     Completion,
     DoneCallback,
     SampleRequest,
@@ -36,7 +37,6 @@ from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
 
-FINISH_ERROR = "error"
 # Past the run's deadline (--max-seconds), a sample cut there still gets this long to answer.
 ANSWER_GRACE_S = 5.0
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from think.engine.base import (
     FINISH_CANCELLED,
+    FINISH_STOP,
     Completion,
     DoneCallback,
     SampleRequest,
@@ -120,4 +121,4 @@ class ScriptedEngine:
             shown = tracker.feed(tokens.popleft())
             if on_token and shown:
                 on_token(index, shown)
-        return tracker.completion(index, request.seed + index, "stop")
+        return tracker.completion(index, request.seed + index, FINISH_STOP)

@@ -18,6 +18,7 @@ from think.engine.base import (
     FINISH_STOP,
     Completion,
     Confidence,
+    FinishReason,
     SampleRequest,
 )
 from think.engine.thinking import BEFORE, CLOSED, NONE, THINKING, Block, Reasoning
@@ -38,7 +39,7 @@ class SampleTracker:
     answer_tokens_used: int = 0
     answer_start: int | None = None  # index in text where the answer begins
     forced: bool = False
-    finish: str | None = None
+    finish: FinishReason | None = None
     injected: str = ""  # appended for the model to read next; the engine takes it
     retract_to: int | None = None  # a suppressed close cut the text back to this length
     limit: int | None = None  # thinking tokens at which the cue is forced (max_tokens)
@@ -243,7 +244,7 @@ class SampleTracker:
         was appended for the model to read next stays after it."""
         self.text = self.text[:length] + self.injected
 
-    def _end_at(self, cut: int, reason: str = FINISH_STOP) -> None:
+    def _end_at(self, cut: int, reason: FinishReason = FINISH_STOP) -> None:
         self.text = self.text[:cut]
         self.finish = FINISH_FORCED if self.forced else reason
 
@@ -276,7 +277,8 @@ class SampleTracker:
     def generated(self) -> int:
         return self.thinking_tokens + self.answer_tokens_used
 
-    def completion(self, index: int, seed: int, finish: str = FINISH_CANCELLED) -> Completion:
+    def completion(self, index: int, seed: int, finish: FinishReason = FINISH_CANCELLED
+                   ) -> Completion:
         """The sample as a finished completion (`finish` when it has no reason of its own)."""
         block = self.block
         reasoned = block is not None and block.phase in (THINKING, CLOSED)

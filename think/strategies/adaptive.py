@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from think.config import AutoSettings, AutoStep, Profile
-from think.engine.base import Engine
+from think.engine.base import FINISH_CANCELLED, Engine
 from think.errors import Interrupted
 from think.events import Event, EventHandler, Finished
 from think.planning.budget import Plan, plan_cost
@@ -100,7 +100,7 @@ class Adaptive:
                     model_samples += drawn
                     critiques += result.critiques
                     current = tally([s.answer for s in model_samples
-                                     if s.finish != "cancelled"])
+                                     if s.finish != FINISH_CANCELLED])
                     accepted = bool(result.critiques) and result.critiques[-1].verdict == "correct"
                     answer = current.leader or result.answer or answer
                     if accepted:

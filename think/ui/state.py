@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
 
+from think.engine.base import FINISH_CANCELLED, FinishReason
 from think.engine.thinking import Reasoning
 from think.events import (
     ComputeSpent,
@@ -34,7 +35,7 @@ class SampleLine:
     tokens: int = 0
     tail: str = ""
     answer: str | None = None
-    finish: str | None = None
+    finish: FinishReason | None = None
     thinking_tokens: int | None = None  # a reasoning model's, once it is done
     closed: str | None = None  # who closed its block: "model" or "forced"
     in_block: bool = False  # still inside a thinking block
@@ -134,7 +135,7 @@ class ViewState:
         if event.settled:
             for line in self.lines.values():
                 if line.live:
-                    line.finish = "cancelled"
+                    line.finish = FINISH_CANCELLED
 
     @apply.register(CritiqueDone)
     def _critique_done(self, event: CritiqueDone) -> None:

@@ -1,17 +1,17 @@
 """`think tune --data`: a profile fitted to the user's model and questions.
 
 The questions are split (seeded) into a fit half and a held-out half, and both are recorded
-(fit_record). Every way a budget could be spent (a direct answer, one chain at a cap, a vote
+(think.fit.record). Every way a budget could be spent (a direct answer, one chain at a cap, a vote
 at a cap and temperature under a vote rule and an early-stop threshold; where programs were
 recorded, one greedy program or a vote of programs likewise) is then scored by
-replaying those samples through the same planner a solve uses (fit_replay): the plan says
+replaying those samples through the same planner a solve uses (think.fit.replay): the plan says
 how many samples the budget buys, the replay says how often their vote (early stopping and
 top-ups included, over several orders of the samples) is right and what they cost.
 Refinement cannot be replayed, so it is measured by real solves on a few questions and kept
 only where it beat the best replayed shape at its budget.
 
 Per budget the fit keeps the cheapest shape within one question of the best on the fit half;
-the profile's stages are those shapes; fit_report compares the fitted profile with the
+the profile's stages are those shapes; think.fit.report compares the fitted profile with the
 profile it started from on the held-out half, with the alpha of accuracy = a * C^alpha.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from think.config import Profile
-from think.fit_record import Half
-from think.fit_replay import ROOMY, Memo, Score, Solver, score_profile
+from think.fit.record import Half
+from think.fit.replay import ROOMY, Memo, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.strategies.confidence import CISC, DEEPCONF, MAJORITY, VoteRule
 

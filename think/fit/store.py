@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from think.errors import UsageError
-from think.fit_record import Half
+from think.fit.record import Half
 from think.planning.budget import PromptCosts
 from think.shared_files import write_atomically
 from think.tasks.datasets import DatasetQuestion

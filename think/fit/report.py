@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from think.config import Profile
-from think.fit import Fit
-from think.fit_record import Half
-from think.fit_replay import ROOMY, Memo, Score, Solver, score_profile
+from think.fit.choice import Fit
+from think.fit.record import Half
+from think.fit.replay import ROOMY, Memo, Score, Solver, score_profile
 from think.planning.budget import make_plan
 from think.stats import fit_power_law, paired_difference
 from think.strategies.confidence import VoteRule

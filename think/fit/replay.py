@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from think.config import Profile
-from think.fit_record import Half
+from think.fit.record import Half
 from think.planning.budget import Plan, PromptCosts, make_plan
 from think.strategies.confidence import VoteRule, weigh
 from think.strategies.vote import Tally, settled
