@@ -217,7 +217,22 @@ def test_a_spare_that_died_is_not_used() -> None:
 
     run.discard_spares()
     run.warm(MODE, FAST, 2)
+    run.settle()
     for spare in run._spares[(MODE, FAST)]:
         launch.kill(spare.worker)  # as an OOM killer might
     assert status("def add(a, b):\n    return a + b") == "passed"
+    run.discard_spares()
+
+
+def test_the_spare_started_for_the_next_run_lives_until_that_run() -> None:
+    # bwrap's --die-with-parent follows the thread that started a sandbox: a spare started
+    # on a thread that then ended was killed, and every run paid a cold start.
+    from think.sandbox import run
+
+    run.discard_spares()
+    assert status("def add(a, b):\n    return a + b") == "passed"
+    run.settle()
+    time.sleep(0.3)
+    spares = run._spares[(MODE, FAST)]
+    assert spares and all(pair.alive() for pair in spares)
     run.discard_spares()

@@ -1,10 +1,16 @@
 """Test runs, a bounded number at a time, each on a pair of sandboxes started ahead (spares)
-so that a run costs little more than the tests themselves."""
+so that a run costs little more than the tests themselves.
+
+Spares are started on one thread that lives as long as think: bwrap's --die-with-parent
+follows the *thread* that started a sandbox, so a spare started on a thread that then ends
+is killed before its run (and a run then pays a cold start).
+"""
 
 from __future__ import annotations
 
 import atexit
 import os
+import queue
 import threading
 
 from think.sandbox.limits import Limits, RunResult
@@ -16,42 +22,58 @@ MAX_RUNS = max(2, min(4, (os.cpu_count() or 2) // 2))
 _slots = threading.BoundedSemaphore(MAX_RUNS)
 _spares: dict[tuple[str, Limits], list[Pair]] = {}
 _lock = threading.Lock()
-_warming: set[threading.Thread] = set()  # threads starting a spare for the next run
+_settled = threading.Condition(_lock)
+_asked: queue.SimpleQueue[tuple[str, Limits, int]] = queue.SimpleQueue()
+_pending = [0]  # spare requests asked for and not yet done
+_starter: list[threading.Thread] = []
 
 
 def run_tests(program: str, tests: str, limits: Limits, mode: str) -> RunResult:
     """Run `tests` as the main program against `program` (the module `candidate`)."""
     with _slots:
         pair = _take(mode, limits) or Pair(mode, limits)
-        # The next run's pair starts while this one runs, in a thread of its own: starting
-        # it costs milliseconds that this run should not wait for.
-        starting = threading.Thread(target=_warm_one, args=(mode, limits), daemon=True)
-        with _lock:
-            _warming.add(starting)
-        starting.start()
+        warm(mode, limits, 1)  # the next run's pair starts while this one runs
         return pair.run(program, tests)
 
 
-def _warm_one(mode: str, limits: Limits) -> None:
-    try:
-        warm(mode, limits, 1)
-    except OSError:
-        pass  # no spare this time; the next run starts its own
-    finally:
-        with _lock:
-            _warming.discard(threading.current_thread())
-
-
 def warm(mode: str, limits: Limits, count: int = MAX_RUNS) -> None:
-    """Start spare pairs for runs to come, up to MAX_RUNS waiting in all."""
+    """Ask for spare pairs for runs to come, up to MAX_RUNS waiting in all; the starter
+    thread starts them (this returns at once: `settle` waits for them)."""
+    with _lock:
+        _pending[0] += 1
+        if not _starter:
+            _starter.append(threading.Thread(target=_start_spares, daemon=True,
+                                             name="think-sandbox-spares"))
+            _starter[0].start()
+    _asked.put((mode, limits, count))
+
+
+def settle(timeout: float = 5.0) -> None:
+    """Wait until the spares asked for so far have started (or failed to)."""
+    with _settled:
+        _settled.wait_for(lambda: _pending[0] == 0, timeout)
+
+
+def _start_spares() -> None:
+    while True:
+        mode, limits, count = _asked.get()
+        try:
+            _start(mode, limits, count)
+        except OSError:
+            pass  # no spare this time; the next run starts its own
+        finally:
+            with _settled:
+                _pending[0] -= 1
+                _settled.notify_all()
+
+
+def _start(mode: str, limits: Limits, count: int) -> None:
     with _lock:
         spares = _spares.setdefault((mode, limits), [])
         wanted = min(count, MAX_RUNS - len(spares))
     started = [Pair(mode, limits) for _ in range(max(0, wanted))]  # outside the lock
     with _lock:
         spares.extend(started)
-        while len(spares) > MAX_RUNS:  # two threads warmed at once
-            spares.pop().discard()
         # At most MAX_RUNS spares in all: other limits' spares make way, oldest first.
         for other in [key for key in _spares if key != (mode, limits)]:
             while _spares[other] and sum(map(len, _spares.values())) > MAX_RUNS:
@@ -73,10 +95,7 @@ def _take(mode: str, limits: Limits) -> Pair | None:
 def discard_spares() -> None:
     """Spares die with think anyway (--die-with-parent); this also ends guard-mode ones,
     and those still starting."""
-    with _lock:
-        starting = list(_warming)
-    for thread in starting:
-        thread.join(timeout=5)
+    settle()
     with _lock:
         for spares in _spares.values():
             for pair in spares:
