@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.plugin_package import install_plugin
 
 import think
 from think import paths, plugins
@@ -52,16 +53,7 @@ QUESTION = "What is 2+2?"
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The plugin built and installed by pip into a folder of its own (the target)."""
-    pytest.importorskip("hatchling")
-    source = tmp_path_factory.mktemp("think-calc")
-    (source / "pyproject.toml").write_text(PYPROJECT)
-    (source / "think_calc").mkdir()
-    (source / "think_calc" / "__init__.py").write_text(MODULE)
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    "--no-build-isolation", "--target", str(target), str(source)],
-                   check=True, capture_output=True, timeout=120)
-    return target
+    return install_plugin(tmp_path_factory, "think_calc", PYPROJECT, MODULE)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.plugin_package import install_plugin
 
 import think
 from think.engine.scripted import ScriptedEngine
@@ -60,16 +61,7 @@ BUILT_INS = {"direct", "cot", "refine", "vote", "program"}
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The plugin built and installed by pip into a folder of its own (the target)."""
-    pytest.importorskip("hatchling")  # the build backend, from think's test extra
-    source = tmp_path_factory.mktemp("think-twice")
-    (source / "pyproject.toml").write_text(PYPROJECT)
-    (source / "think_twice").mkdir()
-    (source / "think_twice" / "__init__.py").write_text(MODULE)
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    "--no-build-isolation", "--target", str(target), str(source)],
-                   check=True, capture_output=True, timeout=120)
-    return target
+    return install_plugin(tmp_path_factory, "think_twice", PYPROJECT, MODULE)
 
 
 @pytest.fixture
