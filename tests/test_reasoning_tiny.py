@@ -97,7 +97,10 @@ def test_llama_server_thinking_is_read_capped_and_counted(tiny_server: str) -> N
         return opened(path, body, *args, **kwargs)
 
     engine.client.open = recording  # type: ignore[method-assign]
-    request = chains(4, cap=12)
+    # The server's own close at the cap (its stop message, a token a byte here) is paid from
+    # the cap, so the plan's cap covers it: the server is sent 12 of the plan's 12 + room.
+    room = engine.close_room(chains(4, cap=12))
+    request = chains(4, cap=12 + room)
     result = engine.sample(request)
     assert engine.supports_n is True and engine.counts.tokenizes is True  # /tokenize answered
     first, *answers = sent
@@ -115,9 +118,8 @@ def test_llama_server_thinking_is_read_capped_and_counted(tiny_server: str) -> N
     for completion in result.completions:
         assert completion.thinking_tokens is None or completion.thinking_tokens <= 12
     # The server's usage: every sample within its cap, the stop message, and its answer.
-    room = engine.close_room(request)
     assert room > len(STOP_MESSAGE)  # one token a byte in this vocabulary, as /tokenize says
-    assert result.generated_tokens <= 4 * (12 + room + request.answer_tokens)
+    assert result.generated_tokens <= 4 * (request.max_tokens + request.answer_tokens)
 
 
 def test_a_vote_through_llama_server_on_a_reasoning_model(tiny: Path, tiny_server: str,
@@ -136,3 +138,32 @@ def test_a_vote_through_llama_server_on_a_reasoning_model(tiny: Path, tiny_serve
     assert sum(result["vote"]["counts"].values()) > 1
     assert all(s["thinking_tokens"] is None or s["thinking_tokens"] <= plan["cot_tokens"]
                for s in samples)
+
+
+def test_llama_server_a_model_no_models_yaml_names_gets_the_cap_and_its_bill(
+        tiny: Path, tiny_server: str, run_cli) -> None:
+    # Nothing says the model reasons; llama-server (owned_by llamacpp) keeps caps itself, so
+    # every chain's first request carries the cap, and its usage is the run's bill.
+    sent: list[dict] = []
+    from think.engine import server_client
+
+    opened = server_client.ServerClient.open
+
+    def recording(self, path: str, body: dict | None, *args: object, **kwargs: object):
+        sent.append(body or {})
+        return opened(self, path, body, *args, **kwargs)
+
+    server_client.ServerClient.open = recording  # type: ignore[method-assign]
+    try:
+        from think import solve
+        result = solve("What is 3 + 4?", budget=8, model="tiny-reasoner", server=tiny_server,
+                       seed=1, early_stop=False, log=False)
+    finally:
+        server_client.ServerClient.open = opened  # type: ignore[method-assign]
+    chains = [b for b in sent if b.get("messages") and b.get("max_tokens", 0) > 40]
+    assert chains and all("thinking_budget_tokens" in b for b in chains)
+    usage = result.compute.server_usage
+    assert usage is not None and not usage["estimated"]
+    assert usage["total_tokens"] <= 1.25 * result.plan.planned_tokens
+    assert result.compute.prompt_tokens + result.compute.generated_tokens == \
+        usage["total_tokens"]

@@ -168,7 +168,7 @@ def test_a_chat_prompt_travels_as_messages_and_a_cut_sample_answers_in_a_new_tur
     httpd, url = serve(ChatStub)
     engine = RemoteEngine(ServerSettings(url=url), "chat")
     chat = Chat.of(("system", "Think step by step."), ("user", Q))
-    result = engine.sample(SampleRequest(prompt=chat, max_tokens=2, answer_cue="Final answer:",
+    result = engine.sample(SampleRequest(prompt=chat, max_tokens=200, answer_cue="Final answer:",
                                          answer_tokens=4))
     httpd.shutdown()
     first, second = httpd.requests  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ def chains(n: int, cap: int, reasoning: Reasoning | None) -> SampleRequest:
 
 
 def test_vllm_dialect_the_cap_is_sent_and_kept_and_the_answer_follows_the_thinking() -> None:
-    behaviour = Behaviour(dialect="vllm")
+    behaviour = Behaviour(dialect="vllm", owned_by="vllm")
     with reasoning_server(behaviour) as url:
         shown: dict[int, str] = {}
         result = engine(url, ModelRules(reasoning=Reasoning())).sample(
@@ -55,16 +55,22 @@ def test_a_server_with_no_cap_is_cut_by_think_and_asked_for_the_answer_without_t
     behaviour = Behaviour(dialect="llama-server", honour_cap=False)
     with reasoning_server(behaviour) as url:
         # models.yaml does not say the model reasons: the server's split says so.
-        result = engine(url, PLAIN).sample(chains(1, 16, None))
+        result = engine(url, PLAIN).sample(chains(1, 200, None))
     first, answer = behaviour.requests
     assert "thinking_budget_tokens" not in first
     completion = result.completions[0]
-    assert completion.thinking_tokens == 16 and completion.closed == "forced"
+    # The answer's request re-sends the thinking: it is held so both fit the cap's cost.
+    held = completion.thinking_tokens
+    assert held is not None and 0 < held < 200 // 2 and completion.closed == "forced"
+    spent = result.prompt_tokens + result.generated_tokens
+    assert spent <= 5 + 200 + 4  # its prompt, its cap, its answer
+    assert result.prompt_tokens + result.generated_tokens == \
+        behaviour.billed + behaviour.streamed
     assert record(completion, "math").answer == "7"  # never an empty answer
     assert answer["chat_template_kwargs"] == {"enable_thinking": False}
     said = answer["messages"][-2]
     assert said["role"] == "assistant" and said["content"].startswith("step0")
-    assert "<think>" not in said["content"] and said["content"].count("step") == 16
+    assert "<think>" not in said["content"] and said["content"].count("step") == held
 
 
 def test_budget_20_stays_within_its_plan_on_a_server_that_thinks_without_end(
@@ -144,3 +150,40 @@ def test_plan_shows_the_reasoning_profiles_longer_thinking(run_cli, think_home) 
     thinking = int(line.split("chain of thought, ")[1].split()[0])
     at_least = int(line.split("thinks at least ")[1].split()[0])
     assert at_least == thinking // 2  # the reasoning profile's min_thinking: 0.5 at budget 8
+
+
+def test_a_server_that_keeps_caps_gets_the_cap_for_a_model_no_models_yaml_names() -> None:
+    # vLLM says who serves the model; nothing says the model reasons: the cap goes anyway,
+    # with room for the answer, so the chain is one request, not a cut and a second ask.
+    for dialect, owner, cap_field in (("vllm", "vllm", "thinking_token_budget"),
+                                      ("llama-server", "llamacpp", "thinking_budget_tokens")):
+        behaviour = Behaviour(dialect=dialect, owned_by=owner)
+        with reasoning_server(behaviour) as url:
+            result = engine(url, PLAIN).sample(chains(1, 16, None))
+        (sent,) = behaviour.requests
+        assert sent[cap_field] == 16, dialect
+        completion = result.completions[0]
+        assert completion.thinking_tokens == 16 and record(completion, "math").answer == "7"
+        assert result.generated_tokens == behaviour.streamed
+
+
+def test_the_servers_bill_stays_within_the_plan_and_json_reports_it(run_cli) -> None:
+    # A model no models.yaml names, on vLLM (keeps the cap) and on a server that ignores it:
+    # what the server says it spent, follow-ups included, is in --json and near the plan.
+    for behaviour in (Behaviour(dialect="vllm", owned_by="vllm"),
+                      Behaviour(dialect="llama-server", honour_cap=False)):
+        for budget in ("2", "20"):
+            before = behaviour.billed + behaviour.streamed
+            with reasoning_server(behaviour) as url:
+                run = run_cli("solve", "What is 3 + 4?", "--engine", url, "--model",
+                              "reasoner", "-b", budget, "--json", "--no-early-stop", "-q")
+            assert run.code == 0, run.stderr
+            result = json.loads(run.stdout)
+            usage, plan = result["compute"]["server_usage"], result["plan"]["planned_tokens"]
+            assert usage["total_tokens"] == behaviour.billed + behaviour.streamed - before
+            assert usage["total_tokens"] <= 1.25 * plan, (behaviour.dialect, budget)
+            assert not usage["estimated"]
+            spent = result["compute"]["prompt_tokens"] + result["compute"]["generated_tokens"]
+            assert spent == usage["total_tokens"]  # think counts what the server counted
+        if behaviour.owned_by:  # every chain's request carried the cap
+            assert all("thinking_token_budget" in sent for sent in behaviour.requests)

@@ -16,6 +16,7 @@ from think import history
 from think.config import Profile, load_profile
 from think.engine import registry
 from think.engine.base import Engine, PromptFormat, TextEstimator, prompted
+from think.engine.remote_call import bill_of, server_usage
 from think.errors import Interrupted, ThinkError, UsageError, option
 from think.events import EventHandler
 from think.models import ModelSpec, on_server, resolve
@@ -276,6 +277,7 @@ def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: 
     if setup.profile.verifier and engine is None:
         verifier = load_engine(resolve(setup.profile.verifier), setup.profile, verbose)
     limit = request.max_seconds
+    before = bill_of(runner)
     result = Run(question=setup.question, task=setup.task, task_detected=setup.task_detected,
                plan=plan_run(request, runner), engine=runner, verifier=verifier,
                seed=secrets.randbelow(2**31) if seed is None else seed,
@@ -285,4 +287,5 @@ def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: 
                if request.tests else None, sandbox=request.sandbox,
                rule=VoteRule.of(setup.profile)).solve()
     result.prompt_format, result.chat_template = prompted(runner)
+    result.compute.server_usage = server_usage(runner, before)  # the server's, beside think's
     return result

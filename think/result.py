@@ -65,6 +65,8 @@ class Compute:
     prompt_tokens: int = 0
     generated_tokens: int = 0
     seconds: float = 0.0
+    # A server engine's bill: its own usage of every request (None on a local engine).
+    server_usage: dict[str, int | bool] | None = None
 
     @property
     def used(self) -> float:

@@ -29,9 +29,11 @@ class Behaviour:
     dialect: str = "vllm"
     thinking_tokens: int = 1000  # how long it would think if nothing stopped it
     honour_cap: bool = True  # False: a server with no native cap (think must keep it)
+    owned_by: str = ""  # what the model list says owns the model ("vllm", "llamacpp")
     answer: str = "7"
     requests: list[dict[str, Any]] = field(default_factory=list)
     streamed: int = 0  # tokens streamed in all
+    billed: int = 0  # prompt tokens its usage reported, in all
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -52,7 +54,10 @@ class ReasoningHandler(StubHandler):
         total = sum(len(c) for c in choices)
         with behaviour.lock:
             behaviour.streamed += total
-        prompt = sum(len(m["content"]) for m in request["messages"]) // 4
+        # A word a token, as it streams them: a reply sent back costs what it cost to write.
+        prompt = sum(len(m["content"].split()) for m in request["messages"])
+        with behaviour.lock:
+            behaviour.billed += prompt
         self.event({"choices": [], "usage": {
             "prompt_tokens": prompt, "completion_tokens": total,
             "completion_tokens_details": {"reasoning_tokens": 0}}})
@@ -80,7 +85,8 @@ class ReasoningHandler(StubHandler):
 @contextmanager
 def reasoning_server(behaviour: Behaviour) -> Iterator[str]:
     """The server's URL while the block runs."""
-    handler = type("Handler", (ReasoningHandler,), {"behaviour": behaviour})
+    handler = type("Handler", (ReasoningHandler,), {"behaviour": behaviour,
+                                                    "owned_by": behaviour.owned_by})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:

@@ -14,12 +14,14 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
     (its `requests` list, when it has one) and starts the event stream."""
 
     model_id = "stub"
+    owned_by = ""  # what /v1/models says owns the model ("llamacpp", "vllm"): none when empty
 
     def log_message(self, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        body = json.dumps({"data": [{"id": self.model_id}]}).encode()
+        item = {"id": self.model_id, **({"owned_by": self.owned_by} if self.owned_by else {})}
+        body = json.dumps({"data": [item]}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

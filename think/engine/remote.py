@@ -28,11 +28,11 @@ from think.engine.base import (
 )
 from think.engine.http_stream import Delta, Usage, event_payloads, stream_event
 from think.engine.prompt import Chat, Prompt, prompt_text
-from think.engine.remote_call import Call
+from think.engine.remote_call import Call, ServerBill
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
-from think.engine.server_counts import ServerCounts
+from think.engine.server_counts import ASK, ServerCounts, capped
 from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
@@ -53,7 +53,8 @@ class RemoteEngine:
         self.rules = rules
         self.supports_n: bool | None = None  # learnt from the first request with n > 1
         self.counts = ServerCounts(self.client)
-        self.told_min = False
+        self.told_min = self.told_held = False
+        self.bill = ServerBill()  # every request's cost, as the server reported it
         if check_model:
             self.client.check_model()  # learns the served name when none was given
         self.name = self.client.name
@@ -64,7 +65,10 @@ class RemoteEngine:
         return self.counts.tokens(prompt_text(prompt))
 
     def close_room(self, request: SampleRequest) -> int:
-        return self.counts.close_room(request.reasoning)
+        return self.counts.close_room(self._capped(request).reasoning)
+
+    def _capped(self, request: SampleRequest) -> SampleRequest:
+        return capped(request, self.client.native_cap)
 
     def _prompt_charges(self, n: int) -> int:
         """How many times a draw of n samples is charged the prompt: once with `n`, else
@@ -72,6 +76,7 @@ class RemoteEngine:
         return 1 if self.supports_n else max(1, n)
 
     def draw_cost(self, request: SampleRequest) -> int:
+        request = self._capped(request)
         # The forced answer cue is sent in a second request and is not counted as generated;
         # a server closing the block at the cap writes its stop message first.
         return self.count_tokens(request.prompt) * self._prompt_charges(request.n) \
@@ -90,12 +95,17 @@ class RemoteEngine:
             # One grace period for all of a run's late answers, and a moment for each.
             deadline = max(deadline + ANSWER_GRACE_S, time.monotonic() + 1.0)
         reported: list[Usage] = []
-        call.usages.append(reported)
+        estimate = [self.count_tokens(prompt), 0]
+        with call.lock:
+            call.usages.append(reported)
+            call.estimates.append(estimate)
         with self.client.open(path, body, deadline) as response:
             for payload in event_payloads(response):
                 deltas, usage = stream_event(payload)
                 if usage is not None:
                     reported.append(usage.capped(self.context, n * max_tokens))
+                # Servers stream a token a piece: the count where no usage comes.
+                estimate[1] += sum(1 for d in deltas if d.text or d.thinking)
                 yield from deltas
 
     def _first_max_tokens(self, request: SampleRequest) -> int:
@@ -110,6 +120,18 @@ class RemoteEngine:
     def sample(self, request: SampleRequest, on_token: TokenCallback | None = None,
                on_done: DoneCallback | None = None) -> SampleResult:
         call = Call(on_done)
+        request = self._capped(request)
+        held = self.counts.as_sent(request, self.client.native_cap,
+                                   self.count_tokens(request.prompt))
+        if held.max_tokens < request.max_tokens and not self.told_held:
+            self.told_held = True  # the plan shows its cap: say why the server got less
+            print(f"think: note: {self.name} thinks at most {held.max_tokens} of the plan's "
+                  f"{request.max_tokens} tokens, so that its bill keeps to the plan: "
+                  + ("the server's own close at the cap is paid from it" if
+                     self.client.native_cap else "it is not known to keep a thinking cap, "
+                     "and a chain cut there is asked again, its thinking re-sent"),
+                  file=sys.stderr)
+        request = held
         if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
             self.told_min = True  # a server cannot be stopped from closing its block early
             print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "
@@ -128,11 +150,8 @@ class RemoteEngine:
             first = call.failures[0]
             raise ThinkError(f"every sample failed: {first.message}", first.hint)
         completions.sort(key=lambda c: c.index)
-        prompt_tokens = self.count_tokens(request.prompt) * self._prompt_charges(len(completions))
-        generated = sum(c.tokens for c in completions)
-        counted = call.counted()
-        if counted is not None:  # the server's own tokenizer counted it all: not estimates
-            prompt_tokens, generated = counted
+        prompt_tokens, generated, guessed = call.counted()
+        self.bill.add(prompt_tokens, generated, len(call.usages) - guessed, guessed)
         return SampleResult(completions, prompt_tokens, generated,
                             errors=[str(failure) for failure in call.failures])
 
@@ -182,18 +201,18 @@ class RemoteEngine:
             tracker = SampleTracker(request)
             try:
                 call.raise_if_stalled()
-                last = None
+                last, cut = None, False
                 try:
                     for delta in self._stream(request.prompt, request, 1, request.seed + index,
                                               self._first_max_tokens(request), call):
+                        if call.stop.is_set() or tracker.finish is not None:
+                            break  # done, or stopped at low confidence: the server stops too
+                        if cut:  # read on to the server's usage: max_tokens is near
+                            continue
                         self._feed(tracker, index, delta, on_token)
-                        last = delta.reason or last
-                        if tracker.finish is not None or call.stop.is_set():
-                            break
-                        if tracker.thinking_past(self.close_room(request)) and not delta.text:
-                            # Past the cap and the server's own close: cut here.
-                            last = "length"
-                            break
+                        last = "length" if self._past_cap(tracker, delta) else \
+                            delta.reason or last
+                        cut = last == "length"
                 except TimeUp:
                     last = "length"
                 if tracker.finish is None and not call.stop.is_set():
@@ -217,6 +236,13 @@ class RemoteEngine:
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _past_cap(self, tracker: SampleTracker, delta: Delta) -> bool:
+        """Past the cap and the server's own close: cut here. A server that keeps the cap but
+        cannot say how long its close is (vLLM) runs to max_tokens, the answer's room."""
+        room = self.close_room(tracker.request)
+        return tracker.finish is None and (room > 0 or not self.client.native_cap) \
+            and tracker.thinking_past(room) and not delta.text
 
     def _feed(self, tracker: SampleTracker, index: int, delta: Delta,
               on_token: TokenCallback | None) -> None:
@@ -252,16 +278,17 @@ class RemoteEngine:
             # A chat reply cannot be continued: ask for the answer in a new turn.
             # Thinking off: the answer is asked for, not more thought.
             prompt = replace(prompt.then(("assistant", tracker.untagged()),
-                                         ("user", f"Give only the final answer, after '{cue}'.")),
+                                         ("user", ASK.format(cue=cue))),
                              thinking=False)
         else:
             prompt = prompt + tracker.text
         try:
             for delta in self._stream(prompt, request, 1, request.seed + index,
                                       request.answer_tokens, call, answer=True):
-                self._feed(tracker, index, delta, on_token)
-                if tracker.finish is not None:
-                    return
+                if tracker.finish is None:  # then read on to the usage: answer_tokens is near
+                    self._feed(tracker, index, delta, on_token)
+            if tracker.finish is not None:
+                return
         except TimeUp:
             pass  # what it wrote in its grace time is its answer
         tracker.end_of_generation()

@@ -29,6 +29,7 @@ from think.errors import ModelError, ThinkError
 from think.urls import shown_url
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+NATIVE_CAP_OWNERS = {"llamacpp", "vllm"}  # `owned_by` of servers that cap thinking themselves
 TOKENIZE_TIMEOUT_S = 1.0  # a count is a convenience: a server slow to give one is not asked
 
 
@@ -59,6 +60,7 @@ class ServerClient:
             self.base += "/v1"
         self.name = settings.model
         self.llama_server = False  # learnt from the model list (check_model)
+        self.native_cap = False
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": "think"}
@@ -179,7 +181,11 @@ class ServerClient:
             served = served_models(body)
         # llama-server says so here; only it is asked for token counts (/tokenize), so no
         # other server is sent a request it does not know.
-        self.llama_server = "llamacpp" in served_by(body)
+        owners = served_by(body)
+        self.llama_server = "llamacpp" in owners
+        # Servers known to keep a thinking cap of their own (llama-server, vLLM): sent it on
+        # every chain, since a model no models.yaml names may still think.
+        self.native_cap = bool(owners & NATIVE_CAP_OWNERS)
         if not self.name and served:
             self.name = served[0]  # no name given: the model the server serves
         if served and self.name not in served:

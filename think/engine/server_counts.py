@@ -4,11 +4,37 @@ to close the block itself."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from think.engine.base import SampleRequest
+from think.engine.prompt import Chat
 from think.engine.server_client import ServerClient
 from think.engine.thinking import Reasoning
 
 CHARS_PER_TOKEN = 4  # the estimate where the server cannot count (no standard endpoint)
 KEPT_COUNTS = 64
+ASK = "Give only the final answer, after '{cue}'."  # the follow-up turn of a chain cut short
+TURN_TOKENS = 8  # a chat template's marks around the follow-up's two new turns
+
+
+def capped(request: SampleRequest, native_cap: bool) -> SampleRequest:
+    """The request as sent: a chain with a cap on a server that keeps caps itself is treated
+    as a reasoning model's, so the cap and the answer's room go with its first request; a
+    model that does not think ignores the cap and answers within max_tokens."""
+    prompt = request.prompt
+    if request.reasoning is None and native_cap and request.answer_cue \
+            and isinstance(prompt, Chat) and prompt.thinking:
+        return replace(request, reasoning=Reasoning())
+    return request
+
+
+def held_for_follow_up(request: SampleRequest, prompt_tokens: int, ask_tokens: int
+                       ) -> SampleRequest:
+    """The request with its thinking held so that, cut at the cap, the follow-up asking for
+    its answer fits the plan too: that request re-sends the prompt, the thinking and the ask,
+    so the plan's cap pays for the thinking twice and the prompt once more."""
+    room = request.max_tokens - prompt_tokens - ask_tokens - TURN_TOKENS
+    return replace(request, max_tokens=max(1, min(request.max_tokens, room // 2)))
 
 
 class ServerCounts:
@@ -34,6 +60,22 @@ class ServerCounts:
         if text in self._counts:
             return max(1, self._counts[text])
         return max(1, len(text) // CHARS_PER_TOKEN)
+
+    def as_sent(self, request: SampleRequest, native_cap: bool, prompt_tokens: int
+                ) -> SampleRequest:
+        """The request with its thinking cap cut to what keeps its bill to the plan: on a
+        server that closes the block itself, less the close it writes; elsewhere (a chat) held
+        for the follow-up that asks a chain cut there for its answer."""
+        if native_cap and request.reasoning is not None:
+            room = self.close_room(request.reasoning)
+            return replace(request, max_tokens=max(1, request.max_tokens - room)) if room \
+                else request
+        if not request.answer_cue or native_cap or not isinstance(request.prompt, Chat):
+            return request
+        # The follow-up re-sends the thinking with think's close (its stop message).
+        said = (request.reasoning or Reasoning()).closing(request.answer_cue, forced=True)
+        return held_for_follow_up(request, prompt_tokens,
+                                  self.tokens(ASK.format(cue=request.answer_cue) + said))
 
     def close_room(self, reasoning: Reasoning | None) -> int:
         """The tokens a server that keeps the thinking cap itself (llama-server, which has
