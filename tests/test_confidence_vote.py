@@ -153,4 +153,6 @@ def test_a_profile_given_by_path_counts_by_its_own_rule(run_cli, use_engine, tmp
     run = run_cli("solve", "What is 2+2?", "-b", "20", "-p", str(profile), "--json")
     assert run.code == 0, run.stderr
     # The scripted engine gives no log-probabilities: the cisc rule says so, then counts.
-    assert "the cisc vote needs token log-probabilities" in run.stderr
+    assert "think: note: the cisc vote needs token log-probabilities" in run.stderr
+    assert [note[:43] for note in json.loads(run.stdout)["notes"]] == \
+        ["the cisc vote needs token log-probabilities"]

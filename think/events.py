@@ -82,6 +82,14 @@ class ComputeSpent:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something the user should know that is neither the answer nor an error (a vote rule
+    that fell back, a cap a server got less of): views show it, --json keeps it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run is over."""
 
@@ -89,5 +97,19 @@ class Finished:
 
 
 Event = (Started | StepStarted | Token | SampleDone | VoteUpdated | CritiqueDone | ComputeSpent
-         | Finished)
+         | Note | Finished)
 EventHandler = Callable[[Event], None]
+
+
+class NoteKeeper:
+    """A handler in front of another that keeps the notes passing through: a run's result
+    lists them, so --json and the library see what the views showed."""
+
+    def __init__(self, emit: EventHandler) -> None:
+        self.emit = emit
+        self.notes: list[str] = []
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Note) and event.text not in self.notes:
+            self.notes.append(event.text)
+        self.emit(event)

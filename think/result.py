@@ -176,6 +176,7 @@ class Result:
     steps: list[StepRecord] = field(default_factory=list)  # --budget auto: each step
     prompt_format: str | None = None  # base or chat: how the model was prompted
     chat_template: str | None = None  # chat: its template's family (chatml, gemma...)
+    notes: list[str] = field(default_factory=list)  # what the views said beside the answer
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `think solve --json` prints."""
@@ -199,4 +200,5 @@ class Result:
             "tests_source": self.tests_source,
             "sandbox": self.sandbox,
             "steps": [asdict(step) for step in self.steps],
+            "notes": list(self.notes),
         }

@@ -161,6 +161,7 @@ class SampleResult:
     errors: list[str] = field(default_factory=list)  # why samples were lost (a server engine)
     drafted_tokens: int = 0  # lookup decoding: tokens guessed, and those the samples drew
     accepted_tokens: int = 0
+    notes: list[str] = field(default_factory=list)  # for the user, once (the run shows them)
 
 
 class PromptFormat(Protocol):

@@ -10,7 +10,6 @@ short request that carries the forced-answer cue.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from think.engine.remote_call import Call, ServerBill
 from think.engine.request_body import request_body
 from think.engine.rules import PLAIN, ModelRules
 from think.engine.server_client import ServerClient, TimeUp
-from think.engine.server_counts import ASK, ServerCounts, capped
+from think.engine.server_counts import ASK, ServerCounts, capped, held_note
 from think.engine.thinking import THINKING
 from think.engine.tracker import SampleTracker
 from think.errors import ThinkError
@@ -123,19 +122,16 @@ class RemoteEngine:
         request = self._capped(request)
         held = self.counts.as_sent(request, self.client.native_cap,
                                    self.count_tokens(request.prompt))
+        notes = []
         if held.max_tokens < request.max_tokens and not self.told_held:
             self.told_held = True  # the plan shows its cap: say why the server got less
-            print(f"think: note: {self.name} thinks at most {held.max_tokens} of the plan's "
-                  f"{request.max_tokens} tokens, so that its bill keeps to the plan: "
-                  + ("the server's own close at the cap is paid from it" if
-                     self.client.native_cap else "it is not known to keep a thinking cap, "
-                     "and a chain cut there is asked again, its thinking re-sent"),
-                  file=sys.stderr)
+            notes.append(held_note(self.name, held.max_tokens, request.max_tokens,
+                                   self.client.native_cap))
         request = held
         if request.reasoning is not None and request.reasoning.min_tokens and not self.told_min:
             self.told_min = True  # a server cannot be stopped from closing its block early
-            print(f"think: note: {self.name} thinks as long as it likes: a minimum thinking "
-                  "length (min_thinking) is kept on the llama.cpp engine only", file=sys.stderr)
+            notes.append(f"{self.name} thinks as long as it likes: a minimum thinking length "
+                         "(min_thinking) is kept on the llama.cpp engine only")
         indices = list(range(request.n))
         if request.n > 1 and self.supports_n is not False:
             indices = self._draw_together(request, indices, on_token, call)
@@ -153,7 +149,7 @@ class RemoteEngine:
         prompt_tokens, generated, guessed = call.counted()
         self.bill.add(prompt_tokens, generated, len(call.usages) - guessed, guessed)
         return SampleResult(completions, prompt_tokens, generated,
-                            errors=[str(failure) for failure in call.failures])
+                            errors=[str(failure) for failure in call.failures], notes=notes)
 
     def _draw_together(self, request: SampleRequest, indices: list[int],
                        on_token: TokenCallback | None, call: Call) -> list[int]:

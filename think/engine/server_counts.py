@@ -37,6 +37,15 @@ def held_for_follow_up(request: SampleRequest, prompt_tokens: int, ask_tokens: i
     return replace(request, max_tokens=max(1, min(request.max_tokens, room // 2)))
 
 
+def held_note(model: str, held: int, planned: int, native_cap: bool) -> str:
+    """Why a server was asked for less thinking than the plan shows (said once a run)."""
+    why = ("the server's own close at the cap is paid from it" if native_cap else
+           "it is not known to keep a thinking cap, and a chain cut there is asked again, "
+           "its thinking re-sent")
+    return f"{model} thinks at most {held} of the plan's {planned} tokens, so that its bill " \
+        f"keeps to the plan: {why}"
+
+
 class ServerCounts:
     """Counts asked of one server, remembered: planning asks for the same prompt many times,
     and a server without the endpoint is asked only once."""

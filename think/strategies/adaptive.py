@@ -12,7 +12,7 @@ from typing import Any
 from think.config import AutoSettings, AutoStep, Profile
 from think.engine.base import FINISH_CANCELLED, Engine
 from think.errors import Interrupted
-from think.events import Event, EventHandler, Finished
+from think.events import Event, EventHandler, Finished, NoteKeeper
 from think.planning.budget import Plan, plan_cost
 from think.result import Compute, Result, SampleRecord, StepRecord, VoteSummary
 from think.strategies.confidence import VoteRule
@@ -56,6 +56,9 @@ class Adaptive:
     prompt_tokens: Callable[[Engine], tuple[int, int]]  # cot prompt, round overhead
     seed: int
     emit: EventHandler
+
+    def __post_init__(self) -> None:
+        self.kept = NoteKeeper(self.emit)  # the steps' notes, for the one result
 
     def solve(self) -> Result:
         auto: AutoSettings = self.profile.auto
@@ -128,7 +131,7 @@ class Adaptive:
 
     def _forward(self, event: Event) -> None:
         if not isinstance(event, Finished):  # one Finished, for the whole run, at the end
-            self.emit(event)
+            self.kept(event)
 
     def _stopped(self, model: str, number: int, compute: Compute, current: Tally,
                  reason: str) -> StepRecord:
@@ -155,6 +158,6 @@ class Adaptive:
                         task_detected=self.task_detected, budget=self.budget, plan=plan,
                         compute=compute, model=model, profile=self.profile.name, seed=self.seed,
                         samples=samples, vote=vote, critiques=critiques,
-                        steps=records)
+                        steps=records, notes=self.kept.notes)
         self.emit(Finished(result))
         return result

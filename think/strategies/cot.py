@@ -19,7 +19,7 @@ from think.engine.base import (
 )
 from think.engine.prompt import Prompt
 from think.engine.thinking import Reasoning
-from think.events import EventHandler, SampleDone, StepStarted, Token
+from think.events import EventHandler, Note, SampleDone, StepStarted, Token
 from think.planning.budget import Knobs, Plan, Sizing
 from think.result import SampleRecord
 from think.strategies.base import ChainStage, Steps, Strategy
@@ -131,6 +131,8 @@ def draw(engine: Engine, request: SampleRequest, task: str, kind: str, emit: Eve
         return going
 
     result = engine.sample(request, on_token=on_token, on_done=on_done)
+    for text in result.notes:
+        emit(Note(text))
     for index in sorted(waiting):  # behind a sample that never finished (a failed request)
         if going:
             release(waiting.pop(index))

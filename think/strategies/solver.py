@@ -3,7 +3,6 @@ chains of thought with a vote, refinement)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -13,7 +12,15 @@ from think import sandbox
 from think.config.stage import strategy
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest, prompted
 from think.errors import Interrupted
-from think.events import ComputeSpent, EventHandler, Finished, Started, VoteUpdated
+from think.events import (
+    ComputeSpent,
+    EventHandler,
+    Finished,
+    Note,
+    NoteKeeper,
+    Started,
+    VoteUpdated,
+)
 from think.planning.budget import Plan, as_sampled
 from think.result import Compute, CritiqueRecord, OnlineStop, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
@@ -21,7 +28,7 @@ from think.strategies.confidence import USC, VoteRule, online_threshold, weigh
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.program import ProgramRunner
 from think.strategies.refine import Refiner
-from think.strategies.usc import MOST_CANDIDATES, candidate_text, picked, selection_request
+from think.strategies.usc import select_consistent, selection_bound
 from think.strategies.verify import CodeCheck, Evaluated, outcome_of
 from think.strategies.vote import Tally, settled
 from think.tasks.prompts import Prompts
@@ -72,6 +79,7 @@ class Run:
         self.compute = Compute(budget=self.plan.budget, unit_tokens=self.plan.unit_tokens)
         self.vote = VoteSummary(planned=self.plan.samples)
         self.started = time.perf_counter()
+        self.emit = self.kept = NoteKeeper(self.emit)
 
     def spend(self, prompt_tokens: int, generated_tokens: int) -> None:
         self.compute.add(prompt_tokens, generated_tokens)
@@ -105,7 +113,7 @@ class Run:
             compute=self.compute, model=self.engine.name, profile=self.profile,
             seed=self.seed, samples=self.samples, vote=self.vote, critiques=self.critiques,
             tests_source=self.check.source if self.check else None,
-            sandbox=self.programs.mode if self.programs else mode)
+            sandbox=self.programs.mode if self.programs else mode, notes=self.kept.notes)
         self.emit(Finished(result))
         return result
 
@@ -135,32 +143,14 @@ class Run:
         while not self.vote.early_stopped and (more := self._top_up_size(request)):
             # Seeds continue from the samples drawn so far, so no two samples share one.
             self._draw_votes(replace(request, n=more, seed=self.seed + self.asked))
-        if self.rule.name == USC:
-            self._select_consistent()
+        if self.rule.name == USC and (chosen := select_consistent(self, self._voters())):
+            self.best = chosen.answer
+            self.vote = replace(self.vote, leader=self.best, rule=USC, selected=chosen.index)
 
     def _voters(self) -> list[SampleRecord]:
         """The samples whose answers count: finished, not cut short, with an answer."""
         return [s for s in self.samples if s.answer is not None
                 and s.finish not in (FINISH_CANCELLED, FINISH_LOW)]
-
-    def _select_consistent(self) -> None:
-        """USC: the model names the most consistent of the candidates; with one distinct
-        answer (or tests that decided) there is nothing to choose."""
-        voters = self._voters()[:MOST_CANDIDATES]
-        if len({s.answer for s in voters}) < 2 or any(s.tests == "passed" for s in voters):
-            return
-        candidates = [candidate_text(s) for s in voters]
-        request = selection_request(self.prompts, candidates, self.plan, self.seed + 30_000)
-        records, used = draw(self.engine, request, self.task, "select", self.emit,
-                             deadline=self.deadline)
-        self.spend(used.prompt_tokens, used.generated_tokens)
-        pick = picked(records[0].text, len(voters)) if records else None
-        if pick is None:
-            print("think: note: the model named none of the candidates; the majority stands",
-                  file=sys.stderr)
-            return
-        self.best = voters[pick].answer
-        self.vote = replace(self.vote, leader=self.best, rule=USC, selected=voters[pick].index)
 
     def _warm_up(self, request: SampleRequest) -> SampleRequest:
         """DeepConf online: draw the warm-up whole; returns the rest of the request, which
@@ -212,15 +202,8 @@ class Run:
         left = self.plan.planned_tokens - self.compute.prompt_tokens \
             - self.compute.generated_tokens
         if self.rule.name == USC:  # the selection still to come
-            left -= self.engine.draw_cost(self._selection_bound())
+            left -= self.engine.draw_cost(selection_bound(self.prompts, self.plan, self._voters()))
         return most_that_fit(lambda n: self.engine.draw_cost(replace(request, n=n)), left, room)
-
-    def _selection_bound(self) -> SampleRequest:
-        """The largest selection request a usc vote can still send: a full list of
-        candidates, each as long as the longest so far."""
-        longest = max((candidate_text(s) for s in self._voters()), key=len, default="")
-        return selection_request(self.prompts, [longest or "x" * 40] * MOST_CANDIDATES,
-                                 self.plan, 0)
 
     def _test(self, sample: SampleRecord) -> None:
         """Hand the sample's code to the pool: its program to run, or tests to run it
@@ -261,8 +244,8 @@ class Run:
         if self.rule.weighs and current.rule == "majority" and current.total \
                 and not self.unweighed:
             self.unweighed = True
-            print(f"think: note: the {self.rule.name} vote needs token log-probabilities and "
-                  f"{self.engine.name} gave none; counting votes plainly", file=sys.stderr)
+            self.emit(Note(f"the {self.rule.name} vote needs token log-probabilities and "
+                           f"{self.engine.name} gave none; counting votes plainly"))
         return current
 
     def _count_votes(self, stop_early: bool) -> bool:

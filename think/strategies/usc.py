@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
-from think.engine.base import SampleRequest
+from think.engine.base import Engine, SampleRequest
 from think.engine.prompt import Chat, Prompt
+from think.events import EventHandler, Note
 from think.planning.budget import Plan
 from think.result import SampleRecord
 from think.strategies.confidence import USC as USC
+from think.strategies.cot import draw
 from think.tasks.extract import FINAL_CUE, final_part
 from think.tasks.prompts import Prompts
 
@@ -81,3 +84,42 @@ def reserve(question_tokens: int, answer_tokens: int) -> int:
     """Tokens the vote stage keeps back for the selection: the question again, a full list
     of candidates at their longest, and the reply."""
     return question_tokens + MOST_CANDIDATES * (answer_tokens + 4) + PICK_TOKENS
+
+
+class Selecting(Protocol):
+    """What the selection needs of the run it chooses for."""
+
+    engine: Engine
+    prompts: Prompts
+    plan: Plan
+    seed: int
+    task: str
+    emit: EventHandler
+    deadline: float | None
+
+    def spend(self, prompt_tokens: int, generated_tokens: int) -> None: ...
+
+
+def selection_bound(prompts: Prompts, plan: Plan, voters: list[SampleRecord]) -> SampleRequest:
+    """The largest selection request a usc vote can still send: a full list of candidates,
+    each as long as the longest so far (the top-up keeps room for it)."""
+    longest = max((candidate_text(s) for s in voters), key=len, default="")
+    return selection_request(prompts, [longest or "x" * 40] * MOST_CANDIDATES, plan, 0)
+
+
+def select_consistent(run: Selecting, voters: list[SampleRecord]) -> SampleRecord | None:
+    """The voter the model names most consistent, or None where there is nothing to choose
+    (one distinct answer, or tests that decided) or the model named none (said in a note)."""
+    voters = voters[:MOST_CANDIDATES]
+    if len({s.answer for s in voters}) < 2 or any(s.tests == "passed" for s in voters):
+        return None
+    candidates = [candidate_text(s) for s in voters]
+    request = selection_request(run.prompts, candidates, run.plan, run.seed + 30_000)
+    records, used = draw(run.engine, request, run.task, "select", run.emit,
+                         deadline=run.deadline)
+    run.spend(used.prompt_tokens, used.generated_tokens)
+    pick = picked(records[0].text, len(voters)) if records else None
+    if pick is None:
+        run.emit(Note("the model named none of the candidates; the majority stands"))
+        return None
+    return voters[pick]

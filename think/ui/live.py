@@ -14,7 +14,7 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.text import Text
 
-from think.events import Event, Finished
+from think.events import Event, Finished, Note
 from think.ui.render import render, summary
 from think.ui.state import ViewState
 from think.ui.terminal_text import printable
@@ -54,6 +54,8 @@ class LiveView:
         if self.verbose:
             for text in texts:
                 self.live.console.print(Text(printable(text), style="dim"))
+        if isinstance(event, Note):  # printed above the live part, so it stays on screen
+            self.live.console.print(Text(printable(f"think: note: {event.text}"), style="yellow"))
         if isinstance(event, Finished):
             self.live.stop()
             self.console.print(summary(self.state))

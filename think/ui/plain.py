@@ -11,6 +11,7 @@ from think.events import (
     CritiqueDone,
     Event,
     Finished,
+    Note,
     SampleDone,
     Started,
     StepStarted,
@@ -56,6 +57,8 @@ class PlainView:
             self.say(f"think: {describe_plan(event.plan)}")
             for note in event.plan.notes:
                 self.say(f"think: note: {note}")
+        elif isinstance(event, Note):
+            self.say(f"think: note: {event.text}")
         elif isinstance(event, StepStarted) and event.kind != "sample":
             self.say(f"think: round {event.round}: {event.kind}")
         elif isinstance(event, StepStarted) and event.first:
