@@ -28,7 +28,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-from think.sandbox import seccomp
+from think.sandbox import compiled, seccomp
 
 LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
 NOBODY = 65534
@@ -87,7 +87,7 @@ def sandbox_args(tmp_bytes: int, userns: int | None,
         args += ["--tmpfs", os.path.join(stdlib, "site-packages")]  # hide installed packages
     # Writable: /tmp and /dev/shm alone, each a size-capped tmpfs. The root and /dev are
     # remounted read-only (as non-root the sandbox's uid owns them, and could fill memory).
-    args += ["--ro-bind", str(LIB), "/sandbox/lib",
+    args += ["--ro-bind", str(compiled.lib_folder()[0]), compiled.MOUNTED_AT,
              "--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
              "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp",
@@ -112,8 +112,8 @@ def seccomp_fd() -> int | None:
 def python_command(script: str, *args: str) -> list[str]:
     """The sandboxed interpreter running one of /sandbox/lib's scripts."""
     # -u: what the candidate prints reaches think even when its sandbox is killed.
-    return [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u", f"/sandbox/lib/{script}",
-            *args]
+    return [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u",
+            compiled.script_path(script), *args]
 
 
 def private_userns() -> int:
