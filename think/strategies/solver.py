@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
-from think.config.stage import strategy
+from think.config.stage import StageSettings, strategy
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest, prompted
 from think.errors import Interrupted
 from think.events import (
@@ -73,6 +73,7 @@ class Run:
     rule: VoteRule = field(default_factory=VoteRule)  # how the vote counts (the profile's)
     unweighed: bool = False  # a confidence rule met samples with none (said once)
     stop_below: float | None = None  # DeepConf online's threshold, once the warm-up set it
+    stage: StageSettings | None = None  # the profile stage of the plan (None: --budget auto)
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)

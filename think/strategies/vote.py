@@ -36,6 +36,9 @@ class VoteStage(ChainStage):
     # profile's early_stop.threshold). A fitted profile may settle small budgets sooner.
     early_stop_threshold: Annotated[float | None, Field(gt=0.5, lt=1.0)] = None
 
+    def stop_threshold(self) -> float | None:
+        return self.early_stop_threshold
+
 
 class Vote:
     """Self-consistency: a majority vote of sampled chains of thought."""
