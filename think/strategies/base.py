@@ -17,7 +17,7 @@ from pydantic import Field
 
 from think.config import StageSettings
 from think.planning.budget import Knobs, Plan, Sizing
-from think.result import VoteSummary
+from think.result import SampleRecord, VoteSummary
 from think.strategies import vote_rule
 
 S = TypeVar("S", bound=StageSettings)
@@ -53,6 +53,9 @@ class Steps(Protocol):
     task: str
     sandbox: str
     programs: Any  # a program stage sets its ProgramRunner: the samples are programs to run
+    samples: list[SampleRecord]  # drawn so far, in sample order once a draw is done
+    best: str | None  # the answer the run gives (a strategy that picks its own sets it)
+    vote: VoteSummary  # the vote so far (a pick sets its `selected` and `leader`)
 
     def direct(self) -> None:
         """Draw the plan's one direct answer."""
