@@ -24,17 +24,23 @@ FLAT = {"vote_rule": "rule", "deepconf_keep": "keep", "deepconf_by": "by",
         "cisc_temperature": "temperature", "deepconf_warmup": "warmup",
         "deepconf_window": "window"}
 
+# What a vote rule has (strategies/vote_rule's Counting protocol), checked when it is loaded.
+ATTRIBUTES = ("weighs", "asks_model", "knobs", "examples", "pick")
+METHODS = ("count", "label", "parse", "reserve", "bound", "choose")
+
 
 @cache
 def vote_rule(name: str) -> Any:
     """The vote rule registered as `name`, checked; a ConfigError names an unknown one."""
     found = plugins.load(plugins.VOTE_RULES, name)
     usable = getattr(found, "name", None) == name and all(
-        callable(getattr(found, method, None)) for method in ("count", "label", "parse"))
+        callable(getattr(found, method, None)) for method in METHODS) and all(
+        hasattr(found, attribute) for attribute in ATTRIBUTES)
     if not usable:
         raise ConfigError(f"entry point '{name}' ({plugins.value_of(plugins.VOTE_RULES, name)})"
                           f" is not a vote rule named '{name}'", "it must name an object with "
-                          "name, count, label and parse (see think.strategies.vote_rule)")
+                          f"{', '.join(ATTRIBUTES + METHODS)}: subclass "
+                          "think.strategies.vote_rule.Rule for their defaults")
     return found
 
 
