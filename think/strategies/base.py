@@ -16,6 +16,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from pydantic import Field
 
 from think.config import StageSettings
+from think.errors import ConfigError
 from think.planning.budget import Knobs, Plan, Sizing
 from think.result import SampleRecord, VoteSummary
 from think.strategies import vote_rule
@@ -103,7 +104,7 @@ class Described:
         assert vote.selected is not None
         try:
             pick = vote_rule.get(vote.rule.partition(":")[0]).pick
-        except Exception:  # noqa: BLE001 - a rule gone since the run: its plain word
+        except ConfigError:  # a rule uninstalled since the run: the plain word
             pick = "chosen"
         return f"sample {vote.selected + 1} {pick} ({vote.rule})"
 
