@@ -30,7 +30,7 @@ from think.strategies.program import ProgramRunner
 from think.strategies.refine import Refiner
 from think.strategies.verify import CodeCheck, Evaluated, outcome_of
 from think.strategies.vote import Tally, settled
-from think.strategies.vote_rule import VoteRule, weigh
+from think.strategies.vote_rule import MAJORITY, VoteRule, weigh
 from think.tasks.prompts import Prompts
 
 
@@ -243,7 +243,7 @@ class Run:
         # Execution decides: only programs that pass the tests vote.
         current = weigh([(s.answer if s.tests == "passed" or not passed else None, s.confidence)
                          for s in finished], self.rule)
-        if self.rule.weighs and current.rule == "majority" and current.total \
+        if self.rule.weighs and current.rule == MAJORITY and current.total \
                 and not self.unweighed:
             self.unweighed = True
             self.emit(Note(f"the {self.rule.name} vote needs token log-probabilities and "
