@@ -54,12 +54,28 @@ def test_malformed_yaml_names_the_file_and_line() -> None:
     ("stages:\n  - {from_budget: 3, strategy: cot}\n", "stages"),
     ("stages:\n  - {from_budget: 1, strategy: direct}\nengine: {url: 'localhost:8080'}\n",
      "engine.url"),
+    ("stages:\n  - {from_budget: 1, strategy: direct}\ndeepconf_keep: 2\n", "deepconf_keep"),
+    ("stages:\n  - {from_budget: 1, strategy: direct}\nvote: {keep: 2}\n", "vote.keep"),
+    ("stages:\n  - {from_budget: 1, strategy: direct}\nvote: {rule: usc}\nvote_rule: cisc\n",
+     "vote_rule"),
 ])
 def test_invalid_values_name_the_field(text: str, field: str) -> None:
     path = write_user_profile("bad", text)
     with pytest.raises(ConfigError) as error:
         load_profile("bad")
     assert str(path) in error.value.message and f"'{field}'" in error.value.message
+
+
+def test_a_profiles_vote_reads_the_older_flat_fields_alike() -> None:
+    stages = "stages:\n  - {from_budget: 1, strategy: direct}\n"
+    nested = write_user_profile("nested", stages + "vote: {rule: cisc, temperature: 0.5}\n")
+    flat = write_user_profile("flat", stages + "vote_rule: cisc\ncisc_temperature: 0.5\n")
+    assert load_profile(str(nested)).vote == load_profile(str(flat)).vote
+    assert load_profile(str(flat)).vote.rule == "cisc"
+    # Written back in the flat fields an older think reads (think tune, fitted profiles).
+    dumped = load_profile(str(nested)).model_dump()
+    assert (dumped["vote_rule"], dumped["cisc_temperature"]) == ("cisc", 0.5)
+    assert "vote" not in dumped
 
 
 def test_unknown_profile_says_where_to_look_or_what_was_meant() -> None:

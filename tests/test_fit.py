@@ -369,9 +369,9 @@ def test_a_vote_rule_carries_its_knobs_into_the_fitted_profile() -> None:
     from think.fit.choice import replace_stages
     from think.strategies.confidence import VoteRule
 
-    base = load_profile("default").model_copy(update={"deepconf_keep": 0.5,
-                                                      "deepconf_by": "tail",
-                                                      "cisc_temperature": 2.0})
+    shipped = load_profile("default")
+    base = shipped.model_copy(update={"vote": shipped.vote.model_copy(
+        update={"keep": 0.5, "by": "tail", "temperature": 2.0})})
     stage = [{"from_budget": 1, "strategy": "cot", "cot_tokens": 64}]
     # The rule a fit scored is the rule the profile counts by, not the base's knobs.
     for label in ("deepconf", "deepconf:0.3:tail", "cisc:0.25", "cisc"):

@@ -23,6 +23,7 @@ from think.models import ModelSpec, on_server, resolve
 from think.planning.budget import Budget, Plan, PromptCosts
 from think.planning.predict import timed_plan
 from think.result import Result
+from think.strategies import registry as strategies
 from think.strategies.adaptive import Adaptive
 from think.strategies.confidence import VoteRule
 from think.strategies.solver import Run
@@ -158,12 +159,10 @@ def prepare_run(question: str, budget: Budget | int | str = DEFAULT_BUDGET,
                          "tested", f"pass {option('task')} code, or leave out {option('tests')}")
     setting = sandbox or setup.profile.sandbox
     stage = None if chosen.adaptive else setup.profile.stage_for(chosen.units)
-    if stage is not None and stage.strategy == "program":
-        from think.strategies.program import fits_the_model, sandbox_for
-
-        sandbox_for(setup.task, setting)  # refused before any model loads
-        fits_the_model(stage, setup.profile.name, setup.model.name,  # type: ignore[arg-type]
-                       setup.model.format)
+    if stage is not None:  # the stage's strategy refuses what it cannot do, before a load
+        strategies.before_load(stage, task=setup.task, sandbox=setting,
+                               profile=setup.profile.name, model=setup.model.name,
+                               prompt_format=setup.model.format)
     return RunRequest(setup, chosen, max_seconds, early_stop, tests, setting)
 
 
@@ -285,7 +284,8 @@ def carry_out(request: RunRequest, started: float, engine: Engine | None, seed: 
                deadline=started + limit if limit is not None else None,
                check=CodeCheck(request.tests, "given", code_prefix, sandbox=request.sandbox)
                if request.tests else None, sandbox=request.sandbox,
-               rule=VoteRule.of(setup.profile)).solve()
+               rule=VoteRule.of(setup.profile),
+               stage=setup.profile.stage_for(request.budget.units)).solve()
     result.prompt_format, result.chat_template = prompted(runner)
     result.compute.server_usage = server_usage(runner, before)  # the server's, beside think's
     return result

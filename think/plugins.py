@@ -25,7 +25,11 @@ REINSTALL = "reinstall think (pip install -e .) so its entry points are written"
 # think's own entry points of the groups added after 0.1: an install whose metadata was
 # written before them still finds its built-ins (pyproject.toml registers the same).
 BUILT_INS = {ENGINES: {"llama": "think.engine.builtin:llama",
-                       "remote": "think.engine.builtin:remote"}}
+                       "remote": "think.engine.builtin:remote"},
+             VOTE_RULES: {"majority": "think.strategies.confidence:majority",
+                          "cisc": "think.strategies.confidence:cisc",
+                          "deepconf": "think.strategies.confidence:deepconf",
+                          "usc": "think.strategies.usc:rule"}}
 
 
 @cache

@@ -15,15 +15,8 @@ from typing import Any
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Confidence
 from think.errors import UsageError
 from think.numbers import decimal_number, whole_number
-from think.strategies.confidence import (
-    CISC,
-    DEEPCONF,
-    MAJORITY,
-    USC,
-    VoteRule,
-    online_threshold,
-    weigh,
-)
+from think.strategies import vote_rule
+from think.strategies.confidence import DEEPCONF, VoteRule, online_threshold, weigh
 from think.strategies.vote import settled, tally
 from think.tasks.recording import Recording, confidences_of
 
@@ -70,10 +63,12 @@ def esc_stop(answers: list[str | None], window: int) -> bool:
 def replay(recordings: list[Recording], spec: str, min_samples: int) -> RuleScore:
     """Score one rule on recorded answers: a stopping rule, or a vote rule (majority,
     cisc[:T], deepconf[:KEEP]) that counts all K samples its way."""
-    if spec == USC:
-        raise UsageError("the usc rule asks the model to choose, so it cannot be replayed "
-                         "offline", "measure it with think bench accuracy and a usc profile")
-    if spec.partition(":")[0] in (MAJORITY, CISC, DEEPCONF):
+    name = spec.partition(":")[0]
+    if name in vote_rule.names():
+        if vote_rule.get(name).asks_model:
+            raise UsageError(f"the {name} rule asks the model to choose, so it cannot be "
+                             "replayed offline",
+                             f"measure it with think bench accuracy and a {name} profile")
         return replay_vote(recordings, spec)
     if spec.partition(":")[0] == ONLINE:
         return replay_online(recordings, spec)
@@ -240,8 +235,8 @@ def format_scores(scores: list[RuleScore], questions: int, k: int,
         tokens = f"{score.mean_tokens:>8.0f}" if score.mean_tokens is not None else f"{'-':>8}"
         tokens_saved = f"{1 - score.mean_tokens / full_tokens:>6.0%}" \
             if score.mean_tokens is not None and full_tokens else f"{'-':>6}"
-        match = "-" if score.samples_to_match is None and score.rule.partition(":")[0] not in (
-            MAJORITY, CISC, DEEPCONF) else (str(score.samples_to_match)
+        match = "-" if score.samples_to_match is None and score.rule.partition(":")[0] \
+            not in vote_rule.names() else (str(score.samples_to_match)
                                             if score.samples_to_match else f"more than {k}")
         lines.append(f"{score.rule:<{width}} {score.mean_samples:>12.1f} {saved:>6.0%} {tokens} "
                      f"{tokens_saved} {score.agreement:>16.1%} {score.accuracy:>9.1%} "

@@ -25,6 +25,7 @@ from think.config.schema import (
     Stage,
     StageSettings,
     Strict,
+    VoteSettings,
     server_url,
 )
 from think.config.settings import active_profile_name, load_settings, save_setting
@@ -32,7 +33,8 @@ from think.config.settings import active_profile_name, load_settings, save_setti
 __all__ = [
     "DEFAULT_AUTO_STEPS", "DEFAULT_PROFILE", "KV_SLACK", "MAX_BATCH_WIDTH", "AutoSettings",
     "AutoStep", "EarlyStop", "LoadSettings", "ModelEntry", "Profile", "Registry",
-    "ServerSettings", "Speeds", "Stage", "StageSettings", "Strict", "active_profile_name",
+    "ServerSettings", "Speeds", "Stage", "StageSettings", "Strict", "VoteSettings",
+    "active_profile_name",
     "load_profile", "load_profile_file", "load_registry", "load_settings", "profile_dirs",
     "profile_files", "save_setting", "server_url",
 ]

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from think.config.schema import Strict
+from think.config.vote import as_written
 from think.errors import ConfigError
 from think.shared_files import write_atomically
 
@@ -92,6 +93,7 @@ def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
 def _validation_message(model: type[Strict], path: Path, data: Any,
                         exc: ValidationError) -> str:
     first = exc.errors()[0]
+    first["loc"] = as_written(tuple(first["loc"]), data)
     field = ".".join(str(part) for part in first["loc"]) or "(top level)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from think.config.stage import Stage, StageSettings, Strict
+from think.config.vote import VoteSettings, flattened, nested
 from think.urls import server_url
 
-__all__ = ["Stage", "StageSettings", "Strict"]  # their home is config.stage
+__all__ = ["Stage", "StageSettings", "Strict", "VoteSettings"]  # homes: config.stage, .vote
 
 DEFAULT_PROFILE = "default"
 
@@ -132,21 +139,19 @@ class Profile(Strict):
     # Code tasks: auto = run candidates in the OS sandbox where it works, else do not run
     # them; guard = the weaker in-process guard (opted into); none = never run them.
     sandbox: Literal["auto", "guard", "none"] = "auto"
-    # How a vote counts (strategies/confidence): plain counts, CISC's confidence-weighted
-    # counts, or DeepConf's: keep the most confident deepconf_keep of the samples, then weigh.
-    # usc: the model names the most consistent of the candidates (free-form answers).
-    vote_rule: Literal["majority", "cisc", "deepconf", "usc"] = "majority"
-    deepconf_keep: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
-    # Which confidence DeepConf ranks samples by: their lowest window, or their last window.
-    deepconf_by: Literal["lowest", "tail"] = "lowest"
-    cisc_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
-    # DeepConf online: this many vote samples are drawn whole; later ones stop where their
-    # window confidence falls below the warm-up's (1 - deepconf_keep) percentile. 0: off.
-    deepconf_warmup: Annotated[int, Field(ge=0, le=256)] = 0
-    # Tokens in a sliding window of confidence (lowest-window, tail, the online stop); DeepConf
-    # used 2048 on long traces, and a window longer than a sample is the whole sample.
-    deepconf_window: Annotated[int, Field(ge=4, le=8192)] = 64
+    # How a vote counts and the rule's knobs (config.vote); older profiles' flat fields
+    # (vote_rule, deepconf_keep, ...) are read into it and written back from it.
+    vote: VoteSettings = VoteSettings()
     source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_vote_fields(cls, data: Any) -> Any:
+        return nested(data)
+
+    @model_serializer(mode="wrap")
+    def _written_flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return flattened(handler(self))
 
     @field_validator("stages")
     @classmethod

@@ -78,6 +78,19 @@ class StageSettings(Strict):
             raise ValueError(f"{error.message}; {error.hint}") from None
         return name
 
+    # What the planner reads of a stage; a strategy's settings model overrides those it sets.
+    def sampled_at(self) -> float | None:
+        """The samples' temperature the stage sets (None: greedy for one, else the profile's)."""
+        return None
+
+    def stop_threshold(self) -> float | None:
+        """The early stop's threshold the stage sets (None: the profile's)."""
+        return None
+
+    def least_thinking(self) -> float:
+        """The share of its cap a reasoning model thinks at least (0: as it likes)."""
+        return 0.0
+
     @classmethod
     def variant_for(cls, data: Any) -> type[Strict]:
         """The settings model of the stage's strategy (itself for an unknown one)."""

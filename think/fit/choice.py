@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from think.config import Profile
+from think.config.vote import flattened
 from think.fit.record import Half
 from think.fit.replay import ROOMY, Memo, Score, Solver, score_profile
 from think.planning.budget import make_plan
@@ -94,12 +95,10 @@ def replace_stages(base: Profile, stages: list[dict[str, Any]], rule: str) -> Pr
     """The base profile with these stages, counting its votes by `rule` (a RULES label)."""
     data = base.model_dump(exclude={"source"})
     chosen = VoteRule.parse(rule)
-    data.update(stages=stages, vote_rule=chosen.name)
     # The rule's knobs go with it: a label names them, and the base's own would differ.
-    if chosen.name == CISC:
-        data.update(cisc_temperature=chosen.temperature)
-    if chosen.name == DEEPCONF:
-        data.update(deepconf_keep=chosen.keep, deepconf_by=chosen.by)
+    knobs = {knob: getattr(chosen, knob) for knob in chosen.kind.knobs}
+    vote = base.vote.model_copy(update={"rule": chosen.name, **knobs})
+    data.update(stages=stages, **flattened({"vote": vote.model_dump()}))
     return Profile.model_validate(data)
 
 

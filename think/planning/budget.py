@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from think.config import Profile
-from think.config.stage import strategy
+from think.config.stage import StageSettings, strategy
 from think.errors import UsageError
 from think.numbers import shown, whole_number
 
@@ -200,11 +200,15 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
     sizes the knobs, and the cost and the rest of the plan follow from them."""
 
     stage = profile.stage_for(budget)
-    knobs = strategy(stage.strategy).plan(stage, Sizing(profile, budget, prompts, context))
+    chosen = strategy(stage.strategy)
+    knobs = chosen.plan(stage, Sizing(profile, budget, prompts, context))
     total = budget * profile.unit_tokens
     answer = profile.answer_tokens if knobs.answer_tokens is None else knobs.answer_tokens
     samples, rounds, cot = knobs.samples, knobs.refine_rounds, knobs.cot_tokens
     stop = profile.early_stop.enabled if early_stop is None else early_stop
+    # A strategy may keep its votes from stopping early (a best-of-n reads every sample).
+    stops = getattr(chosen, "early_stop", None)
+    stop = stop and (stops(stage) if callable(stops) else True)
     planned = plan_cost(knobs.prompt, cot + answer if cot else answer, samples, rounds,
                         profile.critique_tokens, prompts.round_overhead) + knobs.reserved
     notes = list(knobs.notes)
@@ -215,21 +219,20 @@ def sized_plan(profile: Profile, budget: int, prompts: PromptCosts, context: int
         refine_rounds=rounds, temperature=sampling_temperature(profile, stage, samples),
         answer_tokens=answer, critique_tokens=profile.critique_tokens,
         unit_tokens=profile.unit_tokens, planned_tokens=planned, early_stop=stop and samples > 1,
-        early_stop_threshold=getattr(stage, "early_stop_threshold", None)
-        or profile.early_stop.threshold,
+        early_stop_threshold=stage.stop_threshold() or profile.early_stop.threshold,
         early_stop_min_samples=profile.early_stop.min_samples,
         top_up_to=knobs.top_up_to, notes=tuple(notes), top_k=profile.top_k,
         top_p=profile.top_p, min_p=profile.min_p,
-        min_thinking_tokens=int(getattr(stage, "min_thinking", 0.0) * cot),
+        min_thinking_tokens=int(stage.least_thinking() * cot),
     )
     return plan, knobs.prompt
 
 
-def sampling_temperature(profile: Profile, stage: object, samples: int) -> float:
+def sampling_temperature(profile: Profile, stage: StageSettings, samples: int) -> float:
     """The stage's own temperature when it sets one; else greedy for one chain (a refined
     one too: nothing votes over it, and on a small model a greedy chain is right far more
     often than a sampled one), and the profile's for a vote's samples."""
-    own = getattr(stage, "temperature", None)
+    own = stage.sampled_at()
     if own is not None:
         return own
     return 0.0 if samples <= 1 else profile.temperature

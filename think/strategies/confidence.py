@@ -1,12 +1,10 @@
-"""Confidence-weighted votes: how a vote counts its samples, chosen by the profile's vote_rule.
+"""Confidence-weighted votes: the built-in vote rules that count (strategies/vote_rule).
 
 - majority: plain counts (vote.tally).
 - cisc (Confidence-Informed Self-Consistency): each sample weighs softmax(c / T) over the
   samples, c its mean token confidence; an answer's weight is the sum of its samples'.
-- usc (universal self-consistency, strategies/usc): plain counts while sampling, then the
-  model is shown the candidates and names the most consistent one; for free-form answers.
 - deepconf (DeepConf offline): keep the `keep` share of the samples with the highest
-  lowest-window confidence (or tail confidence, over their last window: `deepconf_by`), then
+  lowest-window confidence (or tail confidence, over their last window: vote.by), then
   each kept sample weighs that confidence.
 
 A weighted vote is a Tally whose leader has the most weight; its `confidence`, the evidence
@@ -17,7 +15,7 @@ a counted one would; the leader's bare share (used before) settled three unanimo
 at once yet never an 8-to-2 split, and on the small arithmetic set its CISC votes drew about
 a third more samples for the same accuracy.
 
-DeepConf online (deepconf_warmup in the profile, with any rule): the first `warmup` samples
+DeepConf online (vote.warmup in the profile, with any rule): the first `warmup` samples
 are drawn whole; the lowest-window confidence at the (1 - keep) percentile of theirs becomes a
 threshold, and each later sample stops as soon as its sliding-window confidence falls below
 it (engine/tracker). A stopped sample does not vote, and the tokens it did not draw stay in
@@ -31,97 +29,89 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from think.config import Profile
-from think.engine.base import CONFIDENCE_WINDOW, Confidence
-from think.errors import UsageError
+from think.engine.base import Confidence
 from think.result import Tally
 from think.strategies.counting import leader_probability, tally
+from think.strategies.vote_rule import MAJORITY, Rule, Vote, VoteRule, weigh
 
-MAJORITY, CISC, DEEPCONF = "majority", "cisc", "deepconf"
+__all__ = ["CISC", "DEEPCONF", "MAJORITY", "VoteRule", "cisc", "deepconf", "majority", "weigh"]
+
+CISC, DEEPCONF = "cisc", "deepconf"
 # CISC's softmax temperature over DeepConf token confidences (a few units wide): 0.1 made
 # the vote "follow the single most confident sample" and lost to plain counts on the small
 # arithmetic set (16 samples: 56.2% against 58.8%), 0.5..1 beat them (65.8..67.5%).
 CISC_TEMPERATURE = 1.0
-USC = "usc"  # universal self-consistency: the model names the most consistent (strategies/usc)
-Vote = tuple[str | None, Confidence | None]  # a sample's answer and its confidence
 
 
-@dataclass(frozen=True)
-class VoteRule:
-    """A way of counting a vote: its name and its knobs."""
+class Majority(Rule):
+    """Plain counts."""
 
-    name: str = MAJORITY
-    keep: float = 0.9  # deepconf: the share of samples kept
-    temperature: float = CISC_TEMPERATURE  # cisc: the softmax temperature over confidences
-    warmup: int = 0  # DeepConf online: samples drawn whole to set the threshold (0: off)
-    window: int = CONFIDENCE_WINDOW  # tokens in a sliding window of confidence
-    by: str = "lowest"  # deepconf: rank by the lowest window's confidence, or the tail's
+    examples = (MAJORITY,)
 
-    @property
-    def needs_confidence(self) -> bool:
-        """Whether the rule reads token log-probabilities (to weigh, or to stop online)."""
-        return self.weighs or self.warmup > 0
-
-    @property
-    def weighs(self) -> bool:
-        return self.name in (CISC, DEEPCONF)
-
-    @property
-    def label(self) -> str:
-        """The rule as `think bench replay --rules` writes it."""
-        if self.name == DEEPCONF:
-            return f"{DEEPCONF}:{self.keep:g}" + (":tail" if self.by == "tail" else "")
-        return self.name if self.name in (MAJORITY, USC) or self.temperature == CISC_TEMPERATURE \
-            else f"{CISC}:{self.temperature:g}"
-
-    @classmethod
-    def of(cls, profile: Profile) -> VoteRule:
-        """The rule a profile counts its votes by."""
-        return cls(profile.vote_rule, keep=profile.deepconf_keep,
-                   temperature=profile.cisc_temperature, warmup=profile.deepconf_warmup,
-                   window=profile.deepconf_window, by=profile.deepconf_by)
-
-    @classmethod
-    def parse(cls, spec: str) -> VoteRule:
-        """'majority', 'usc', 'cisc[:TEMPERATURE]' or 'deepconf[:KEEP[:tail]]' (KEEP in
-        (0, 1]; tail ranks by the last window's confidence instead of the lowest's)."""
-        name, _, value = spec.partition(":")
-        value, _, by = value.partition(":")
-        try:
-            if name in (MAJORITY, USC) and not value and not by:
-                return cls(name)
-            if name == CISC and not by:
-                temperature = float(value) if value else CISC_TEMPERATURE
-                if temperature > 0:
-                    return cls(CISC, temperature=temperature)
-            if name == DEEPCONF:
-                keep = float(value) if value else 0.9
-                if 0 < keep <= 1 and by in ("", "lowest", "tail"):
-                    return cls(DEEPCONF, keep=keep, by=by or "lowest")
-        except ValueError:
-            pass
-        raise UsageError(f"unknown vote rule '{spec}'",
-                         "use majority, usc, cisc:1, deepconf:0.9 or deepconf:0.9:tail")
+    def count(self, votes: Sequence[Vote], rule: VoteRule) -> Tally:
+        return tally([answer for answer, _ in votes])
 
 
-def weigh(votes: Sequence[Vote], rule: VoteRule) -> Tally:
-    """The vote of `votes` (in sample order) under `rule`; ties go to the first answer."""
-    answers = [answer for answer, _ in votes]
-    voting = [(answer, conf) for answer, conf in votes if answer is not None]
-    if not rule.weighs or not voting:
-        return tally(answers)
-    if any(conf is None for _, conf in voting):
-        return tally(answers)  # nothing to weigh by: plain counts, which the tally says
-    scored: list[tuple[str | None, Confidence]] = [
-        (answer, conf) for answer, conf in voting if conf is not None]
-    if rule.name == CISC:
+class Weighed(Rule):
+    """A rule that weighs each sample by its confidence; with none to weigh by (an engine
+    that gave no log-probabilities), plain counts, which the tally says ("majority")."""
+
+    weighs = True
+
+    def count(self, votes: Sequence[Vote], rule: VoteRule) -> Tally:
+        answers = [answer for answer, _ in votes]
+        voting = [(answer, conf) for answer, conf in votes if answer is not None]
+        if not voting or any(conf is None for _, conf in voting):
+            return tally(answers)
+        scored = [(answer, conf) for answer, conf in voting if conf is not None]
+        return weighted_tally(answers, self.weights(scored, rule), rule.label)
+
+    def weights(self, scored: list[tuple[str | None, Confidence]],
+                rule: VoteRule) -> list[tuple[str | None, float]]:
+        raise NotImplementedError
+
+
+class Cisc(Weighed):
+    """Each sample weighs softmax(mean confidence / temperature) over the samples."""
+
+    name, knobs, examples = CISC, ("temperature",), ("cisc:1",)
+
+    def weights(self, scored: list[tuple[str | None, Confidence]],
+                rule: VoteRule) -> list[tuple[str | None, float]]:
         weights = cisc_weights([conf.mean for _, conf in scored], rule.temperature)
-        pairs = [(answer, w) for (answer, _), w in zip(scored, weights, strict=True)]
-    else:
-        pairs = deepconf_kept(scored, rule.keep, rule.by)
-    return weighted_tally(answers, pairs, rule.label)
+        return [(answer, w) for (answer, _), w in zip(scored, weights, strict=True)]
+
+    def label(self, rule: VoteRule) -> str:
+        return CISC if rule.temperature == CISC_TEMPERATURE else f"{CISC}:{rule.temperature:g}"
+
+    def parse(self, value: str) -> VoteRule | None:
+        temperature = float(value) if value else CISC_TEMPERATURE
+        return VoteRule(CISC, temperature=temperature) if temperature > 0 else None
+
+
+class DeepConf(Weighed):
+    """The most confident `keep` share of the samples, each weighing that confidence."""
+
+    name, knobs = DEEPCONF, ("keep", "by")
+    examples = ("deepconf:0.9", "deepconf:0.9:tail")
+
+    def weights(self, scored: list[tuple[str | None, Confidence]],
+                rule: VoteRule) -> list[tuple[str | None, float]]:
+        return deepconf_kept(scored, rule.keep, rule.by)
+
+    def label(self, rule: VoteRule) -> str:
+        return f"{DEEPCONF}:{rule.keep:g}" + (":tail" if rule.by == "tail" else "")
+
+    def parse(self, value: str) -> VoteRule | None:
+        """KEEP in (0, 1], then `tail` to rank by the last window instead of the lowest."""
+        text, _, by = value.partition(":")
+        keep = float(text) if text else 0.9
+        ok = 0 < keep <= 1 and by in ("", "lowest", "tail")
+        return VoteRule(DEEPCONF, keep=keep, by=by or "lowest") if ok else None
+
+
+majority, cisc, deepconf = Majority(), Cisc(), DeepConf()
 
 
 def online_threshold(warmup: Sequence[Confidence], keep: float) -> float | None:

@@ -24,7 +24,7 @@ from think.engine.base import SampleRequest
 from think.errors import UsageError
 from think.planning.budget import Knobs, Plan, Sizing
 from think.sandbox import Limits
-from think.strategies.base import Steps, Strategy
+from think.strategies.base import Steps, Strategy, plan_parts, sampled_words
 from think.strategies.cot import sampling
 from think.strategies.verify import Evaluated, pool
 from think.tasks.program import READ_VALUE, as_program, read_value
@@ -74,6 +74,12 @@ class ProgramStage(StageSettings):
     temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
     # The early stop's P(leader is the true majority) (None: the profile's).
     early_stop_threshold: Annotated[float | None, Field(gt=0.5, lt=1.0)] = None
+
+    def sampled_at(self) -> float | None:
+        return self.temperature
+
+    def stop_threshold(self) -> float | None:
+        return self.early_stop_threshold
 
 
 @dataclass
@@ -130,6 +136,18 @@ class Program:
         samples = max(1, min(stage.max_samples, round((sizing.total - prompt) / tokens)))
         top_up = stage.max_samples if sizing.profile.top_up and samples > 1 else 0
         return Knobs(prompt=prompt, samples=samples, answer_tokens=tokens, top_up_to=top_up)
+
+    def before_load(self, stage: ProgramStage, *, task: str, sandbox: str, profile: str,
+                    model: str, prompt_format: str) -> None:
+        """Refuse, before any model loads, programs with no sandbox or too short to write."""
+        sandbox_for(task, sandbox)
+        fits_the_model(stage, profile, model, prompt_format)
+
+    def describe(self, plan: Plan) -> str:
+        """Its programs, where a chain's plan shows its thinking."""
+        count = f"{plan.samples} programs" if plan.samples > 1 else "1 program"
+        return ", ".join(plan_parts(plan, self.words, f"{count} of up to {plan.answer_tokens} "
+                                    f"tokens{sampled_words(plan)}, run in the sandbox"))
 
     def run(self, run: Steps) -> None:
         """Draw the programs, run them, and vote on their values."""

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from think import sandbox
-from think.config.stage import strategy
+from think.config.stage import StageSettings, strategy
 from think.engine.base import FINISH_CANCELLED, FINISH_LOW, Engine, SampleRequest, prompted
 from think.errors import Interrupted
 from think.events import (
@@ -24,13 +24,13 @@ from think.events import (
 from think.planning.budget import Plan, as_sampled
 from think.result import Compute, CritiqueRecord, OnlineStop, Result, SampleRecord, VoteSummary
 from think.sandbox import RunResult
-from think.strategies.confidence import USC, VoteRule, online_threshold, weigh
+from think.strategies.confidence import online_threshold
 from think.strategies.cot import cot_request, direct_request, draw, tests_request
 from think.strategies.program import ProgramRunner
 from think.strategies.refine import Refiner
-from think.strategies.usc import select_consistent, selection_bound
 from think.strategies.verify import CodeCheck, Evaluated, outcome_of
 from think.strategies.vote import Tally, settled
+from think.strategies.vote_rule import MAJORITY, VoteRule, weigh
 from think.tasks.prompts import Prompts
 
 
@@ -73,6 +73,7 @@ class Run:
     rule: VoteRule = field(default_factory=VoteRule)  # how the vote counts (the profile's)
     unweighed: bool = False  # a confidence rule met samples with none (said once)
     stop_below: float | None = None  # DeepConf online's threshold, once the warm-up set it
+    stage: StageSettings | None = None  # the profile stage of the plan (None: --budget auto)
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.engine, self.question, self.task)
@@ -143,9 +144,10 @@ class Run:
         while not self.vote.early_stopped and (more := self._top_up_size(request)):
             # Seeds continue from the samples drawn so far, so no two samples share one.
             self._draw_votes(replace(request, n=more, seed=self.seed + self.asked))
-        if self.rule.name == USC and (chosen := select_consistent(self, self._voters())):
+        if chosen := self.rule.kind.choose(self, self._voters()):
             self.best = chosen.answer
-            self.vote = replace(self.vote, leader=self.best, rule=USC, selected=chosen.index)
+            self.vote = replace(self.vote, leader=self.best, rule=self.rule.label,
+                                selected=chosen.index)
 
     def _voters(self) -> list[SampleRecord]:
         """The samples whose answers count: finished, not cut short, with an answer."""
@@ -201,8 +203,8 @@ class Run:
             return 0
         left = self.plan.planned_tokens - self.compute.prompt_tokens \
             - self.compute.generated_tokens
-        if self.rule.name == USC:  # the selection still to come
-            left -= self.engine.draw_cost(selection_bound(self.prompts, self.plan, self._voters()))
+        if (after := self.rule.kind.bound(self, self._voters())) is not None:
+            left -= self.engine.draw_cost(after)  # the rule's step still to come
         return most_that_fit(lambda n: self.engine.draw_cost(replace(request, n=n)), left, room)
 
     def _test(self, sample: SampleRecord) -> None:
@@ -241,7 +243,7 @@ class Run:
         # Execution decides: only programs that pass the tests vote.
         current = weigh([(s.answer if s.tests == "passed" or not passed else None, s.confidence)
                          for s in finished], self.rule)
-        if self.rule.weighs and current.rule == "majority" and current.total \
+        if self.rule.weighs and current.rule == MAJORITY and current.total \
                 and not self.unweighed:
             self.unweighed = True
             self.emit(Note(f"the {self.rule.name} vote needs token log-probabilities and "

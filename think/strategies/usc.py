@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
 
-from think.engine.base import Engine, SampleRequest
+from think.engine.base import SampleRequest
 from think.engine.prompt import Chat, Prompt
-from think.events import EventHandler, Note
-from think.planning.budget import Plan
-from think.result import SampleRecord
-from think.strategies.confidence import USC as USC
+from think.events import Note
+from think.planning.budget import Plan, Sizing
+from think.result import SampleRecord, Tally
 from think.strategies.cot import draw
+from think.strategies.counting import tally
+from think.strategies.vote_rule import Rule, Selecting, Vote, VoteRule
 from think.tasks.extract import FINAL_CUE, final_part
 from think.tasks.prompts import Prompts
+
+USC = "usc"
 
 MOST_CANDIDATES = 16  # shown to the model: enough for a vote, a prompt a small model reads
 CANDIDATE_CHARS = 200  # each candidate's answer is cut to this many characters
@@ -86,20 +88,6 @@ def reserve(question_tokens: int, answer_tokens: int) -> int:
     return question_tokens + MOST_CANDIDATES * (answer_tokens + 4) + PICK_TOKENS
 
 
-class Selecting(Protocol):
-    """What the selection needs of the run it chooses for."""
-
-    engine: Engine
-    prompts: Prompts
-    plan: Plan
-    seed: int
-    task: str
-    emit: EventHandler
-    deadline: float | None
-
-    def spend(self, prompt_tokens: int, generated_tokens: int) -> None: ...
-
-
 def selection_bound(prompts: Prompts, plan: Plan, voters: list[SampleRecord]) -> SampleRequest:
     """The largest selection request a usc vote can still send: a full list of candidates,
     each as long as the longest so far (the top-up keeps room for it)."""
@@ -123,3 +111,24 @@ def select_consistent(run: Selecting, voters: list[SampleRecord]) -> SampleRecor
         run.emit(Note("the model named none of the candidates; the majority stands"))
         return None
     return voters[pick]
+
+
+class Usc(Rule):
+    """Plain counts while sampling; then the model names the most consistent candidate."""
+
+    name, examples, asks_model, pick = USC, (USC,), True, "named most consistent"
+
+    def count(self, votes: Sequence[Vote], rule: VoteRule) -> Tally:
+        return tally([answer for answer, _ in votes])
+
+    def reserve(self, sizing: Sizing) -> int:
+        return reserve(sizing.prompts.direct, sizing.profile.answer_tokens)
+
+    def bound(self, run: Selecting, voters: list[SampleRecord]) -> SampleRequest | None:
+        return selection_bound(run.prompts, run.plan, voters)
+
+    def choose(self, run: Selecting, voters: list[SampleRecord]) -> SampleRecord | None:
+        return select_consistent(run, voters)
+
+
+rule = Usc()

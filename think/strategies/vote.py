@@ -15,6 +15,7 @@ from pydantic import Field
 
 from think.planning.budget import Knobs, Sizing
 from think.result import Tally
+from think.strategies import vote_rule
 from think.strategies.base import ChainStage, Steps, Strategy
 from think.strategies.counting import leader_probability, settled, tally
 
@@ -35,6 +36,9 @@ class VoteStage(ChainStage):
     # profile's early_stop.threshold). A fitted profile may settle small budgets sooner.
     early_stop_threshold: Annotated[float | None, Field(gt=0.5, lt=1.0)] = None
 
+    def stop_threshold(self) -> float | None:
+        return self.early_stop_threshold
+
 
 class Vote:
     """Self-consistency: a majority vote of sampled chains of thought."""
@@ -45,12 +49,9 @@ class Vote:
 
     def plan(self, stage: VoteStage, sizing: Sizing) -> Knobs:
         """As many samples of cot_tokens as the budget pays for; their thinking fills it."""
-        from think.strategies.usc import USC, reserve  # usc counts with vote's tallies
-
         solution = stage.cot_tokens + sizing.profile.answer_tokens
-        # A usc vote keeps room for its selection request (strategies/usc).
-        kept = reserve(sizing.prompts.direct, sizing.profile.answer_tokens) \
-            if sizing.profile.vote_rule == USC else 0
+        # A rule with a step after the samples keeps room for it (usc's selection).
+        kept = vote_rule.get(sizing.profile.vote.rule).reserve(sizing)
         samples = round((sizing.total - sizing.prompts.cot - kept) / solution)
         return sizing.chains(samples=max(2, min(stage.max_samples, samples)),
                              limit=stage.max_cot_tokens,

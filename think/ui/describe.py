@@ -5,6 +5,7 @@ from __future__ import annotations
 from think.planning.budget import Plan
 from think.result import OnlineStop, VoteSummary
 from think.strategies import registry
+from think.strategies.base import refinement_rounds as refinement_rounds  # for the views
 from think.ui.terminal_text import printable
 
 
@@ -17,10 +18,6 @@ def top_votes(counts: dict[str, int], times: str = "×", most: int = 5) -> str:
     return shown + (f" (+{rest} more)" if rest > 0 else "")
 
 
-def refinement_rounds(count: int) -> str:
-    return f"{count} refinement round{'' if count == 1 else 's'}"
-
-
 def prompt_words(prompt_format: str, template: str | None) -> str:
     """How a model is prompted, as the plan and the live view say it."""
     if prompt_format != "chat":
@@ -29,35 +26,19 @@ def prompt_words(prompt_format: str, template: str | None) -> str:
 
 
 def describe_plan(plan: Plan) -> str:
-    """One line: what the budget buys and what it should cost."""
-    parts = [registry.words_for(plan.strategy)]
-    at = f" at temperature {plan.temperature:g}" if plan.temperature else ""  # else greedy
-    at += f", min-p {plan.min_p:g}" if plan.temperature and plan.min_p else ""
-    if plan.cot_tokens:  # a plan with no chain of thought (a direct answer) has none to show
-        parts.append(f"{plan.samples} x {plan.cot_tokens} thinking tokens{at}"
-                     if plan.samples > 1 else f"{plan.cot_tokens} thinking tokens{at}")
-    elif plan.strategy == "program":
-        count = f"{plan.samples} programs" if plan.samples > 1 else "1 program"
-        parts.append(f"{count} of up to {plan.answer_tokens} tokens{at}, run in the sandbox")
-    if plan.min_thinking_tokens:
-        parts.append(f"a reasoning model thinks at least {plan.min_thinking_tokens} ('Wait')")
-    if plan.refine_rounds:
-        parts.append(f"up to {refinement_rounds(plan.refine_rounds)}")
-    if plan.early_stop:
-        parts.append(f"early stop at {plan.early_stop_threshold:.0%}")
-    if plan.top_up_to > plan.samples:
-        parts.append(f"up to {plan.top_up_to} samples if short ones leave budget unspent")
+    """One line: what the budget buys (in its strategy's words) and what it should cost."""
     seconds = (f", about {plan.predicted_seconds:.0f} s at most here"
                if plan.predicted_seconds is not None else "")
-    return (f"budget {plan.budget} -> {', '.join(parts)} "
+    return (f"budget {plan.budget} -> {registry.describe(plan)} "
             f"(planned {plan.planned_units:.1f} units of {plan.unit_tokens} tokens{seconds})")
 
 
-def vote_notes(vote: VoteSummary) -> list[str]:
-    """What a finished vote did beyond counting: the usc pick, DeepConf online's stops."""
+def vote_notes(vote: VoteSummary, plan: Plan) -> list[str]:
+    """What a finished vote did beyond counting: the sample it picked (in the words of the
+    plan's strategy: usc's "named most consistent"), DeepConf online's stops."""
     notes = []
     if vote.selected is not None:
-        notes.append(f"sample {vote.selected + 1} named most consistent (usc)")
+        notes.append(registry.picked(plan, vote))
     if vote.online is not None and vote.online.stopped:
         notes.append(online_words(vote.online))
     return notes

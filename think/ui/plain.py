@@ -101,7 +101,7 @@ class PlainView:
         if len(result.samples) > 1:
             votes = result.vote.counts.get(result.answer or "", 0)
             basis.append(f"{votes}/{result.vote.drawn} votes")
-            basis += vote_notes(result.vote)
+            basis += vote_notes(result.vote, result.plan)
         if result.critiques:
             basis.append(refinement_rounds(len(result.critiques)))
         basis += [f"{compute.used:.1f} of {result.budget} units",

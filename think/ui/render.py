@@ -222,7 +222,7 @@ def summary(state: ViewState) -> Text:
         text.append(f" · votes {top_votes(result.vote.counts)}")
         if result.vote.early_stopped:
             text.append(f" · settled after {result.vote.drawn} of {result.vote.asked}")
-        for note in vote_notes(result.vote):
+        for note in vote_notes(result.vote, result.plan):
             text.append(f" · {note}")
     if result.critiques:
         text.append(f" · {refinement_rounds(len(result.critiques))}")
