@@ -7,6 +7,7 @@ configuration does not depend on the strategies; the strategies depend on it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Protocol
 
@@ -60,6 +61,16 @@ def settings_for(name: str) -> type[StageSettings]:
         return StageSettings
 
 
+def registered(lookup: Callable[[str], object], name: str) -> str:
+    """`name`, if `lookup` finds it installed; else pydantic's error, in the registry's words
+    (the installed names and the fix), for the profile's one-line error."""
+    try:
+        lookup(name)
+    except ConfigError as error:
+        raise ValueError(f"{error.message}; {error.hint}") from None
+    return name
+
+
 class StageSettings(Strict):
     """How a range of budgets is spent; applies from `from_budget` up to the next stage.
 
@@ -72,11 +83,7 @@ class StageSettings(Strict):
     @field_validator("strategy")
     @classmethod
     def _registered(cls, name: str) -> str:
-        try:
-            strategy(name)
-        except ConfigError as error:
-            raise ValueError(f"{error.message}; {error.hint}") from None
-        return name
+        return registered(strategy, name)
 
     # What the planner reads of a stage; a strategy's settings model overrides those it sets.
     def sampled_at(self) -> float | None:

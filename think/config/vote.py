@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from think import plugins
-from think.config.stage import Strict
+from think.config.stage import Strict, registered
 from think.errors import ConfigError
 
 # Each flat field of an older profile and the `vote:` field it stands for, in the order a
@@ -64,11 +64,7 @@ class VoteSettings(Strict):
     @field_validator("rule")
     @classmethod
     def _registered(cls, name: str) -> str:
-        try:
-            vote_rule(name)
-        except ConfigError as error:
-            raise ValueError(f"{error.message}; {error.hint}") from None
-        return name
+        return registered(vote_rule, name)
 
 
 def nested(data: Any) -> Any:
