@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from support.servers import start_llama_server
+from support.servers import bodies_sent, start_llama_server
 
 import think
 from think.config import ServerSettings
@@ -77,22 +77,10 @@ def test_a_chat_on_a_model_that_does_not_reason_gets_the_cap_and_ignores_it(
         gemma_server: str) -> None:
     # llama-server keeps thinking caps itself, so a chat chain's first request carries one
     # whether or not the model reasons; the embedded model does not, and answers as it would.
-    from think.engine import server_client
-
-    sent: list[dict] = []
-    opened = server_client.ServerClient.open
-
-    def recording(self, path: str, body: dict | None, *args: object, **kwargs: object):
-        sent.append(body or {})
-        return opened(self, path, body, *args, **kwargs)
-
     engine = RemoteEngine(ServerSettings(url=gemma_server, model="gemma3-270m", timeout_s=600),
                           "chat")  # a busy machine decodes slowly: the cap is what is tested
-    server_client.ServerClient.open = recording  # type: ignore[method-assign]
-    try:
+    with bodies_sent() as sent:
         result = think.solve(Q, budget=4, engine=engine, seed=1, early_stop=False, log=False)
-    finally:
-        server_client.ServerClient.open = opened  # type: ignore[method-assign]
     chains = [b for b in sent if b.get("messages") and b.get("max_tokens", 0) > 40]
     assert chains and all("thinking_budget_tokens" in b for b in chains)
     assert all(s.thinking_tokens in (None, 0) for s in result.samples)  # it never thought

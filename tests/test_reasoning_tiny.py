@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.servers import start_llama_server
+from support.servers import bodies_sent, start_llama_server
 from support.tiny_reasoner import build_tiny_reasoner
 
 from think.config import LoadSettings, ServerSettings
@@ -89,19 +89,12 @@ def tiny_server(tiny: Path) -> Iterator[str]:
 def test_llama_server_thinking_is_read_capped_and_counted(tiny_server: str) -> None:
     engine = RemoteEngine(ServerSettings(url=tiny_server), "chat",
                           rules=ModelRules(reasoning=Reasoning()))
-    sent: list[dict] = []
-    opened = engine.client.open
-
-    def recording(path: str, body: dict | None, *args: object, **kwargs: object):
-        sent.append(body or {})
-        return opened(path, body, *args, **kwargs)
-
-    engine.client.open = recording  # type: ignore[method-assign]
     # The server's own close at the cap (its stop message, a token a byte here) is paid from
     # the cap, so the plan's cap covers it: the server is sent 12 of the plan's 12 + room.
     room = engine.close_room(chains(4, cap=12))
     request = chains(4, cap=12 + room)
-    result = engine.sample(request)
+    with bodies_sent() as sent:
+        result = engine.sample(request)
     assert engine.supports_n is True and engine.counts.tokenizes is True  # /tokenize answered
     first, *answers = sent
     assert first["n"] == 4 and first["thinking_budget_tokens"] == 12
@@ -144,22 +137,11 @@ def test_llama_server_a_model_no_models_yaml_names_gets_the_cap_and_its_bill(
         tiny: Path, tiny_server: str, run_cli) -> None:
     # Nothing says the model reasons; llama-server (owned_by llamacpp) keeps caps itself, so
     # every chain's first request carries the cap, and its usage is the run's bill.
-    sent: list[dict] = []
-    from think.engine import server_client
+    from think import solve
 
-    opened = server_client.ServerClient.open
-
-    def recording(self, path: str, body: dict | None, *args: object, **kwargs: object):
-        sent.append(body or {})
-        return opened(self, path, body, *args, **kwargs)
-
-    server_client.ServerClient.open = recording  # type: ignore[method-assign]
-    try:
-        from think import solve
+    with bodies_sent() as sent:
         result = solve("What is 3 + 4?", budget=8, model="tiny-reasoner", server=tiny_server,
                        seed=1, early_stop=False, log=False)
-    finally:
-        server_client.ServerClient.open = opened  # type: ignore[method-assign]
     chains = [b for b in sent if b.get("messages") and b.get("max_tokens", 0) > 40]
     assert chains and all("thinking_budget_tokens" in b for b in chains)
     usage = result.compute.server_usage

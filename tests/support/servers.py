@@ -9,13 +9,36 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from think.bench.peer import LlamaServer
 
 from think.models import resolve
+
+
+@contextmanager
+def bodies_sent() -> Iterator[list[dict[str, Any]]]:
+    """Every request body think's server client sends while the block runs, in order (what a
+    chain asked for: its cap, its max_tokens)."""
+    from think.engine.server_client import ServerClient
+
+    sent: list[dict[str, Any]] = []
+    opened = ServerClient.open
+
+    def recording(self: ServerClient, path: str, body: dict | None, *args: Any,
+                  **kwargs: Any) -> Any:
+        sent.append(body or {})
+        return opened(self, path, body, *args, **kwargs)
+
+    ServerClient.open = recording  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        ServerClient.open = opened  # type: ignore[method-assign]
 
 
 def free_port() -> int:

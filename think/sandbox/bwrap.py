@@ -30,7 +30,6 @@ from pathlib import Path
 
 from think.sandbox import compiled, seccomp
 
-LIB = Path(__file__).parent  # judge.py, worker.py, wire.py: mounted read-only at /sandbox/lib
 NOBODY = 65534
 MAP = f"0 0 1\n{NOBODY} {NOBODY} 1\n"  # root stays mapped so bwrap can read root's files
 SHM_BYTES = 8 << 20  # /dev/shm: enough for multiprocessing's semaphores, not for hoarding
@@ -80,7 +79,7 @@ def sandbox_args(tmp_bytes: int, userns: int | None,
             "--clearenv", "--hostname", "sandbox", *system_binds()]
     stdlib = sysconfig.get_paths()["stdlib"]
     paths = python_paths()
-    args += parent_dirs([*paths, "/sandbox/lib"])
+    args += parent_dirs([*paths, compiled.MOUNTED_AT])
     for path in paths:
         args += ["--ro-bind", path, path]
     if os.path.isdir(os.path.join(stdlib, "site-packages")):

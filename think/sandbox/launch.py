@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from think.sandbox import bwrap, macos
+from think.sandbox import bwrap, compiled, macos
 from think.sandbox.cgroup import RunGroup
 from think.sandbox.limits import Limits
 
@@ -102,7 +102,7 @@ class Launcher:
             os.mkdir(cwd)
             env = {"PATH": "/usr/bin:/bin", "HOME": cwd, "TMPDIR": cwd, "LANG": "C.UTF-8"}
             command = [os.path.realpath(sys.executable), "-I", "-S", "-B", "-u",
-                       str(bwrap.LIB / script), *args]
+                       str(compiled.SOURCES / script), *args]
             if self.mode == "guard" and script == "worker.py":
                 command.append("guard")
             if self.mode == "sandbox-exec":
