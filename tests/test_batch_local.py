@@ -9,7 +9,9 @@ plan, the number of samples, the caps, and the loop's bookkeeping.
 from __future__ import annotations
 
 import json
+import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -156,3 +158,41 @@ def test_max_seconds_binds_each_question_under_parallel(run_cli, tmp_path: Path,
         cut += len(row["samples"]) < row["plan"]["samples"] or any(
             sample["finish"] == "budget-forced" for sample in row["samples"])
     assert cut  # the limit did stop samples (budget 8 takes far longer than 2 s here)
+
+
+def batched_texts(engine: LlamaEngine, seed: int) -> list[str]:
+    """Two greedy requests sampled at once (so they share the loop), their texts."""
+    texts: dict[int, str] = {}
+
+    def ask(index: int) -> None:
+        request = sum_request(engine, QUESTIONS[index], 1, seed)
+        request = replace(request, temperature=0.0)
+        texts[index] = engine.sample(request).completions[0].text
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return [texts[0], texts[1]]
+
+
+def test_every_batch_reads_the_few_shot_prefix_whatever_ran_between(
+        engine: LlamaEngine) -> None:
+    # The loop keeps the shared prefix on PREFIX_SEQ between batches. A lone call's samples
+    # take the sequences after its holder, PREFIX_SEQ among them, and a benchmark's cold
+    # start empties the memory: neither may leave the loop believing the prefix is still
+    # there, or its next lanes copy empty cells and answer without the few-shot examples
+    # (greedy, that is "Reasoning:" over and over and no number).
+    rounds = [batched_texts(engine, 7)]
+    rounds.append(batched_texts(engine, 7))  # its first caller went alone: a lone call
+    engine.sample(sum_request(engine, QUESTIONS[3], 1, 1))
+    engine.forget_prompt()
+    rounds.append(batched_texts(engine, 7))
+    for texts in rounds:
+        assert all(re.search(r"Final answer: \d", text) for text in texts), texts
+        assert texts == rounds[0]
+    memory = llama_cpp.llama_get_memory(engine.ctx)
+    prefix = engine.loop.prefix.tokens
+    assert prefix and llama_cpp.llama_memory_seq_pos_max(memory, shared_loop.PREFIX_SEQ) \
+        == len(prefix) - 1

@@ -125,18 +125,16 @@ class LlamaEngine:
         return self.count_tokens(request.prompt) + request.n * per_sample
 
     def ensure_context(self, cells: int, seqs: int, rows: int) -> None:
-        """A context that fits, reused when the current one does (a new one holds nothing)."""
-        if self.llama_context.ensure(cells, seqs, rows):
-            self.holder.forget()
+        """A context that fits, reused when the current one does (a new one holds nothing,
+        and the holders know it by the context's epoch)."""
+        self.llama_context.ensure(cells, seqs, rows)
 
     def close_context(self) -> None:
         self.llama_context.close()
-        self.holder.forget()
 
     def forget_prompt(self) -> None:
         """Drop the prompt held in memory (benchmarks measure a cold start with this)."""
         self.llama_context.clear()
-        self.holder.forget()
 
     def forget_held(self) -> None:
         """Give back the cells of the prompt a lone call left on HOLDER."""
@@ -190,6 +188,9 @@ class LlamaEngine:
         job = self._prepare(request, on_token, on_done)
         shape = job.shape
         self.ensure_context(shape.cells, shape.seqs, shape.rows)
+        # Its samples take the sequences after HOLDER, the shared loop's prefix sequence
+        # among them: the loop must place its prefix again next time.
+        self.loop.prefix.forget()
         with self.llama_context.batch(max(self.load.n_batch, shape.rows), shape.width) as batch:
             evaluated = self.holder.evaluate(job.prompt[:-1], job.prefix, batch)
             scheduler = self.scheduler_for(job, self.holder)

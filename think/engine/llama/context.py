@@ -20,6 +20,9 @@ class Context:
         self.model, self.threads, self.n_batch = model, threads, n_batch
         self.ctx: ctypes.c_void_p | None = None
         self.cells = self.seqs = self.rows = self.created = 0
+        # Counts every emptying of the whole memory (a new context, a clear): a holder filled
+        # before it holds nothing now, whoever emptied it (a lone call, the loop, a benchmark).
+        self.epoch = 0
 
     def ensure(self, cells: int, seqs: int, rows: int) -> bool:
         """A context with at least `cells` KV cells, `seqs` sequences and room for `rows` batch
@@ -45,6 +48,7 @@ class Context:
             raise DoesNotFit(f"llama.cpp could not create a context of {cells} tokens", "memory")
         self.ctx, self.cells, self.seqs, self.rows = ctx, cells, seqs, rows
         self.created += 1
+        self.epoch += 1
         return True
 
     def close(self) -> None:
@@ -52,6 +56,7 @@ class Context:
         if self.ctx is not None:
             llama_cpp.llama_free(self.ctx)
             self.ctx = None
+            self.epoch += 1
 
     def _memory(self) -> ctypes.c_void_p:
         return llama_cpp.llama_get_memory(self.ctx)
@@ -60,6 +65,7 @@ class Context:
         """Empty the KV memory of every sequence."""
         if self.ctx is not None:
             llama_cpp.llama_memory_clear(self._memory(), True)
+            self.epoch += 1
 
     def drop(self, seq: int, start: int = -1) -> bool:
         """Remove sequence `seq`'s cells from position `start` on (all by default)."""

@@ -23,6 +23,7 @@ class Holder:
                  seq: int = HOLDER) -> None:
         self.context, self.cache, self.n_batch, self.seq = context, cache, n_batch, seq
         self.tokens: list[int] = []
+        self.epoch = context.epoch  # the context's epoch `tokens` were put there in
         self.last_cache_hit = False
 
     def forget(self) -> None:
@@ -40,6 +41,8 @@ class Holder:
         The first `prefix` tokens are shared with other questions: they come from the disk
         cache when an entry exists, and are saved there after they are evaluated.
         """
+        if self.epoch != self.context.epoch:
+            self.tokens = []  # the memory was emptied since (a new context, a clear)
         reuse = 0
         for old, new in zip(self.tokens, tokens, strict=False):
             if old != new:
@@ -62,7 +65,9 @@ class Holder:
                 evaluated = self._evaluate_range(tokens, reuse, prefix, batch)
                 self._save_prefix(tokens[:prefix])
             reuse = prefix
-        return evaluated + self._evaluate_range(tokens, reuse, len(tokens), batch)
+        evaluated += self._evaluate_range(tokens, reuse, len(tokens), batch)
+        self.epoch = self.context.epoch
+        return evaluated
 
     def _evaluate_range(self, tokens: list[int], start: int, end: int, batch: Any) -> int:
         """Decode tokens[start:end] onto the holder, n_batch at a time."""

@@ -154,8 +154,7 @@ class SharedLoop:
         created = self.context.created
         engine.ensure_context(cells, min(seqs, MOST_SEQS), rows)
         if self.context.created != created:
-            self.prefix.forget()
-            self._free_batch()
+            self._free_batch()  # its rows were sized for the old context
 
     def _start(self, lane: Lane) -> None:
         job = lane.job
