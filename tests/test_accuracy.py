@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,11 +139,15 @@ def test_an_interrupted_accuracy_run_keeps_the_budgets_it_finished(run_cli, use_
     from think.engine.base import SampleRequest
     from think.engine.scripted import ScriptedEngine
 
-    calls = []
+    asked: list[str] = []
 
     def respond(request: SampleRequest, index: int) -> str:
-        calls.append(1)
-        if len(calls) == 7:  # Ctrl-C on the second budget's third question
+        asked.append(request.prompt.rsplit("What is ", 1)[1].split("?")[0])
+        # Ctrl-C on the second budget's third question; the fourth, solved beside it (the
+        # default --parallel) and done first, is no part of the report: the third never
+        # finished.
+        if asked[-1] == "2 + 3" and asked.count(asked[-1]) == 2:
+            time.sleep(0.2)
             raise KeyboardInterrupt
         return " 5\n" if request.answer_cue == "" else " Add.\nFinal answer: 5\n"
 
@@ -160,3 +165,37 @@ def test_an_interrupted_accuracy_run_keeps_the_budgets_it_finished(run_cli, use_
     assert report["interrupted"] == "interrupted at budget 2 after 2 of 4 questions"
     assert "interrupted at budget 2 after 2 of 4 questions" in run.stdout
     assert "budget 2 vs 1, paired on 2 questions" in run.stdout
+
+
+def test_parallel_questions_give_the_report_one_at_a_time_gives(run_cli, use_engine,
+                                                                 tmp_path: Path) -> None:
+    from think.engine.base import SampleRequest
+    from think.engine.scripted import ScriptedEngine
+
+    def respond(request: SampleRequest, index: int) -> str:
+        first = int(request.prompt.rsplit("What is ", 1)[1].split(" ")[0])
+        time.sleep(0.002 * (8 - first))  # the later questions finish first
+        # Question 3 is answered wrong, so the report has something to get out of order.
+        answer = 7 if first == 3 else 8
+        return f" {answer}\n" if request.answer_cue == "" else f" Add.\nFinal answer: {answer}\n"
+
+    use_engine(ScriptedEngine(respond=respond))
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {n} + {8 - n}?",
+                                        "answer": "#### 8"}) + "\n" for n in range(8)))
+
+    def report(parallel: str) -> dict:
+        out = tmp_path / f"acc-{parallel}.json"
+        run = run_cli("bench", "accuracy", str(data), "--budgets", "1,2,4", "--limit", "8",
+                      "--parallel", parallel, "--out", str(out))
+        assert run.code == 0, run.stderr
+        found = json.loads(out.read_text())
+        for item in [*found["rows"], *found["results"]]:
+            item.pop("seconds")  # the one thing that may differ
+        return found
+
+    one, four = report("1"), report("4")
+    assert four["results"] == one["results"] and four["rows"] == one["rows"]
+    assert [item["id"] for item in one["results"]][:8] == [
+        item["id"] for item in one["results"]][8:16]
+    assert [item["correct"] for item in four["results"]][:8] == [True] * 3 + [False] + [True] * 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -136,6 +137,45 @@ def test_nothing_to_answer_says_so_and_succeeds(run_cli, scripted, tmp_path) -> 
     again = run_cli("batch", str(source), "-b", "2", "--out", str(out))
     assert again.code == 0 and "answered already" in again.stderr
     assert len(out.read_text().splitlines()) == 1
+
+
+PROGRESS = re.compile(r"batch: (\d+)/3 id (\S+): answer (\d+) \((\d+\.\d) q/(s|min), "
+                      r"\d+ s, ~\d+ s left\)")
+
+
+def test_each_finished_question_shows_questions_a_second_and_time_left(
+        run_cli, scripted, tmp_path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("What is 1+1?\nWhat is 2+2?\nWhat is 3+3?\n")
+    run = run_cli("batch", str(source), "-b", "2", "--out", str(tmp_path / "out.jsonl"))
+    assert run.code == 0, run.stderr
+    shown = [PROGRESS.fullmatch(line) for line in run.stderr.splitlines()]
+    assert all(shown), run.stderr
+    assert [match.group(1, 2, 3) for match in shown] == [  # type: ignore[union-attr]
+        ("1", "1", "2"), ("2", "2", "4"), ("3", "3", "6")]
+
+
+def test_rates_and_times_read_at_a_glance() -> None:
+    from think.ui.batch_progress import duration, rate
+
+    assert (rate(14, 10), rate(3, 60), rate(0, 5)) == ("1.4 q/s", "3.0 q/min", "0.0 q/min")
+    assert [duration(s) for s in (0.4, 37, 99.4, 720, 7330)] == [
+        "0 s", "37 s", "99 s", "12 min", "2 h 02 min"]
+
+
+@pytest.mark.parametrize("flag", ["-q", "--quiet"])
+def test_quiet_shows_no_progress_only_the_questions_that_failed(
+        run_cli, scripted, tmp_path, flag: str) -> None:
+    source = tmp_path / "q.jsonl"
+    source.write_text(json.dumps({"id": "a", "question": "What is 2+3?"}) + "\n{oops\n"
+                      + json.dumps({"id": "c", "question": "What is 4*4?"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    run = run_cli("batch", str(source), "-b", "2", flag, "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "batch: id 2: error: line 2 is not valid JSON: Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1)"]
+    assert [row.get("answer") for row in lines_of(out)] == ["5", None, "16"]
 
 
 @pytest.mark.real

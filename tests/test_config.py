@@ -153,3 +153,24 @@ def test_a_user_entry_without_a_source_changes_only_its_fields() -> None:
     assert pinned.repo == "ggml-org/Qwen3-1.7B-GGUF" and pinned.reasoning is not None
     replaced = models["qwen3-4b"]
     assert replaced.path == "./mine.gguf" and replaced.repo is None and replaced.reasoning is None
+
+
+def test_an_edited_profile_is_read_again_and_a_change_to_what_was_read_is_not_kept() -> None:
+    import os
+
+    from think.config.loader import read_yaml
+
+    path = write_user_profile("mine", "temperature: 0.5\n"
+                              "stages:\n  - {from_budget: 1, strategy: direct}\n")
+    assert load_profile("mine").temperature == 0.5
+    path.write_text(path.read_text().replace("0.5", "0.25"))  # another size
+    assert load_profile("mine").temperature == 0.25
+    # The same size: a person's edit comes later than the last write's clock tick, which a
+    # test may share; the file's time says when.
+    path.write_text(path.read_text().replace("0.25", "0.75"))
+    later = path.stat().st_mtime_ns + 1_000_000_000
+    os.utime(path, ns=(later, later))
+    assert load_profile("mine").temperature == 0.75
+    data = read_yaml(path)
+    data["temperature"] = 9
+    assert read_yaml(path)["temperature"] == 0.75  # a caller's change is its own

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +39,28 @@ class Stalling(StubHandler):
                 self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()
                 time.sleep(0.1)
+        except OSError:
+            pass  # think hung up
+
+
+class Slow(StubHandler):
+    """Answers `qN` to the question that names the token qN, a piece every `pause` seconds
+    (the server's), recording which tokens it was asked for: questions are in flight for a
+    while, several at once, and finish in no fixed order."""
+
+    def post(self) -> None:
+        request = self.read_request()
+        asked = request.get("prompt") or json.dumps(request.get("messages"))
+        ident = re.findall(r"the token (q\d+)", asked)[-1]
+        self.server.asked.append(ident)  # type: ignore[attr-defined]
+        pause = self.server.pause * (1 + int(ident[1:]) % 3)  # type: ignore[attr-defined]
+        try:
+            for text in [f" {ident}", "\nFinal", " answer:", f" {ident}", "\n"]:
+                self.event({"choices": [{"index": 0, "text": text, "finish_reason": None}]})
+                self.wfile.flush()
+                time.sleep(pause)
+            self.event({"choices": [{"index": 0, "text": "", "finish_reason": "stop"}]})
+            self.done()
         except OSError:
             pass  # think hung up
 
@@ -122,3 +145,39 @@ def test_a_signal_mid_pull_exits_with_its_own_code(trickling_hub: HubServer, sig
     returned, out, err, seconds = stop(process, signum, lambda: trickling_hub.hub.sent >= 50)
     assert (returned, err.strip().splitlines()[-1]) == (code, word), err
     assert "Traceback" not in err and out == "" and seconds < 5
+
+
+def test_ctrl_c_under_parallel_keeps_the_records_in_order_and_resume_answers_the_rest(
+        tmp_path: Path) -> None:
+    httpd, url = serve(Slow)
+    httpd.asked, httpd.pause = [], 0.15  # type: ignore[attr-defined]
+    ids = [f"q{n}" for n in range(16)]
+    source, out = tmp_path / "q.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps({"id": ident, "question": f"Repeat the token {ident}."})
+                              + "\n" for ident in ids))
+    args = ("batch", str(source), "--engine", url, "--model", "stub", "-b", "1",
+            "--parallel", "4", "--task", "text", "--out", str(out))
+    env = {"THINK_HOME": str(tmp_path / "home")}
+    try:
+        returned, _, err, seconds = stop(
+            think(*args, env=env), signal.SIGINT,
+            lambda: out.exists() and len(out.read_text().splitlines()) >= 2)
+        assert (returned, err.strip().splitlines()[-1]) == (130, "Interrupted."), err
+        assert "Traceback" not in err and seconds < 5, (seconds, err)
+        text = out.read_text()
+        assert text.endswith("\n")  # no torn line
+        kept = [json.loads(line) for line in text.splitlines()]
+        assert 2 <= len(kept) < len(ids)
+        assert [row["id"] for row in kept] == ids[:len(kept)]  # input order, no gap
+        assert all(row["answer"] == row["id"] for row in kept), kept
+
+        httpd.asked, httpd.pause = [], 0.0  # type: ignore[attr-defined]
+        rerun = think(*args, env=env)
+        _, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+        assert sorted(httpd.asked) == sorted(ids[len(kept):])  # only the rest
+    finally:
+        httpd.shutdown()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["id"] for row in rows] == ids
+    assert all(row["answer"] == row["id"] for row in rows)

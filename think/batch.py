@@ -3,8 +3,9 @@
 Input is JSONL (`{"id", "question", ...}`; other fields are passed through under "input")
 or plain text, one question a line; a byte-order mark before the first line is no part of
 it. A line whose id an earlier line has is not answered: its record is an error naming both
-lines, and every other question is answered. Each result is written and flushed as it completes, so
-an interrupted batch loses at most the question in flight; a later run with the same output
+lines, and every other question is answered. Each result is written and flushed as soon as it
+and every line before it are known, so an interrupted batch loses at most the questions in
+flight (with --parallel, those waiting on one in flight too); a later run with the same output
 file skips the questions answered there and appends the rest, never touching existing lines.
 """
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from think.batch_input import UnreadableLine
 from think.errors import Interrupted, ThinkError, UsageError, option
+from think.in_order import InOrder
 from think.json_text import json_line
 from think.result import Result
 from think.shared_files import try_lock
@@ -254,16 +255,17 @@ def run_batch(items: list[BatchQuestion], out: TextIO, solve: Callable[[str], Re
                 tally.correct += bool(data["correct"])
             on_record(data, tally)
 
-    if parallel == 1:  # in this thread, so Ctrl-C stops the question in flight
-        for item in items:
-            write(list(_answer(item, solve)))
-        return tally
-    pool = ThreadPoolExecutor(max_workers=parallel)
+    answers = InOrder(items, lambda item: list(_answer(item, solve)), parallel)
     try:
-        for records in pool.map(lambda item: list(_answer(item, solve)), items):
+        for records in answers:
             write(records)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, start nothing new
+        # Stopped (Ctrl-C, SIGTERM): start nothing new, and keep every record that finished
+        # while this thread waited, as far as the file can take them in input order; resume
+        # answers the rest.
+        answers.stop()
+        for records in answers.finished():
+            write(records)
     return tally
 
 

@@ -8,7 +8,6 @@ budgets (C = mean units used), with the standard error of alpha.
 from __future__ import annotations
 
 import doctest
-import json
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from think.errors import Interrupted, UsageError
+from think.in_order import InOrder
 from think.result import Result
 from think.stats import fit_power_law, paired_difference, wilson
 from think.strategies.verify import CodeCheck
@@ -105,25 +105,21 @@ class Row:
 
 def run_accuracy(questions: list[Question], budgets: list[int | str],
                  solve: Callable[[Question, int | str], Result],
-                 progress: Callable[[str], None]) -> dict[str, Any]:
+                 progress: Callable[[str], None], parallel: int = 1) -> dict[str, Any]:
     """Every question at every budget; the table rows, the fit and the per-question results.
+
+    `parallel` questions are solved at once (each with the seed it has one at a time), and
+    their results are taken in question order, so the report is the same whatever it is.
     Ctrl-C (or SIGTERM) keeps what finished: a long run stopped at its third budget still
-    reports the first two, and the third on the questions it answered ("interrupted")."""
-    rows, details = [], []
+    reports the first two, and the third on the questions it answered ("interrupted"), as far
+    as they run without a gap in question order."""
+    rows: list[Row] = []
+    details: list[dict[str, Any]] = []
     stopped = None
     for budget in budgets:
-        results = []
+        results: list[tuple[Result, bool]] = []
         try:
-            for number, question in enumerate(questions, 1):
-                result = solve(question, budget)
-                right = question.correct(result.answer)
-                results.append((result, right))
-                details.append({"budget": budget, "id": question.id, "answer": result.answer,
-                                "gold": question.gold, "correct": right,
-                                "units": result.compute.used,
-                                "seconds": result.compute.seconds})
-                progress(f"budget {budget}: {number}/{len(questions)} "
-                         f"({sum(r for _, r in results)} right)")
+            _at_budget(questions, budget, solve, parallel, results, details, progress)
         except (KeyboardInterrupt, Interrupted):
             stopped = f"interrupted at budget {budget} after {len(results)} of " \
                       f"{len(questions)} questions"
@@ -136,6 +132,33 @@ def run_accuracy(questions: list[Question], budgets: list[int | str],
     report = {"questions": len(questions), "rows": [asdict(row) for row in rows], "fit": fit,
               "results": details}
     return report if stopped is None else {**report, "interrupted": stopped}
+
+
+def _at_budget(questions: list[Question], budget: int | str,
+               solve: Callable[[Question, int | str], Result], parallel: int,
+               results: list[tuple[Result, bool]], details: list[dict[str, Any]],
+               progress: Callable[[str], None]) -> None:
+    """Every question at one budget, each graded and added to `results` and `details` in
+    question order as it is known: what a Ctrl-C leaves there is what finished."""
+
+    def take(question: Question, result: Result) -> None:
+        right = question.correct(result.answer)
+        results.append((result, right))
+        details.append({"budget": budget, "id": question.id, "answer": result.answer,
+                        "gold": question.gold, "correct": right,
+                        "units": result.compute.used, "seconds": result.compute.seconds})
+        progress(f"budget {budget}: {len(results)}/{len(questions)} "
+                 f"({sum(r for _, r in results)} right)")
+
+    # Each outcome names its question: one taken half-way by Ctrl-C shifts no other.
+    answers = InOrder(questions, lambda question: (question, solve(question, budget)), parallel)
+    try:
+        for question, result in answers:
+            take(question, result)
+    finally:
+        answers.stop()  # stopped: start no other question
+        for question, result in answers.finished():  # but keep those done in order
+            take(question, result)
 
 
 def _row(budget: int | str, results: list[tuple[Result, bool]]) -> Row:
@@ -253,33 +276,3 @@ def plot_png(report: dict[str, Any], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-
-
-def compare(first: dict[str, Any], second: dict[str, Any], names: tuple[str, str]) -> str:
-    """Two reports side by side, budget by budget."""
-    a_rows = {row["budget"]: row for row in first["rows"]}
-    b_rows = {row["budget"]: row for row in second["rows"]}
-    lines = [f"{'budget':>6} {names[0][:18]:>18} {names[1][:18]:>18} {'Δ accuracy':>11}"]
-    for budget in sorted(set(a_rows) | set(b_rows)):
-        cells = []
-        for rows in (a_rows, b_rows):
-            row = rows.get(budget)
-            cells.append(f"{row['accuracy']:.1%} @{row['units']:.1f}u" if row else "-")
-        delta = (f"{b_rows[budget]['accuracy'] - a_rows[budget]['accuracy']:+.1%}"
-                 if budget in a_rows and budget in b_rows else "")
-        lines.append(f"{budget:>6} {cells[0]:>18} {cells[1]:>18} {delta:>11}")
-    for label, report in zip(names, (first, second), strict=True):
-        if report.get("fit"):
-            lines.append(f"{label}: alpha = {report['fit']['alpha']:.3f}")
-    return "\n".join(lines)
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        report = None
-    if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
-        raise UsageError(f"{path} is not a report of `think bench accuracy`",
-                         "give the JSON it wrote")
-    return report

@@ -69,9 +69,14 @@ class _Stop:
     def exit(cls) -> NoReturn:
         from think.bounded_http import Watchdog
 
-        # Threads still reading a server (the other questions of a batch) are joined at
-        # exit: their requests end now, not when the server next says something.
+        # Requests still open on a server (the other questions of a batch, a download) end
+        # now, not when the server next says something.
         Watchdog.expire_all()
+        # The local engine's requests of those questions stop at the loop's next step instead
+        # of decoding on while the process exits (the module is loaded where a model ran).
+        lanes = sys.modules.get("think.engine.llama.lanes")
+        if lanes is not None:
+            lanes.abandon_all()
         print("Terminated." if cls.terminated else "Interrupted.", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM if cls.terminated else Interrupted.exit_code)
 
@@ -80,6 +85,9 @@ def main() -> None:
     """Console entry point: run the app, turning ThinkErrors into one-line messages."""
     previous = signal.signal(signal.SIGTERM, _Stop.on_sigterm)
     _Stop.terminated = False
+    lanes = sys.modules.get("think.engine.llama.lanes")
+    if lanes is not None:  # a run before this one in the process (tests) was stopped
+        lanes.reopen()
     try:
         app(prog_name="think")
     except Interrupted as exc:

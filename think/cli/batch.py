@@ -36,6 +36,8 @@ def batch(
     task: Annotated[str, typer.Option(metavar="KIND", help="auto, math, choice, code or "
                                       "text.")] = "auto",
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for every question.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr; a "
+                                        "question that fails still gets a line there.")] = False,
 ) -> None:
     """Answer many questions: one JSON line each, in input order, resumable."""
     from pathlib import Path
@@ -79,7 +81,7 @@ def batch(
             print("batch: every question is answered already" if given
                   else "batch: no questions in the input", file=sys.stderr)
             return
-        with batch_progress(len(items)) as show:
+        with batch_progress(len(items), quiet) as show:
             run_batch(items, handle, solve_one, show, parallel)
     except Interrupted:
         raise Interrupted(None) from None  # stdout may be the JSONL: print no answer

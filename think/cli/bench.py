@@ -210,6 +210,9 @@ def bench_accuracy(
                                             show_default=False)] = None,
     plot: Annotated[str | None, typer.Option(help="Also draw the curve as a PNG file.",
                                              show_default=False)] = None,
+    parallel: Annotated[int, typer.Option(
+        min=1, max=256, help="Questions solved at once (the local engine batches them, a "
+        "server takes concurrent requests); the report keeps question order.")] = 8,
 ) -> None:
     """Accuracy at each budget with 95% intervals, units used, and the fitted alpha."""
     from pathlib import Path
@@ -246,7 +249,8 @@ def bench_accuracy(
                          code_prefix=given.prefix if given else "")
 
     report = run_accuracy(questions, chosen, solve,
-                          lambda text: print(f"bench: {text}", file=sys.stderr, flush=True))
+                          lambda text: print(f"bench: {text}", file=sys.stderr, flush=True),
+                          parallel)
     report.update({"dataset": dataset, "seed": seed, "model": model, "profile": profile})
     print(format_table(report))
     print(ascii_curve(report))
@@ -266,7 +270,7 @@ def bench_compare(
     """Two accuracy reports side by side (two profiles, two models)."""
     from pathlib import Path
 
-    from think.bench.accuracy import compare, load_report
+    from think.bench.compare import compare, load_report
 
     print(compare(load_report(Path(first)), load_report(Path(second)),
                   (Path(first).stem, Path(second).stem)))

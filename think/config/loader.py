@@ -1,8 +1,15 @@
 """Reading YAML config files strictly: safe_load, then validation whose errors name the file,
-the line and the field, and list the allowed fields for an unknown key."""
+the line and the field, and list the allowed fields for an unknown key.
+
+A file is parsed once a process while it stays as it was: `think batch` prepares every
+question alike, and parsing the profile and the model registry again for each was most of
+the time it spent before the engine.
+"""
 
 from __future__ import annotations
 
+import copy
+import os
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -14,11 +21,22 @@ from think.config.vote import as_written
 from think.errors import ConfigError
 from think.shared_files import write_atomically
 
+# What each file held when last parsed, under what its stat said then.
+_parsed: dict[Path, tuple[tuple[int, int, int], Any]] = {}
+
 
 def read_yaml(path: Path) -> Any:
+    """The YAML data of a file: a copy of what was parsed before when its modification time,
+    size and inode are unchanged (the caller may change it), else parsed afresh."""
     if path.is_dir():
         raise ConfigError(f"{path} is a folder, not a YAML file", "remove or rename the folder")
     try:
+        # Stat, then read: a change made between the two is seen by the next call.
+        seen = os.stat(path)
+        stamp = (seen.st_mtime_ns, seen.st_size, seen.st_ino)  # an atomic replace: a new inode
+        cached = _parsed.get(path)
+        if cached is not None and cached[0] == stamp:
+            return copy.deepcopy(cached[1])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}",
@@ -26,7 +44,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8 YAML") from None
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to read", "fix the YAML") from None
     except yaml.YAMLError as exc:
@@ -34,6 +52,8 @@ def read_yaml(path: Path) -> Any:
         line = f" at line {where.line + 1}" if where is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}{line}: {problem}", "fix the YAML syntax") from None
+    _parsed[path] = (stamp, data)
+    return copy.deepcopy(data)
 
 
 def _allowed_fields(model: type[Strict], loc: tuple[Any, ...], data: Any) -> list[str]:

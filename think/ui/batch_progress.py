@@ -1,4 +1,6 @@
-"""Progress of a batch on stderr: a Rich bar on a terminal, plain lines elsewhere."""
+"""Progress of a batch on stderr: a Rich bar on a terminal, plain lines elsewhere, nothing
+when asked to be quiet. Each shows questions a second and the time left, as someone who left
+a big file running overnight wants to see at a glance."""
 
 from __future__ import annotations
 
@@ -19,6 +21,30 @@ def _accuracy(tally: BatchCounts) -> str:
         else ""
 
 
+def rate(done: int, elapsed: float) -> str:
+    """Questions a second (`1.4 q/s`), or a minute below 0.1 a second (`5.2 q/min`), where a
+    second's figure would read as 0.0."""
+    per_second = done / max(1e-9, elapsed)
+    return f"{per_second:.1f} q/s" if per_second >= 0.1 else f"{per_second * 60:.1f} q/min"
+
+
+def duration(seconds: float) -> str:
+    """Seconds as a person reads them: `37 s`, `12 min`, `3 h 05 min`."""
+    whole = round(seconds)
+    if whole < 100:
+        return f"{whole} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 100 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def plain_line(data: dict[str, Any], tally: BatchCounts, elapsed: float) -> str:
+    """One finished question on a non-terminal stderr (a log file, a pipe)."""
+    left = elapsed / tally.done * (tally.total - tally.done)
+    return (f"batch: {tally.done}/{tally.total} id {data['id']}: {_outcome(data)} "
+            f"({rate(tally.done, elapsed)}, {duration(elapsed)}, ~{duration(left)} left"
+            f"{_accuracy(tally)})")
+
+
 def _outcome(record: dict[str, Any]) -> str:
     """How one question ended, in words: its error, its answer, or that it had none."""
     if "error" in record:
@@ -27,9 +53,20 @@ def _outcome(record: dict[str, Any]) -> str:
     return "no answer" if answer is None else f"answer {shown_answer(answer)}"
 
 
+def _failures_only(data: dict[str, Any], tally: BatchCounts) -> None:
+    # Quiet drops the progress, not the news that a question has no answer.
+    if "error" in data:
+        print(printable(f"batch: id {data['id']}: {_outcome(data)}"), file=sys.stderr,
+              flush=True)
+
+
 @contextmanager
-def batch_progress(total: int) -> Iterator[Show]:
-    """A callback that shows each finished item: done/total, rate, ETA, running accuracy."""
+def batch_progress(total: int, quiet: bool = False) -> Iterator[Show]:
+    """A callback that shows each finished item: done/total, q/s, ETA, running accuracy;
+    with `quiet`, one that shows only the questions that failed, one line each."""
+    if quiet:
+        yield _failures_only
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -50,18 +87,15 @@ def batch_progress(total: int) -> Iterator[Show]:
             task = bar.add_task("batch", total=total, rate="", accuracy="")
 
             def update(data: dict[str, Any], tally: BatchCounts) -> None:
-                rate = tally.done / max(1e-9, time.monotonic() - started) * 60
-                bar.update(task, completed=tally.done, rate=f"{rate:.1f}/min",
+                bar.update(task, completed=tally.done,
+                           rate=rate(tally.done, time.monotonic() - started),
                            accuracy=_accuracy(tally).lstrip(", "))
 
             yield update
         return
 
     def line(data: dict[str, Any], tally: BatchCounts) -> None:
-        elapsed = time.monotonic() - started
-        left = elapsed / tally.done * (tally.total - tally.done)
-        print(printable(f"batch: {tally.done}/{tally.total} id {data['id']}: {_outcome(data)} "
-                        f"({elapsed:.0f} s, ~{left:.0f} s left{_accuracy(tally)})"),
+        print(printable(plain_line(data, tally, time.monotonic() - started)),
               file=sys.stderr, flush=True)
 
     yield line

@@ -1,11 +1,13 @@
 """What the shared loop keeps per request: the Job (a request tokenized and fitted) and the
 Lane (a job in the loop, its sequences, its prompt rows still to read, and its caller's result);
-and what the loop needs of the engine that runs it (LoopHost), so it never imports the engine.
+and what the loop needs of the engine that runs it (LoopHost), so it never imports the engine;
+and `abandon_all`, which cancels every lane when the run is stopped.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +19,25 @@ from think.engine.llama.lookup import Lookup
 from think.engine.llama.prefix_cache import Holder
 from think.engine.llama.prompt_cache import PromptCache
 from think.engine.llama.scheduler import Scheduler
+
+# Every lane whose caller may still wait, by id: a Lane compares by value, so is no set member.
+_alive: weakref.WeakValueDictionary[int, Lane] = weakref.WeakValueDictionary()
+stopping = threading.Event()  # the run was stopped: the loops take no new job
+
+
+def abandon_all() -> None:
+    """The run was stopped (Ctrl-C, SIGTERM): every lane is cancelled at its loop's next step
+    and no new one is taken. A stopped batch's questions wait on worker threads, not on the
+    thread that was stopped, so no caller of theirs leaves; without this their lanes would go
+    on decoding while the process exits around them."""
+    stopping.set()
+    for lane in list(_alive.values()):
+        lane.abandoned = True
+
+
+def reopen() -> None:
+    """A new run in this process (the tests run many): lanes are taken again."""
+    stopping.clear()
 
 
 @dataclass
@@ -55,6 +76,9 @@ class Lane:
     error: BaseException | None = None
     abandoned: bool = False  # its caller stopped waiting (Ctrl-C): cancel it
     done: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        _alive[id(self)] = self
 
     @property
     def seqs(self) -> range:

@@ -24,8 +24,9 @@ import llama_cpp
 
 from think.engine.base import SampleResult
 from think.engine.llama.batch_rows import Entry, Group, pad_rows
-from think.engine.llama.lanes import Job, Lane, LoopHost
+from think.engine.llama.lanes import Job, Lane, LoopHost, stopping
 from think.engine.llama.prefix_cache import Holder
+from think.errors import Interrupted
 
 PREFIX_SEQ, PAD_SEQ, FIRST_LANE_SEQ = 1, 2, 3  # sequence 0 is a lone request's holder
 MOST_SEQS = 256  # llama.cpp's LLAMA_MAX_SEQ
@@ -51,6 +52,8 @@ class SharedLoop:
         """Queue a job, run the loop if none runs, and wait for the job's result."""
         lane = Lane(job)
         with self.lock:
+            if stopping.is_set():  # a stopped batch's worker going on to its next request
+                raise Interrupted(None)
             self.waiting.append(lane)
             if not self.running:
                 self.running = True
@@ -62,6 +65,8 @@ class SharedLoop:
             raise
         if lane.error is not None:
             raise lane.error
+        if lane.result is None and lane.abandoned:  # abandon_all took it before it started
+            raise Interrupted(None)
         assert lane.result is not None
         return lane.result
 
