@@ -15,6 +15,7 @@ pytestmark = pytest.mark.real
 def test_bench_speed_times_llama_server_beside_think(run_cli) -> None:
     run = run_cli("bench", "speed", "--llama-server", str(llama_server_binary()),
                   "--widths", "1,4", "--tokens", "16", "--repeats", "1", "--solve-budget", "2",
+                  "--batch-questions", "6", "--batch-budgets", "1", "--batch-parallel", "3",
                   "--json")
     assert run.code == 0, run.stderr
     data = json.loads(run.stdout)
@@ -27,14 +28,19 @@ def test_bench_speed_times_llama_server_beside_think(run_cli) -> None:
     engines = [solve["engine"] for solve in data["solves"]]
     assert engines == ["think local", "think --engine llama-server"]
     assert all(s["seconds"] > 0 and s["generated_tokens"] > 0 for s in data["solves"])
+    # The file of questions through the server's slots, beside think's own two columns.
+    [batch] = data["batch"]
+    assert (batch["budget"], batch["questions"], batch["parallel"], batch["errors"]) == (1, 6, 3, 0)
+    assert batch["alone_qps"] > 0 and batch["batched_qps"] > 0 and batch["server_qps"] > 0
 
 
 def test_bench_speed_table_has_the_peer_lines_and_no_server_without_one(run_cli,
                                                                          monkeypatch) -> None:
     monkeypatch.setenv("THINK_LLAMA_SERVER", str(llama_server_binary()))
     run = run_cli("bench", "speed", "--widths", "2", "--tokens", "4", "--repeats", "1",
-                  "--solve-budget", "0")
+                  "--solve-budget", "0", "--batch-questions", "0")
     assert run.code == 0, run.stderr
+    assert "batch of" not in run.stdout  # --batch-questions 0: no batch row
     assert "server n=N" in run.stdout and "think/parallel" in run.stdout
     assert "solve" not in run.stdout.split("llama-server, same prompt")[1]
 

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.real
 def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> None:
     out = tmp_path / "speed.json"
     run = run_cli("bench", "speed", "--widths", "1,2", "--tokens", "8", "--repeats", "1",
-                  "--lookup-tokens", "24", "--out", str(out))
+                  "--lookup-tokens", "24", "--batch-questions", "4", "--batch-budgets", "1,2",
+                  "--batch-parallel", "2", "--out", str(out))
     assert run.code == 0, run.stderr
     assert "batched/seq" in run.stdout and "decode only/seq" in run.stdout
     assert "prompt cache" in run.stdout
@@ -49,6 +50,14 @@ def test_bench_speed_prints_ratios_and_writes_json(run_cli, tmp_path: Path) -> N
     assert sum(row["drafted"] for row in data["lookup"]) > 0
     # The greedy refine round copies its solution: the same tokens either way.
     assert data["lookup"][0]["same_tokens"] is True
+    # The batch row: the file one at a time and batched, per budget, with no server column.
+    assert "batch of 4 small-sum questions" in run.stdout
+    assert [(row["budget"], row["errors"]) for row in data["batch"]] == [(1, 0), (2, 0)]
+    for row in data["batch"]:
+        assert row["alone_qps"] > 0 and row["batched_qps"] > 0 and "server_qps" not in row
+        table = run.stdout.split("batch of 4 small-sum questions")[1].splitlines()
+        table_line = next(line for line in table if line.split()[:1] == [str(row["budget"])])
+        assert f"{row['speedup']:.2f}x" in table_line
 
 
 def test_record_then_replay(run_cli, tmp_path: Path) -> None:

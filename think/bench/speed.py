@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from think.bench.batch_speed import BatchRow, format_batch, time_batches
 from think.bench.lookup_speed import LookupRow, format_lookup, time_lookup
 from think.bench.peer import PeerRow, SolveTiming, format_peer, time_solves
 from think.config import Profile
@@ -73,6 +74,7 @@ class SpeedReport:
     peer: list[PeerRow] = field(default_factory=list)  # llama-server, with --llama-server
     solves: list[SolveTiming] = field(default_factory=list)
     lookup: list[LookupRow] = field(default_factory=list)
+    batch: list[BatchRow] = field(default_factory=list)  # a file of questions, per budget
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{**asdict(row), "sequential_tps": round(row.sequential_tps, 2),
@@ -84,13 +86,14 @@ class SpeedReport:
                  "parallel_tps": round(row.parallel_tps, 2)} for row in self.peer]
         return {**asdict(self), "rows": rows, "peer": peer,
                 "lookup": [row.to_dict() for row in self.lookup],
+                "batch": [row.to_dict() for row in self.batch],
                 "prompt_cache_speedup": round(self.ttft_miss / self.ttft_hit, 2)}
 
 
 def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
               repeats: int, progress: StatusLine, peer_binary: Path | None = None,
               solve_budget: int = 20, solve_seed: int = 0,
-              lookup_tokens: int = 300) -> SpeedReport:
+              lookup_tokens: int = 300, batch: BatchPlan | None = None) -> SpeedReport:
     """Measure both samplers on one prompt; each row alternates the two to share the noise."""
     from think.bench.decode_only import decode_only_seconds
     from think.engine.llama import LlamaEngine
@@ -107,7 +110,9 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
                               n_threads_batch=engine.threads, n_gpu_layers=engine.gpu_layers,
                               verbose=False)
     end_tokens = {baseline.token_eos(): float("-inf")}
-    peer = start_peer(peer_binary, spec, engine, prompt, tokens, max(widths), progress)
+    # The server gets a slot per question a batch keeps in flight, as think's loop has lanes.
+    slots = max(widths + ([batch.parallel] if batch else []))
+    peer = start_peer(peer_binary, spec, engine, prompt, tokens, slots, progress)
     report = SpeedReport(spec.name, engine.threads, engine.gpu_layers, tokens,
                          matmul_features(system_info()),
                          engine.extra_buffers.describe(engine.buffer_types))
@@ -161,10 +166,23 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
             progress(f"a budget-{solve_budget} solve, think's engine, then through llama-server")
             report.solves = time_solves(SOLVE_QUESTION, spec.name, peer.server.url,
                                         solve_budget, solve_seed)
+        if batch is not None:
+            report.batch = time_batches(spec.name, profile, batch.budgets, batch.questions,
+                                        batch.parallel, progress,
+                                        peer.server.url if peer is not None else None)
     finally:
         if peer is not None:
             peer.close()
     return report
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What the batch row measures: a file of `questions` at each budget, `parallel` wide."""
+
+    questions: int = 64
+    budgets: list[int] = field(default_factory=lambda: [1, 2, 8])
+    parallel: int = 16
 
 
 # A GSM8K-like question for the whole-solve timing (two steps, one number).
@@ -231,4 +249,5 @@ def format_report(report: SpeedReport) -> str:
     lines += format_lookup(report.lookup)
     lines += format_peer(report.peer, {row.n: row.batched_tps for row in report.rows},
                          report.solves)
+    lines += format_batch(report.batch)
     return "\n".join(lines)

@@ -36,23 +36,34 @@ def bench_speed(
         min=0, help="With --llama-server, a solve of this budget both ways (0: none).")] = 20,
     lookup_tokens: Annotated[int, typer.Option(
         min=0, max=4096, help="Tokens of the lookup decoding rows (0: none).")] = 300,
+    batch_questions: Annotated[int, typer.Option(
+        min=0, max=10000, metavar="N", help="Questions of the batch row: a file of small sums "
+        "answered one at a time and batched (0: no batch row).")] = 64,
+    batch_budgets: Annotated[str, typer.Option(
+        metavar="B,...", help="Budgets of the batch row.")] = "1,2,8",
+    batch_parallel: Annotated[int, typer.Option(
+        min=2, max=256, metavar="N", help="Questions in flight in the batch row (and "
+        "llama-server's slots).")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
     """Tokens/s of N sequential completions against think's batched sampler; prompt cache;
-    lookup decoding off and on; with --llama-server, llama.cpp's server on the same prompt
-    and a solve both ways."""
+    lookup decoding off and on; questions/s of a file answered one at a time and batched;
+    with --llama-server, llama.cpp's server on the same prompt, a solve both ways and the
+    file through its slots."""
     from think.bench.peer import server_binary
-    from think.bench.speed import format_report, run_speed
+    from think.bench.speed import BatchPlan, format_report, run_speed
     from think.config import MAX_BATCH_WIDTH, load_profile
     from think.models import resolve
 
     sizes = int_list(widths, "--widths", most=MAX_BATCH_WIDTH)
+    batch = BatchPlan(batch_questions, int_list(batch_budgets, "--batch-budgets", most=100),
+                      batch_parallel) if batch_questions else None
     check_out_path("--out", out)
     spec = resolve(model)
     binary = server_binary(llama_server)
     report = run_speed(spec, load_profile(profile), sizes, tokens, repeats,
                        lambda text: print(f"bench: {text}", file=sys.stderr), binary,
-                       solve_budget, lookup_tokens=lookup_tokens)
+                       solve_budget, lookup_tokens=lookup_tokens, batch=batch)
     if as_json:
         print_json(report.to_dict())
     else:
