@@ -90,7 +90,8 @@ def time_batches(model: str, profile: Profile, budgets: list[int], count: int, p
         runs: list[list[float]] = [[], [], []]
         errors = 0
         for _ in range(repeats):
-            for column, (width, url) in enumerate(((1, None), (parallel, None), (parallel, server))):
+            columns = ((1, None), (parallel, None), (parallel, server))
+            for column, (width, url) in enumerate(columns):
                 if column == 2 and server is None:
                     continue
                 seconds, failed = time_file(items, budget, width, model, profile, url)
@@ -108,8 +109,9 @@ def format_batch(rows: list[BatchRow]) -> list[str]:
         return []
     first = rows[0]
     server = first.server_seconds is not None
+    peer = f", llama-server -np {first.parallel}" if server else ""
     lines = [f"batch of {first.questions} small-sum questions, questions/second "
-             f"(--parallel {first.parallel}{f', llama-server -np {first.parallel}' if server else ''})",
+             f"(--parallel {first.parallel}{peer})",
              f"{'budget':>6}  {'one at a time':>13}  {'batched':>9}  {'batched/one':>11}"
              + (f"  {'llama-server':>12}  {'batched/server':>14}" if server else "")]
     for row in rows:

@@ -162,18 +162,25 @@ def run_speed(spec: ModelSpec, profile: Profile, widths: list[int], tokens: int,
             report.lookup = time_lookup(engine, lookup_tokens, repeats)
         baseline.close()
         engine.close()  # before the solves, which load their own
-        if peer is not None and solve_budget:
-            progress(f"a budget-{solve_budget} solve, think's engine, then through llama-server")
-            report.solves = time_solves(SOLVE_QUESTION, spec.name, peer.server.url,
-                                        solve_budget, solve_seed)
-        if batch is not None:
-            report.batch = time_batches(spec.name, profile, batch.budgets, batch.questions,
-                                        batch.parallel, progress,
-                                        peer.server.url if peer is not None else None)
+        whole_runs(report, spec, profile, peer, solve_budget, solve_seed, batch, progress)
     finally:
         if peer is not None:
             peer.close()
     return report
+
+
+def whole_runs(report: SpeedReport, spec: ModelSpec, profile: Profile, peer: Any,
+               solve_budget: int, solve_seed: int, batch: BatchPlan | None,
+               progress: StatusLine) -> None:
+    """The rows that run whole solves through think: one solve both ways, and the batch."""
+    if peer is not None and solve_budget:
+        progress(f"a budget-{solve_budget} solve, think's engine, then through llama-server")
+        report.solves = time_solves(SOLVE_QUESTION, spec.name, peer.server.url,
+                                    solve_budget, solve_seed)
+    if batch is not None:
+        report.batch = time_batches(spec.name, profile, batch.budgets, batch.questions,
+                                    batch.parallel, progress,
+                                    peer.server.url if peer is not None else None)
 
 
 @dataclass(frozen=True)
