@@ -83,22 +83,21 @@ def time_batches(model: str, profile: Profile, budgets: list[int], count: int, p
     time_file(items[:2], 1, 1, model, profile)  # load the model, fill the prompt cache
     if server is not None:
         time_file(items[:2], 1, 1, model, profile, server)
+    # One at a time, batched, and through the server's slots when there is one.
+    columns = [(1, None), (parallel, None)] + ([(parallel, server)] if server else [])
     rows = []
     for budget in budgets:
         progress(f"batch: {count} questions at budget {budget}: one at a time, --parallel "
                  f"{parallel}{', llama-server' if server else ''}, {repeats} rounds")
-        runs: list[list[float]] = [[], [], []]
+        runs: list[list[float]] = [[] for _ in columns]
         errors = 0
         for _ in range(repeats):
-            columns = ((1, None), (parallel, None), (parallel, server))
             for column, (width, url) in enumerate(columns):
-                if column == 2 and server is None:
-                    continue
                 seconds, failed = time_file(items, budget, width, model, profile, url)
                 runs[column].append(seconds)
                 errors += failed
-        rows.append(BatchRow(budget, count, parallel, min(runs[0]), min(runs[1]),
-                             min(runs[2]) if runs[2] else None, errors))
+        best = [min(seconds) for seconds in runs]
+        rows.append(BatchRow(budget, count, parallel, *best, errors=errors))
         progress(format_batch(rows[-1:])[-1])
     return rows
 
